@@ -1,0 +1,105 @@
+/* kmm_validate(): the kernel's invariants, for --check and the tests.
+ *
+ * - the buddy lists are consistent and fully merged (buddy_validate());
+ * - every frame is in exactly one state;
+ * - the page tables of every live mm point only at frames in the right state
+ *   (tables at PG_pgtable, leaves at PG_anon), each table's pt_used equals its
+ *   present entries, every anonymous page's mapcount equals the PTEs mapping
+ *   it, and no PTE maps an address outside a VMA;
+ * - rss and page-table counts of each mm agree with its tables;
+ * - VMAs are sorted and do not overlap. */
+#include "kernel/mm/kmm.h"
+
+#include <stdlib.h>
+#include "lib/jsonutil.h"
+#include "sim/mem/memsys.h"
+#include "sim/mmu/pte.h"
+
+struct census {
+	uint32_t *maps;        /* PTEs seen per frame */
+	uint64_t tables, leaves;
+};
+
+static int check_table(struct kmm *k, struct mm *mm, paddr_t table, int level,
+		       vaddr_t base, struct census *cs, char *err)
+{
+	struct page *tp = &k->memmap[table >> PAGE_SHIFT];
+	if (!(tp->flags & PG_pgtable))
+		return errf(err, "kmm_validate: level-%d table at %#llx is not PG_pgtable",
+			    level, (unsigned long long)table);
+	cs->tables++;
+	uint32_t present = 0;
+	for (unsigned i = 0; i < PT_ENTRIES; i++) {
+		pte_t e = physmem_read(&k->ms->pm, table + 8 * i, 8);
+		if (!(e & PTE_P))
+			continue;
+		present++;
+		vaddr_t va = base + i * pt_level_size(level);
+		uint64_t pfn = (e & PTE_ADDR_MASK) >> PAGE_SHIFT;
+		if (pfn >= k->nframes)
+			return errf(err, "kmm_validate: entry for %#llx points beyond memory",
+				    (unsigned long long)va);
+		if (level > 1) {
+			if (check_table(k, mm, pfn << PAGE_SHIFT, level - 1, va, cs, err))
+				return -1;
+			continue;
+		}
+		if (!(k->memmap[pfn].flags & PG_anon))
+			return errf(err, "kmm_validate: PTE for %#llx maps pfn %#llx which is "
+				    "not an anonymous page (flags %#x)", (unsigned long long)va,
+				    (unsigned long long)pfn, k->memmap[pfn].flags);
+		if (!vma_find(mm, va))
+			return errf(err, "kmm_validate: PTE for %#llx lies outside every VMA",
+				    (unsigned long long)va);
+		cs->maps[pfn]++;
+		cs->leaves++;
+	}
+	if (present != tp->pt_used)
+		return errf(err, "kmm_validate: table at %#llx has %u present entries, "
+			    "pt_used says %u", (unsigned long long)table, present, tp->pt_used);
+	return 0;
+}
+
+static int check_frames(struct kmm *k, const struct census *cs, char *err)
+{
+	for (uint64_t pfn = 0; pfn < k->nframes; pfn++) {
+		const struct page *p = &k->memmap[pfn];
+		uint32_t state = p->flags & PG_STATE_MASK;
+		if (state & (state - 1))
+			return errf(err, "kmm_validate: pfn %#llx has several states (%#x)",
+				    (unsigned long long)pfn, state);
+		if ((state & PG_anon) && (uint32_t)p->mapcount != cs->maps[pfn])
+			return errf(err, "kmm_validate: pfn %#llx mapcount %d but %u PTEs map it",
+				    (unsigned long long)pfn, p->mapcount, cs->maps[pfn]);
+		if ((state & (PG_anon | PG_pgtable)) && p->refcount != 1)
+			return errf(err, "kmm_validate: pfn %#llx in use with refcount %d",
+				    (unsigned long long)pfn, p->refcount);
+	}
+	return 0;
+}
+
+int kmm_validate(struct kmm *k, struct mm *const *mms, size_t nmm, char *err)
+{
+	if (buddy_validate(&k->normal, err))
+		return -1;
+	struct census cs = { .maps = calloc(k->nframes, sizeof(uint32_t)) };
+	if (!cs.maps)
+		abort();
+	int rc = 0;
+	for (size_t i = 0; i < nmm && rc == 0; i++) {
+		const struct mm *mm = mms[i];
+		uint64_t t0 = cs.tables, l0 = cs.leaves;
+		rc = vma_validate(mm, err);
+		if (rc == 0)
+			rc = check_table(k, (struct mm *)mm, mm->pgd, PT_LEVELS, 0, &cs, err);
+		if (rc == 0 && (cs.tables - t0 != mm->pt_pages || cs.leaves - l0 != mm->rss_anon))
+			rc = errf(err, "kmm_validate: mm has %llu tables and %llu mapped pages, "
+				  "its counters say %llu and %llu",
+				  (unsigned long long)(cs.tables - t0), (unsigned long long)(cs.leaves - l0),
+				  (unsigned long long)mm->pt_pages, (unsigned long long)mm->rss_anon);
+	}
+	if (rc == 0)
+		rc = check_frames(k, &cs, err);
+	free(cs.maps);
+	return rc;
+}

@@ -1,0 +1,76 @@
+/* Boot and teardown of the guest memory manager.
+ *
+ * Boot (as Linux's memblock hand-over, much simplified): the first 1 MiB of
+ * physical memory is reserved for firmware, as on a PC; every other frame
+ * goes to one buddy zone "Normal" (zones DMA/DMA32/Normal/Movable and NUMA
+ * nodes come with issue phys-mm). */
+#include "kernel/mm/kmm.h"
+
+#include <stdlib.h>
+#include "lib/config.h"
+#include "lib/stats.h"
+#include "sim/mem/memsys.h"
+
+#define FIRMWARE_RESERVED_PFNS 256   /* 1 MiB */
+
+static void kmm_register_stats(struct kmm *k, struct stats *st)
+{
+	stats_add(st, &k->pgfault, "mm.pgfault");
+	stats_add(st, &k->pgfault_anon, "mm.pgfault.anon");
+	stats_add(st, &k->pgfault_wp, "mm.pgfault.wp");
+	stats_add(st, &k->pgfault_spurious, "mm.pgfault.spurious");
+	stats_add(st, &k->segv, "mm.segv");
+	stats_add(st, &k->oom_kills, "mm.oom_kill");
+	stats_add(st, &k->pgalloc, "mm.pgalloc");
+	stats_add(st, &k->pgfree, "mm.pgfree");
+	stats_add(st, &k->pt_alloc, "mm.pgtable_alloc");
+	stats_add(st, &k->pt_free, "mm.pgtable_free");
+	stats_add(st, &k->mmap_calls, "mm.mmap");
+	stats_add(st, &k->munmap_calls, "mm.munmap");
+	stats_add(st, &k->flush_pages, "mm.tlbflush.pages");
+	stats_add(st, &k->flush_full, "mm.tlbflush.full");
+	stats_add(st, &k->shootdown, "mm.tlbflush.shootdown");
+	stats_add(st, &k->ipi_sent, "mm.tlbflush.ipi");
+
+	struct zone *z = &k->normal;
+	stats_add(st, &z->managed_pages, "buddy.%s.managed", z->name);
+	stats_add(st, &z->free_pages, "buddy.%s.free_pages", z->name);
+	stats_add(st, &z->allocs, "buddy.%s.alloc", z->name);
+	stats_add(st, &z->alloc_fails, "buddy.%s.alloc_fail", z->name);
+	stats_add(st, &z->frees, "buddy.%s.free", z->name);
+	stats_add(st, &z->splits, "buddy.%s.split", z->name);
+	stats_add(st, &z->merges, "buddy.%s.merge", z->name);
+	for (unsigned o = 0; o < z->max_order; o++)
+		stats_add(st, &z->free_area[o].nr_free, "buddy.%s.free.order%u", z->name, o);
+}
+
+struct kmm *kmm_create(const struct mmsim_cfg *cfg, struct memsys *ms,
+		       struct core **cores, unsigned ncores, struct stats *st)
+{
+	struct kmm *k = calloc(1, sizeof(*k));
+	if (!k)
+		abort();
+	k->cfg = cfg;
+	k->ms = ms;
+	k->cores = cores;
+	k->ncores = ncores;
+	k->nframes = ms->pm.nframes;
+	k->memmap = calloc(k->nframes, sizeof(*k->memmap));
+	if (!k->memmap)
+		abort();
+	for (uint64_t pfn = 0; pfn < FIRMWARE_RESERVED_PFNS && pfn < k->nframes; pfn++)
+		k->memmap[pfn].flags = PG_reserved;
+	buddy_init(&k->normal, "normal", k->memmap, 0, k->nframes, cfg->kernel.max_order);
+	if (st)
+		kmm_register_stats(k, st);
+	return k;
+}
+
+void kmm_destroy(struct kmm *k)
+{
+	if (!k)
+		return;
+	free(k->memmap);
+	free(k->gather);
+	free(k);
+}

@@ -1,0 +1,120 @@
+/* The guest kernel's memory manager: one struct holds all of its state, so
+ * two machines can run side by side (STYLE.md).
+ *
+ * The kernel reaches hardware only through architectural interfaces
+ * (DESIGN.md contract 2): it writes PTEs into simulated physical memory,
+ * loads CR3, executes INVLPG, and sends IPIs. Its own memory work (zeroing a
+ * page, reading and writing PTEs) goes through the memory port of the core it
+ * runs on and is charged to that core's clock, on top of the configured
+ * kernel.cost.* figures. */
+#ifndef MMSIM_KMM_H
+#define MMSIM_KMM_H
+
+#include "lib/types.h"
+#include "kernel/mm/buddy.h"
+#include "kernel/mm/page.h"
+
+struct mmsim_cfg;
+struct memsys;
+struct core;
+struct stats;
+
+/* One virtual memory area (Linux's vm_area_struct, cut down). */
+struct vma {
+	vaddr_t start, end;     /* [start, end), page aligned */
+	uint32_t prot;          /* PROT_R/W/X from lib/trace.h */
+};
+
+/* One address space (Linux's mm_struct). */
+struct mm {
+	paddr_t pgd;            /* physical address of the PML4: what CR3 holds */
+	struct vma *vma;        /* sorted by start, non-overlapping */
+	uint32_t nvma, cap;
+	uint64_t cpumask;       /* cores that may cache its translations (mm_cpumask) */
+	uint64_t rss_anon;      /* anonymous pages mapped */
+	uint64_t pt_pages;      /* paging-structure pages, PML4 included */
+	uint64_t hiwater_rss;
+	vaddr_t mmap_base;      /* top of the top-down mmap area */
+};
+
+enum fault_result { FAULT_DONE, FAULT_SIGSEGV, FAULT_OOM, FAULT_SIGBUS };
+
+struct kmm {
+	const struct mmsim_cfg *cfg;
+	struct memsys *ms;
+	struct core **cores;    /* the machine's cores, for shootdown IPIs */
+	unsigned ncores;
+	struct page *memmap;    /* one struct page per frame, indexed by PFN */
+	uint64_t nframes;
+	struct zone normal;     /* one zone until issue phys-mm */
+	uint64_t *gather;       /* frames waiting for the TLB flush (mmu_gather) */
+	size_t ngather, gather_cap;
+	vaddr_t gather_lo, gather_hi; /* span of the leaf PTEs cleared since the
+	                               * last flush; lo >= hi: none */
+	int fail_countdown;     /* fault injection: the Nth page allocation fails */
+
+	/* counters ("mm.*") */
+	uint64_t pgfault, pgfault_anon, pgfault_spurious, pgfault_wp;
+	uint64_t segv, oom_kills;
+	uint64_t pgalloc, pgfree, pt_alloc, pt_free;
+	uint64_t mmap_calls, munmap_calls;
+	uint64_t flush_pages, flush_full, shootdown, ipi_sent;
+};
+
+struct kmm *kmm_create(const struct mmsim_cfg *cfg, struct memsys *ms,
+		       struct core **cores, unsigned ncores, struct stats *st);
+void kmm_destroy(struct kmm *k);
+
+/* --- page allocation (page.c) --- */
+/* One zeroed frame for `state` (PG_anon, PG_pgtable ...), charged to c;
+ * returns the PFN or -1 when memory is exhausted. */
+int64_t kmm_alloc_page(struct kmm *k, struct core *c, uint32_t state);
+void kmm_free_page(struct kmm *k, struct core *c, uint64_t pfn);
+/* Timed kernel accesses to physical memory from core c. */
+pte_t kmm_read_pte(struct kmm *k, struct core *c, paddr_t pa);
+void kmm_write_pte(struct kmm *k, struct core *c, paddr_t pa, pte_t v);
+
+/* --- address spaces (mm.c) --- */
+struct mm *mm_create(struct kmm *k, struct core *c);   /* NULL when out of memory */
+/* exit_mmap(): unmap everything, flush, free pages and page tables. */
+void mm_destroy(struct kmm *k, struct mm *mm, struct core *c);
+
+/* --- VMAs (vma.c) --- */
+struct vma *vma_find(struct mm *mm, vaddr_t va);        /* VMA containing va */
+int vma_insert(struct mm *mm, vaddr_t start, vaddr_t end, uint32_t prot);
+void vma_remove_range(struct mm *mm, vaddr_t start, vaddr_t end);
+bool vma_range_free(const struct mm *mm, vaddr_t start, vaddr_t end);
+vaddr_t get_unmapped_area(const struct mm *mm, vaddr_t hint, uint64_t len);
+int vma_validate(const struct mm *mm, char *err);
+
+/* --- page tables (pgtable.c) --- */
+/* Physical address of va's PTE, allocating missing tables; 0 when out of memory. */
+paddr_t pt_alloc_path(struct kmm *k, struct mm *mm, struct core *c, vaddr_t va);
+/* Clear the PTEs of [start, end), gather their frames, free tables left empty. */
+void pt_zap_range(struct kmm *k, struct mm *mm, struct core *c, vaddr_t start, vaddr_t end);
+/* Free every remaining table, PML4 last (after everything was zapped). */
+void pt_free_all(struct kmm *k, struct mm *mm, struct core *c);
+
+/* --- TLB flushing (tlbflush.c) --- */
+/* flush_tlb_mm_range(): invalidate [start, end) on every core that may cache
+ * mm's translations. */
+void flush_tlb_mm_range(struct kmm *k, struct mm *mm, struct core *c,
+			vaddr_t start, vaddr_t end);
+/* tlb_finish_mmu(): flush the span of PTEs cleared since the last call (if
+ * any), then free the gathered frames. */
+void tlb_finish_mmu(struct kmm *k, struct mm *mm, struct core *c);
+
+/* --- faults and syscalls (fault.c, mmap.c) --- */
+/* handle_mm_fault(): why gets a one-line reason for a kill. */
+enum fault_result kmm_page_fault(struct kmm *k, struct mm *mm, struct core *c,
+				 vaddr_t va, uint32_t error_code, char *why);
+/* mmap/munmap as the syscalls: return the address / 0, or a negative errno. */
+int64_t kmm_mmap(struct kmm *k, struct mm *mm, struct core *c, vaddr_t addr,
+		 uint64_t len, uint32_t prot, bool fixed);
+int kmm_munmap(struct kmm *k, struct mm *mm, struct core *c, vaddr_t addr, uint64_t len);
+
+/* The whole kernel's invariants (buddy lists, page states, page tables
+ * against struct page). 0 or -1 with err. */
+int kmm_validate(struct kmm *k, struct mm *const *mms, size_t nmm, char *err);
+
+#endif

@@ -1,0 +1,33 @@
+/* Address-space lifetime: mm_alloc()/pgd_alloc() and exit_mmap(). */
+#include "kernel/mm/kmm.h"
+
+#include <stdlib.h>
+#include "sim/cpu/core.h"
+#include "sim/mmu/pte.h"
+
+/* Where top-down mmap starts without randomisation: TASK_SIZE less the
+ * 128 MiB minimum stack gap, as Linux's mmap_base() gives with ASLR off. */
+#define MMAP_BASE 0x7ffff7fff000ull
+
+struct mm *mm_create(struct kmm *k, struct core *c)
+{
+	int64_t pfn = kmm_alloc_page(k, c, PG_pgtable);
+	if (pfn < 0)
+		return NULL;
+	struct mm *mm = calloc(1, sizeof(*mm));
+	if (!mm)
+		abort();
+	mm->pgd = (paddr_t)pfn << PAGE_SHIFT;
+	mm->pt_pages = 1;
+	mm->mmap_base = MMAP_BASE;
+	k->pt_alloc++;
+	return mm;
+}
+
+void mm_destroy(struct kmm *k, struct mm *mm, struct core *c)
+{
+	pt_free_all(k, mm, c);
+	tlb_finish_mmu(k, mm, c);
+	free(mm->vma);
+	free(mm);
+}

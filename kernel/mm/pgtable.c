@@ -1,0 +1,113 @@
+/* The guest kernel's page-table code: real x86-64 tables in simulated memory
+ * (DESIGN.md contract 1), built and torn down with timed PTE reads and writes.
+ *
+ * Upper-level entries pointing at a table are P|RW|US|A, as Linux's
+ * _PAGE_TABLE: rights are decided at the leaf. Each table page counts its
+ * present entries in struct page.pt_used, so a table left empty by an unmap
+ * is freed at once (Linux's free_pgtables() frees by floor/ceiling of the
+ * neighbouring VMAs instead; freeing empty tables gives the same result
+ * except that a table is not kept for a VMA that still covers its range but
+ * has nothing mapped there). Freed frames wait in the gather list until the
+ * TLB flush, as mmu_gather does. */
+#include "kernel/mm/kmm.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include "sim/mmu/pte.h"
+
+#define PTE_TABLE (PTE_P | PTE_RW | PTE_US | PTE_A)
+
+static struct page *table_page(struct kmm *k, paddr_t table)
+{
+	return &k->memmap[table >> PAGE_SHIFT];
+}
+
+paddr_t pt_alloc_path(struct kmm *k, struct mm *mm, struct core *c, vaddr_t va)
+{
+	paddr_t table = mm->pgd;
+	for (int level = PT_LEVELS; level > 1; level--) {
+		paddr_t slot = table + 8 * pt_index(va, level);
+		pte_t e = kmm_read_pte(k, c, slot);
+		if (!(e & PTE_P)) {
+			int64_t pfn = kmm_alloc_page(k, c, PG_pgtable);
+			if (pfn < 0)
+				return 0;
+			k->pt_alloc++;
+			mm->pt_pages++;
+			e = ((paddr_t)pfn << PAGE_SHIFT) | PTE_TABLE;
+			kmm_write_pte(k, c, slot, e);
+			table_page(k, table)->pt_used++;
+		}
+		assert(!(e & PTE_PS));   /* huge leaves: issue vm-fault */
+		table = e & PTE_ADDR_MASK;
+	}
+	return table + 8 * pt_index(va, 1);
+}
+
+static void gather_add(struct kmm *k, uint64_t pfn)
+{
+	if (k->ngather == k->gather_cap) {
+		k->gather_cap = k->gather_cap ? 2 * k->gather_cap : 512;
+		k->gather = realloc(k->gather, k->gather_cap * sizeof(*k->gather));
+		if (!k->gather)
+			abort();
+	}
+	k->gather[k->ngather++] = pfn;
+}
+
+/* Zap the entries of `table` (at `level`, mapping VA from `base`) that
+ * intersect [start, end). */
+static void zap_table(struct kmm *k, struct mm *mm, struct core *c, paddr_t table,
+		      int level, vaddr_t base, vaddr_t start, vaddr_t end)
+{
+	uint64_t size = pt_level_size(level);
+	for (unsigned i = pt_index(start, level); i < PT_ENTRIES; i++) {
+		vaddr_t lo = base + i * size;
+		if (lo >= end)
+			break;
+		paddr_t slot = table + 8 * i;
+		pte_t e = kmm_read_pte(k, c, slot);
+		if (!(e & PTE_P))
+			continue;
+		uint64_t pfn = (e & PTE_ADDR_MASK) >> PAGE_SHIFT;
+		if (level > 1) {
+			assert(!(e & PTE_PS));
+			vaddr_t cs = start > lo ? start : lo;
+			vaddr_t ce = end < lo + size ? end : lo + size;
+			zap_table(k, mm, c, pfn << PAGE_SHIFT, level - 1, lo, cs, ce);
+			if (k->memmap[pfn].pt_used != 0)
+				continue;
+			mm->pt_pages--;
+			k->pt_free++;
+		} else {
+			struct page *p = &k->memmap[pfn];
+			assert(p->mapcount > 0);
+			p->mapcount--;
+			mm->rss_anon--;
+			if (k->gather_lo >= k->gather_hi)
+				k->gather_lo = lo, k->gather_hi = lo + size;
+			if (lo < k->gather_lo)
+				k->gather_lo = lo;
+			if (lo + size > k->gather_hi)
+				k->gather_hi = lo + size;
+		}
+		kmm_write_pte(k, c, slot, 0);
+		table_page(k, table)->pt_used--;
+		gather_add(k, pfn);
+	}
+}
+
+void pt_zap_range(struct kmm *k, struct mm *mm, struct core *c, vaddr_t start, vaddr_t end)
+{
+	if (start < end)
+		zap_table(k, mm, c, mm->pgd, PT_LEVELS, 0, start, end);
+}
+
+void pt_free_all(struct kmm *k, struct mm *mm, struct core *c)
+{
+	pt_zap_range(k, mm, c, 0, USER_VA_END);
+	assert(table_page(k, mm->pgd)->pt_used == 0);
+	gather_add(k, mm->pgd >> PAGE_SHIFT);
+	mm->pt_pages--;
+	k->pt_free++;
+}

@@ -1,0 +1,566 @@
+/* Machine configuration: see config.h and docs/config-format.md.
+ *
+ * Everything here is driven by one table, `schema`, with a row per key: its
+ * dotted path, type, place in struct mmsim_cfg, range, default and a line of
+ * documentation. Defaults, loading a file, -s overrides, range checks and the
+ * provenance dump (cfg_to_json) all walk that table, so a new key is one row
+ * plus its field in config.h (and a line in the docs and default.json; the
+ * tests check both are complete).
+ *
+ * A file is read level by level. The keys allowed in the object at path
+ * prefix P are the next components of the schema paths that start with P, so
+ * an unknown key at any depth gets a "did you mean" over its siblings, and
+ * the shape (leaf or object) of every key is known from the table. Cross-key
+ * rules (ways divides entries, ...) wait for cfg_check(), after every file
+ * and override has been applied. */
+#include "lib/config.h"
+#include "lib/jsonutil.h"
+
+#include <assert.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum cfg_type {
+	CFG_U32,    /* uint32_t; JSON number or decimal/0x string */
+	CFG_U64,    /* uint64_t; as CFG_U32 */
+	CFG_SIZE,   /* uint64_t bytes; also "4K", "16M", "1GiB" ... */
+	CFG_STRING, /* char[size], NUL-terminated */
+	CFG_BOOL,   /* bool; JSON true/false */
+};
+
+struct cfg_key {
+	const char *path;      /* "tlb.l1d.entries" */
+	enum cfg_type type;
+	size_t off;            /* offsetof(struct mmsim_cfg, ...) */
+	size_t size;           /* sizeof the field (bytes of the char array) */
+	uint64_t min, max;     /* inclusive; numeric types only */
+	uint64_t def;          /* default for numeric and bool keys */
+	const char *def_str;   /* default for CFG_STRING */
+	const char *doc;
+};
+
+#define FIELD_SIZE(f) sizeof(((struct mmsim_cfg *)0)->f)
+
+/* offsetof(f), failing to compile unless the field is `bytes` wide: a row
+ * that says U32 for a uint64_t field is a build error, not a silent bug. */
+#define FIELD(f, bytes) \
+	(offsetof(struct mmsim_cfg, f) + 0 * sizeof(char[FIELD_SIZE(f) == (bytes) ? 1 : -1]))
+
+#define U32(p, f, lo, hi, d, doc) \
+	{ p, CFG_U32, FIELD(f, 4), 4, lo, hi, d, NULL, doc }
+#define U64(p, f, lo, hi, d, doc) \
+	{ p, CFG_U64, FIELD(f, 8), 8, lo, hi, d, NULL, doc }
+#define SIZE(p, f, lo, hi, d, doc) \
+	{ p, CFG_SIZE, FIELD(f, 8), 8, lo, hi, d, NULL, doc }
+#define STRING(p, f, d, doc) \
+	{ p, CFG_STRING, offsetof(struct mmsim_cfg, f), FIELD_SIZE(f), 0, 0, 0, d, doc }
+#define BOOL(p, f, d, doc) \
+	{ p, CFG_BOOL, FIELD(f, sizeof(bool)), sizeof(bool), 0, 1, d, NULL, doc }
+
+#define KiB (1ull << 10)
+#define MiB (1ull << 20)
+#define GiB (1ull << 30)
+#define TiB (1ull << 40)
+#define COST_MAX 1000000000ull /* any cycle cost: 0..10^9 */
+
+/* Every key, in the order of configs/default.json and cfg_to_json(). Keys
+ * sharing a prefix must be adjacent (the JSON dump nests them in order). */
+static const struct cfg_key schema[] = {
+	STRING("name", name, "default", "free text shown in reports"),
+	U64("seed", seed, 0, UINT64_MAX, 1, "seed of the run's random generator"),
+	U32("cores", cores, 1, 64, 4, "number of cores"),
+
+	SIZE("memory.size", memory.size, 16 * MiB, 1 * TiB, 4 * GiB,
+	     "physical memory in bytes, a multiple of 4K"),
+	U32("memory.dram_latency", memory.dram_latency, 1, 100000, 250,
+	    "cycles of one memory access (no cache model yet)"),
+
+	U32("tlb.l1d.entries", tlb.l1d.entries, 1, 65536, 64,
+	    "L1 data TLB entries (4K pages)"),
+	U32("tlb.l1d.ways", tlb.l1d.ways, 1, 65536, 4,
+	    "L1 data TLB associativity; = entries for fully associative"),
+	U32("tlb.l1d.latency", tlb.l1d.latency, 0, 1000, 1,
+	    "cycles of an L1 data TLB lookup"),
+
+	U32("mmu.ad_update", mmu.ad_update, 0, 10000, 20,
+	    "extra cycles of the locked write that sets an A or D bit"),
+	U32("mmu.maxphyaddr", mmu.maxphyaddr, 36, 52, 46,
+	    "physical address bits; PTE bits maxphyaddr..51 are reserved"),
+
+	U32("cpu.access", cpu.access, 0, 1000, 4,
+	    "cycles a load or store issues in, on top of translation and memory"),
+	U64("cpu.quantum", cpu.quantum, 1000, 1000000000000ull, 3000000,
+	    "round-robin time slice in cycles"),
+	U32("cpu.context_switch", cpu.context_switch, 0, COST_MAX, 2000,
+	    "cycles of a context switch"),
+	U32("cpu.cr3_load", cpu.cr3_load, 0, COST_MAX, 200,
+	    "cycles of a MOV to CR3"),
+	U32("cpu.invlpg", cpu.invlpg, 0, COST_MAX, 150,
+	    "cycles of one INVLPG"),
+
+	U32("ipi.send", ipi.send, 0, COST_MAX, 500,
+	    "initiator's cycles to send one IPI"),
+	U32("ipi.latency", ipi.latency, 0, COST_MAX, 1500,
+	    "cycles from send to delivery"),
+	U32("ipi.handler", ipi.handler, 0, COST_MAX, 1000,
+	    "receiver's cycles to enter and leave the IPI handler"),
+
+	U32("kernel.max_order", kernel.max_order, 1, 20, 11,
+	    "buddy allocator keeps free lists of orders 0..max_order-1"),
+	U32("kernel.flush_ceiling", kernel.flush_ceiling, 0, 1000000, 33,
+	    "flush up to this many pages one by one, more with a full flush"),
+	U32("kernel.cost.fault", kernel.cost.fault, 0, COST_MAX, 1000,
+	    "cycles of page-fault entry, exit and VMA lookup"),
+	U32("kernel.cost.syscall", kernel.cost.syscall, 0, COST_MAX, 150,
+	    "cycles of system-call entry and exit"),
+	U32("kernel.cost.mmap", kernel.cost.mmap, 0, COST_MAX, 800,
+	    "cycles of the VMA work of mmap"),
+	U32("kernel.cost.munmap", kernel.cost.munmap, 0, COST_MAX, 800,
+	    "cycles of the VMA work of munmap"),
+	U32("kernel.cost.page_alloc", kernel.cost.page_alloc, 0, COST_MAX, 150,
+	    "cycles of buddy-allocator bookkeeping per allocation"),
+	U32("kernel.cost.page_free", kernel.cost.page_free, 0, COST_MAX, 100,
+	    "cycles of buddy-allocator bookkeeping per free"),
+};
+
+#define NKEYS ARRAY_SIZE(schema)
+#define PATH_MAX_LEN 128 /* longer than any schema path */
+
+/* Top-level keys that are not settings: a free description for people. */
+static const char *const extra_top_keys[] = { "description" };
+
+static void *field(struct mmsim_cfg *cfg, const struct cfg_key *k)
+{
+	return (char *)cfg + k->off;
+}
+
+static const void *cfield(const struct mmsim_cfg *cfg, const struct cfg_key *k)
+{
+	return (const char *)cfg + k->off;
+}
+
+static const struct cfg_key *find_key(const char *path)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		if (strcmp(schema[i].path, path) == 0)
+			return &schema[i];
+	return NULL;
+}
+
+/* Does some key lie below the object path `path` ("tlb.l1d")? */
+static bool is_object_path(const char *path)
+{
+	size_t n = strlen(path);
+	for (size_t i = 0; i < NKEYS; i++)
+		if (strncmp(schema[i].path, path, n) == 0 && schema[i].path[n] == '.')
+			return true;
+	return false;
+}
+
+/* "4G" when v is a whole number of the largest such unit, else plain bytes. */
+static void fmt_size(uint64_t v, char *buf, size_t len)
+{
+	static const char units[] = "KMGT";
+	int u = -1;
+	while (v != 0 && u < 3 && v % 1024 == 0) {
+		v /= 1024;
+		u++;
+	}
+	if (u < 0)
+		snprintf(buf, len, "%" PRIu64, v);
+	else
+		snprintf(buf, len, "%" PRIu64 "%c", v, units[u]);
+}
+
+static void fmt_value(const struct cfg_key *k, uint64_t v, char *buf, size_t len)
+{
+	if (k->type == CFG_SIZE)
+		fmt_size(v, buf, len);
+	else
+		snprintf(buf, len, "%" PRIu64, v);
+}
+
+static int check_range(const struct cfg_key *k, uint64_t v, const char *origin, char *err)
+{
+	if (v >= k->min && v <= k->max)
+		return 0;
+	char val[32], lo[32], hi[32];
+	fmt_value(k, v, val, sizeof(val));
+	fmt_value(k, k->min, lo, sizeof(lo));
+	fmt_value(k, k->max, hi, sizeof(hi));
+	return errf(err, "%s: %s: %s is out of range (%s..%s)", origin, k->path, val, lo, hi);
+}
+
+static uint64_t get_num(const struct mmsim_cfg *cfg, const struct cfg_key *k)
+{
+	const void *p = cfield(cfg, k);
+	switch (k->type) {
+	case CFG_U32: return *(const uint32_t *)p;
+	case CFG_U64:
+	case CFG_SIZE: return *(const uint64_t *)p;
+	case CFG_BOOL: return *(const bool *)p;
+	case CFG_STRING: break;
+	}
+	assert(!"get_num: not a numeric key");
+	return 0;
+}
+
+/* Store a value already parsed and range-checked. */
+static void set_num(struct mmsim_cfg *cfg, const struct cfg_key *k, uint64_t v)
+{
+	void *p = field(cfg, k);
+	switch (k->type) {
+	case CFG_U32: *(uint32_t *)p = (uint32_t)v; return;
+	case CFG_U64:
+	case CFG_SIZE: *(uint64_t *)p = v; return;
+	case CFG_BOOL: *(bool *)p = v != 0; return;
+	case CFG_STRING: break;
+	}
+	assert(!"set_num: not a numeric key");
+}
+
+static int set_string(struct mmsim_cfg *cfg, const struct cfg_key *k, const char *s,
+		      const char *origin, char *err)
+{
+	size_t n = strlen(s);
+	if (n >= k->size)
+		return errf(err, "%s: %s: longer than %zu bytes", origin, k->path, k->size - 1);
+	memset(field(cfg, k), 0, k->size);
+	memcpy(field(cfg, k), s, n);
+	return 0;
+}
+
+void cfg_defaults(struct mmsim_cfg *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct cfg_key *k = &schema[i];
+		if (k->type == CFG_STRING) {
+			assert(strlen(k->def_str) < k->size);
+			strcpy(field(cfg, k), k->def_str);
+			continue;
+		}
+		/* the table itself is wrong if these fail */
+		assert(k->min <= k->def && k->def <= k->max);
+		assert(k->type != CFG_U32 || k->max <= UINT32_MAX);
+		set_num(cfg, k, k->def);
+	}
+}
+
+/* --- loading a file ---------------------------------------------------- */
+
+/* What a key of type t looks like, for "expected ..." messages. */
+static const char *type_desc(enum cfg_type t)
+{
+	switch (t) {
+	case CFG_U32:
+	case CFG_U64: return "a number";
+	case CFG_SIZE: return "a size (number or string like \"4K\")";
+	case CFG_STRING: return "a string";
+	case CFG_BOOL: return "true or false";
+	}
+	return "?";
+}
+
+static const char *json_kind(const cJSON *v)
+{
+	if (cJSON_IsObject(v)) return "an object";
+	if (cJSON_IsArray(v)) return "an array";
+	if (cJSON_IsString(v)) return "a string";
+	if (cJSON_IsNumber(v)) return "a number";
+	if (cJSON_IsBool(v)) return "a boolean";
+	if (cJSON_IsNull(v)) return "null";
+	return "an invalid value";
+}
+
+/* The distinct next components of schema paths below prefix ("" or
+ * "tlb."), in schema order, into names[]; returns how many. */
+static size_t level_keys(const char *prefix, char names[][PATH_MAX_LEN])
+{
+	size_t plen = strlen(prefix), n = 0;
+	for (size_t i = 0; i < NKEYS; i++) {
+		const char *p = schema[i].path;
+		if (strncmp(p, prefix, plen) != 0)
+			continue;
+		p += plen;
+		size_t len = strcspn(p, ".");
+		bool seen = false;
+		for (size_t j = 0; j < n && !seen; j++)
+			seen = strncmp(names[j], p, len) == 0 && names[j][len] == '\0';
+		if (seen)
+			continue;
+		memcpy(names[n], p, len);
+		names[n][len] = '\0';
+		n++;
+	}
+	return n;
+}
+
+static int load_leaf(struct mmsim_cfg *cfg, const struct cfg_key *k, const cJSON *v,
+		     const char *file, char *err)
+{
+	if (cJSON_IsObject(v) || cJSON_IsArray(v))
+		return errf(err, "%s: %s: expected %s, not %s", file, k->path,
+			    type_desc(k->type), json_kind(v));
+	switch (k->type) {
+	case CFG_STRING:
+		if (!cJSON_IsString(v))
+			return errf(err, "%s: %s: expected a string, not %s", file, k->path,
+				    json_kind(v));
+		return set_string(cfg, k, v->valuestring, file, err);
+	case CFG_BOOL:
+		if (!cJSON_IsBool(v))
+			return errf(err, "%s: %s: expected true or false, not %s", file,
+				    k->path, json_kind(v));
+		set_num(cfg, k, cJSON_IsTrue(v));
+		return 0;
+	case CFG_U32:
+	case CFG_U64:
+	case CFG_SIZE: {
+		uint64_t x;
+		if (json_u64(v, k->type == CFG_SIZE, &x, file, k->path, err) < 0 ||
+		    check_range(k, x, file, err) < 0)
+			return -1;
+		set_num(cfg, k, x);
+		return 0;
+	}
+	}
+	return 0;
+}
+
+/* Apply the members of obj, the object at path prefix ("" or "tlb.l1d."). */
+static int load_level(struct mmsim_cfg *cfg, const cJSON *obj, const char *prefix,
+		      const char *file, char *err)
+{
+	char names[NKEYS + ARRAY_SIZE(extra_top_keys)][PATH_MAX_LEN];
+	const char *allowed[ARRAY_SIZE(names)];
+	size_t n = level_keys(prefix, names);
+	for (size_t i = 0; i < n; i++)
+		allowed[i] = names[i];
+	if (*prefix == '\0')
+		for (size_t i = 0; i < ARRAY_SIZE(extra_top_keys); i++)
+			allowed[n++] = extra_top_keys[i];
+
+	char place[PATH_MAX_LEN];
+	snprintf(place, sizeof(place), "%.*s", (int)(strlen(prefix) ? strlen(prefix) - 1 : 0),
+		 prefix);
+	if (json_check_keys(obj, allowed, n, file, place, err) < 0)
+		return -1;
+
+	const cJSON *m;
+	cJSON_ArrayForEach(m, obj) {
+		char path[PATH_MAX_LEN];
+		snprintf(path, sizeof(path), "%s%s", prefix, m->string);
+		for (const cJSON *o = obj->child; o != m; o = o->next)
+			if (strcmp(o->string, m->string) == 0)
+				return errf(err, "%s: %s: duplicate key", file, path);
+
+		if (*prefix == '\0' && strcmp(m->string, "description") == 0) {
+			if (!cJSON_IsString(m))
+				return errf(err, "%s: description: expected a string, not %s",
+					    file, json_kind(m));
+			continue;
+		}
+		const struct cfg_key *k = find_key(path);
+		if (k) {
+			if (load_leaf(cfg, k, m, file, err) < 0)
+				return -1;
+			continue;
+		}
+		assert(is_object_path(path)); /* json_check_keys let it through */
+		if (!cJSON_IsObject(m))
+			return errf(err, "%s: %s: expected an object, not %s", file, path,
+				    json_kind(m));
+		char sub[PATH_MAX_LEN + 1];
+		snprintf(sub, sizeof(sub), "%s.", path);
+		if (load_level(cfg, m, sub, file, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int cfg_load(struct mmsim_cfg *cfg, const char *path, char *err)
+{
+	cJSON *root = json_load_file(path, err);
+	if (!root)
+		return -1;
+	int rc;
+	if (!cJSON_IsObject(root))
+		rc = errf(err, "%s: expected a JSON object at the top level, not %s",
+			  path, json_kind(root));
+	else
+		rc = load_level(cfg, root, "", path, err);
+	cJSON_Delete(root);
+	return rc;
+}
+
+/* --- -s overrides ------------------------------------------------------ */
+
+int cfg_set(struct mmsim_cfg *cfg, const char *assignment, const char *origin, char *err)
+{
+	const char *eq = strchr(assignment, '=');
+	if (!eq || eq == assignment)
+		return errf(err, "%s: %s: expected key.path=value", origin, assignment);
+	char path[PATH_MAX_LEN];
+	size_t plen = (size_t)(eq - assignment);
+	if (plen >= sizeof(path))
+		return errf(err, "%s: %.*s: unknown key", origin, (int)plen, assignment);
+	memcpy(path, assignment, plen);
+	path[plen] = '\0';
+	const char *value = eq + 1;
+
+	const struct cfg_key *k = find_key(path);
+	if (!k) {
+		if (is_object_path(path))
+			return errf(err, "%s: %s: is a group of keys; set one of them, "
+				    "e.g. %s.<key>=value", origin, path, path);
+		const char *all[NKEYS];
+		for (size_t i = 0; i < NKEYS; i++)
+			all[i] = schema[i].path;
+		const char *hint = json_suggest(path, all, NKEYS);
+		if (hint)
+			return errf(err, "%s: %s: unknown key; did you mean \"%s\"?",
+				    origin, path, hint);
+		return errf(err, "%s: %s: unknown key", origin, path);
+	}
+
+	switch (k->type) {
+	case CFG_STRING:
+		return set_string(cfg, k, value, origin, err);
+	case CFG_BOOL:
+		if (strcmp(value, "true") == 0)
+			set_num(cfg, k, 1);
+		else if (strcmp(value, "false") == 0)
+			set_num(cfg, k, 0);
+		else
+			return errf(err, "%s: %s: \"%s\" is not true or false", origin, path, value);
+		return 0;
+	case CFG_U32:
+	case CFG_U64:
+	case CFG_SIZE: {
+		uint64_t x;
+		bool units = k->type == CFG_SIZE;
+		if (value[strspn(value, " \t")] == '-')
+			return errf(err, "%s: %s: must not be negative", origin, path);
+		if (parse_u64(value, units, &x) < 0)
+			return errf(err, "%s: %s: \"%s\" is not %s", origin, path, value,
+				    units ? "a size (a number, optionally with K, M, G or T)"
+					  : "a number (decimal or 0x-hex)");
+		if (check_range(k, x, origin, err) < 0)
+			return -1;
+		set_num(cfg, k, x);
+		return 0;
+	}
+	}
+	return 0;
+}
+
+/* --- cross-key checks -------------------------------------------------- */
+
+static int check_tlb(const struct cfg_tlb *t, const char *name, const char *origin,
+		     char *err)
+{
+	if (t->ways > t->entries)
+		return errf(err, "%s: %s.ways: %" PRIu32 " ways is more than the %" PRIu32
+			    " entries", origin, name, t->ways, t->entries);
+	if (t->entries % t->ways != 0)
+		return errf(err, "%s: %s.entries: %" PRIu32 " is not a multiple of "
+			    "%s.ways (%" PRIu32 ")", origin, name, t->entries, name, t->ways);
+	uint32_t sets = t->entries / t->ways;
+	if (sets & (sets - 1))
+		return errf(err, "%s: %s: %" PRIu32 " entries / %" PRIu32 " ways = %" PRIu32
+			    " sets; the number of sets must be a power of two",
+			    origin, name, t->entries, t->ways, sets);
+	return 0;
+}
+
+int cfg_check(const struct mmsim_cfg *cfg, const char *origin, char *err)
+{
+	/* Every key in range, for configs built in code rather than loaded. */
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct cfg_key *k = &schema[i];
+		if (k->type == CFG_STRING) {
+			if (!memchr(cfield(cfg, k), '\0', k->size))
+				return errf(err, "%s: %s: not NUL-terminated", origin, k->path);
+			continue;
+		}
+		if (check_range(k, get_num(cfg, k), origin, err) < 0)
+			return -1;
+	}
+
+	if (check_tlb(&cfg->tlb.l1d, "tlb.l1d", origin, err) < 0)
+		return -1;
+
+	char sz[32], lim[32];
+	if (cfg->memory.size % (4 * KiB) != 0) {
+		fmt_size(cfg->memory.size, sz, sizeof(sz));
+		return errf(err, "%s: memory.size: %s is not a multiple of 4K", origin, sz);
+	}
+	uint64_t phys_limit = 1ull << cfg->mmu.maxphyaddr;
+	if (cfg->memory.size > phys_limit) {
+		fmt_size(cfg->memory.size, sz, sizeof(sz));
+		fmt_size(phys_limit, lim, sizeof(lim));
+		return errf(err, "%s: memory.size: %s does not fit in mmu.maxphyaddr = %" PRIu32
+			    " bits (%s)", origin, sz, cfg->mmu.maxphyaddr, lim);
+	}
+	return 0;
+}
+
+/* --- provenance -------------------------------------------------------- */
+
+/* The object for the parent of path ("tlb.l1d" for "tlb.l1d.ways"),
+ * created on first use; *leaf is set to the last component. */
+static cJSON *parent_object(cJSON *root, const char *path, const char **leaf)
+{
+	cJSON *obj = root;
+	const char *p = path, *dot;
+	while ((dot = strchr(p, '.')) != NULL) {
+		char name[PATH_MAX_LEN];
+		snprintf(name, sizeof(name), "%.*s", (int)(dot - p), p);
+		cJSON *sub = cJSON_GetObjectItemCaseSensitive(obj, name);
+		if (!sub)
+			sub = cJSON_AddObjectToObject(obj, name);
+		if (!sub)
+			return NULL;
+		obj = sub;
+		p = dot + 1;
+	}
+	*leaf = p;
+	return obj;
+}
+
+char *cfg_to_json(const struct mmsim_cfg *cfg)
+{
+	cJSON *root = cJSON_CreateObject();
+	if (!root)
+		return NULL;
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct cfg_key *k = &schema[i];
+		const char *leaf;
+		cJSON *obj = parent_object(root, k->path, &leaf);
+		cJSON *item = NULL;
+		if (obj && k->type == CFG_STRING) {
+			item = cJSON_AddStringToObject(obj, leaf, cfield(cfg, k));
+		} else if (obj && k->type == CFG_BOOL) {
+			item = cJSON_AddBoolToObject(obj, leaf, get_num(cfg, k) != 0);
+		} else if (obj) {
+			uint64_t v = get_num(cfg, k);
+			if (v < (1ull << 53)) {
+				item = cJSON_AddNumberToObject(obj, leaf, (double)v);
+			} else { /* beyond a double's exact integers: a string cfg_load reads */
+				char hex[24];
+				snprintf(hex, sizeof(hex), "0x%" PRIx64, v);
+				item = cJSON_AddStringToObject(obj, leaf, hex);
+			}
+		}
+		if (!item) {
+			cJSON_Delete(root);
+			return NULL;
+		}
+	}
+	char *text = cJSON_Print(root);
+	cJSON_Delete(root);
+	return text;
+}

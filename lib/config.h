@@ -1,0 +1,92 @@
+/* Machine configuration (configs/NAME.json), validated once and then trusted.
+ *
+ * Every key has a built-in default equal to configs/default.json, so a config
+ * file need only name what it changes. Every key is checked when loaded: an
+ * unknown key, a wrong type or an out-of-range value is an error naming the
+ * file and the key path, and nothing is simulated. The format is documented in
+ * docs/config-format.md. */
+#ifndef MMSIM_CONFIG_H
+#define MMSIM_CONFIG_H
+
+#include "lib/types.h"
+
+/* One set-associative translation structure. */
+struct cfg_tlb {
+	uint32_t entries;   /* total entries; a multiple of ways */
+	uint32_t ways;      /* ways == entries: fully associative */
+	uint32_t latency;   /* cycles charged for a lookup */
+};
+
+struct mmsim_cfg {
+	char name[64];             /* "name": free text shown in reports */
+	uint64_t seed;             /* "seed": the run's seed (contract 5) */
+	uint32_t cores;            /* "cores": 1..64 */
+
+	struct {
+		uint64_t size;         /* "memory.size": bytes, a multiple of 4K, 16M..1T */
+		uint32_t dram_latency; /* "memory.dram_latency": cycles per access */
+	} memory;
+
+	struct {
+		struct cfg_tlb l1d;    /* "tlb.l1d.{entries,ways,latency}" */
+	} tlb;
+
+	struct {
+		uint32_t ad_update;    /* "mmu.ad_update": extra cycles of the locked
+		                        * write that sets an A or D bit */
+		uint32_t maxphyaddr;   /* "mmu.maxphyaddr": 36..52; PTE bits from it
+		                        * to 51 are reserved (#PF with RSVD) */
+	} mmu;
+
+	struct {
+		uint32_t access;       /* "cpu.access": cycles a load/store issues in,
+		                        * on top of translation and memory */
+		uint64_t quantum;      /* "cpu.quantum": round-robin time slice */
+		uint32_t context_switch; /* "cpu.context_switch": cycles per switch */
+		uint32_t cr3_load;     /* "cpu.cr3_load": cycles of a MOV to CR3 */
+		uint32_t invlpg;       /* "cpu.invlpg": cycles of one INVLPG */
+	} cpu;
+
+	struct {
+		uint32_t send;         /* "ipi.send": initiator's cycles per IPI */
+		uint32_t latency;      /* "ipi.latency": send-to-delivery cycles */
+		uint32_t handler;      /* "ipi.handler": receiver's entry+exit cycles */
+	} ipi;
+
+	struct {
+		uint32_t max_order;    /* "kernel.max_order": buddy lists 0..max_order-1, 1..20 */
+		uint32_t flush_ceiling;/* "kernel.flush_ceiling": INVLPG up to this many
+		                        * pages, else a full flush (Linux: 33) */
+		struct {
+			uint32_t fault;    /* "kernel.cost.fault": #PF entry, exit, lookup */
+			uint32_t syscall;  /* "kernel.cost.syscall": entry+exit of a syscall */
+			uint32_t mmap;     /* "kernel.cost.mmap": VMA work of mmap */
+			uint32_t munmap;   /* "kernel.cost.munmap": VMA work of munmap */
+			uint32_t page_alloc; /* "kernel.cost.page_alloc": buddy alloc bookkeeping */
+			uint32_t page_free;  /* "kernel.cost.page_free": buddy free bookkeeping */
+		} cost;
+	} kernel;
+};
+
+/* Fill cfg with the built-in defaults (the documented default machine). */
+void cfg_defaults(struct mmsim_cfg *cfg);
+
+/* Load a JSON config file over the current contents of cfg (normally the
+ * defaults). Returns 0, or -1 with a message "PATH: key.path: what" in err
+ * (MMSIM_ERR_LEN bytes). cfg may be partly written on error. */
+int cfg_load(struct mmsim_cfg *cfg, const char *path, char *err);
+
+/* Apply one "key.path=value" override (from -s); value is parsed as the
+ * key's type (numbers, sizes with K/M/G/T units, strings, true/false).
+ * origin names the source in messages ("-s"). Returns 0 or -1 with err. */
+int cfg_set(struct mmsim_cfg *cfg, const char *assignment, const char *origin, char *err);
+
+/* Cross-key checks after all loads and overrides (ways divides entries,
+ * ...). */
+int cfg_check(const struct mmsim_cfg *cfg, const char *origin, char *err);
+
+/* The effective config as a JSON text (caller frees), for provenance in
+ * --stats output: every key, in schema order. */
+char *cfg_to_json(const struct mmsim_cfg *cfg);
+
+#endif

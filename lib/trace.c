@@ -1,0 +1,798 @@
+/* Trace loader: JSON workload traces (format: docs/trace-format.md) compiled
+ * into flat per-thread op arrays (lib/trace.h).
+ *
+ * Each process is loaded in two passes. The first collects the region names
+ * that mmap ops define, in any thread and at any repeat depth, so that an
+ * address may name a region whose mmap comes later in the file or in another
+ * thread (whether it has run yet is the run loop's business). The second pass
+ * validates and compiles every op, resolving "REGION+OFFSET" addresses to
+ * region indexes and turning each repeat into a REPEAT ... END pair.
+ *
+ * Errors are bad input (STYLE.md tier 1): one line naming the file and the
+ * exact place ("processes[0].threads[1].ops[3].ops[2].count"), after which
+ * nothing stays allocated. Nothing here runs on the hot path. */
+#include "lib/trace.h"
+#include "lib/jsonutil.h"
+
+#include <assert.h>
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TRACE_MAX_PROCS   1024
+#define TRACE_MAX_THREADS 1024
+#define TRACE_MAX_CPU     63
+#define TRACE_MAX_DEPTH   16                  /* repeats inside repeats */
+#define TRACE_MAX_COUNT   1000000000000ull    /* 10^12 */
+#define TRACE_NAME_MAX    31                  /* chars of a process/region name */
+/* 4-level paging: user addresses are the canonical lower half, [0, 2^47).
+ * 5-level paging (LA57, 57-bit addresses) is not modelled yet. */
+#define VA_LIMIT          (1ull << 47)
+#define TWO_POW_53        9007199254740992.0
+
+/* State of one trace_load() call. */
+struct ld {
+	const char *file;
+	char *err;
+	struct trace_proc *proc;  /* process being loaded */
+	uint32_t rcap;            /* capacity of proc->regions */
+	struct op *ops;           /* ops of the thread being compiled */
+	uint32_t nops, cap;
+	size_t plen;              /* strlen(place) */
+	char place[400];          /* "processes[0].threads[1].ops[3]" */
+};
+
+/* ---- places and errors ---------------------------------------------- */
+
+__attribute__((format(printf, 2, 3)))
+static size_t place_push(struct ld *ld, const char *fmt, ...)
+{
+	size_t old = ld->plen;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(ld->place + old, sizeof ld->place - old, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		ld->plen = old + (size_t)n < sizeof ld->place ? old + (size_t)n
+							       : sizeof ld->place - 1;
+	return old;
+}
+
+static void place_pop(struct ld *ld, size_t old)
+{
+	ld->plen = old;
+	ld->place[old] = '\0';
+}
+
+/* "place.key" (or "key" at the top level) into buf. */
+static const char *place_key(const struct ld *ld, const char *key, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s%s%s", ld->place, ld->plen ? "." : "", key);
+	return buf;
+}
+
+/* "FILE: PLACE.key: message"; key may be NULL. Returns -1. */
+__attribute__((format(printf, 3, 4)))
+static int fail(struct ld *ld, const char *key, const char *fmt, ...)
+{
+	char msg[MMSIM_ERR_LEN], where[sizeof ld->place + 64];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (key)
+		place_key(ld, key, where, sizeof where);
+	else
+		snprintf(where, sizeof where, "%s", ld->place);
+	if (!where[0])
+		return errf(ld->err, "%s: %s", ld->file, msg);
+	return errf(ld->err, "%s: %s: %s", ld->file, where, msg);
+}
+
+/* ---- fields ----------------------------------------------------------- */
+
+static const cJSON *field(const cJSON *obj, const char *key)
+{
+	return cJSON_IsObject(obj) ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
+}
+
+/* Every key of obj is in allowed[], and none appears twice. */
+static int check_keys(struct ld *ld, const cJSON *obj, const char *const *allowed, size_t n)
+{
+	if (json_check_keys(obj, allowed, n, ld->file, ld->place, ld->err))
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		int seen = 0;
+		const cJSON *m;
+		cJSON_ArrayForEach(m, obj)
+			if (strcmp(m->string, allowed[i]) == 0 && seen++)
+				return fail(ld, allowed[i], "duplicate key");
+	}
+	return 0;
+}
+
+/* obj[key] as an unsigned integer (a size with K/M/G/T units if `units`).
+ * With given == NULL the key is required; otherwise *given says whether it
+ * was there and *out is left alone when it was not. */
+static int get_u64(struct ld *ld, const cJSON *obj, const char *key, bool units,
+		   uint64_t *out, bool *given)
+{
+	const cJSON *v = field(obj, key);
+	if (given)
+		*given = v != NULL;
+	if (!v)
+		return given ? 0 : fail(ld, NULL, "\"%s\" is required", key);
+	char where[sizeof ld->place + 64];
+	return json_u64(v, units, out, ld->file, place_key(ld, key, where, sizeof where),
+			ld->err);
+}
+
+static int get_count(struct ld *ld, const cJSON *obj, const char *key,
+		     uint64_t *out, bool *given)
+{
+	if (get_u64(ld, obj, key, false, out, given))
+		return -1;
+	if ((!given || *given) && *out > TRACE_MAX_COUNT)
+		return fail(ld, key, "must be at most 10^12");
+	return 0;
+}
+
+/* A length: required, 1 .. 2^47 bytes. */
+static int get_length(struct ld *ld, const cJSON *obj, uint64_t *out)
+{
+	if (get_u64(ld, obj, "length", true, out, NULL))
+		return -1;
+	if (*out == 0)
+		return fail(ld, "length", "must be greater than 0");
+	if (*out > VA_LIMIT)
+		return fail(ld, "length", "must be at most 2^47 (128T)");
+	return 0;
+}
+
+/* An access size: 1, 2, 4 or 8, default 8. */
+static int get_size(struct ld *ld, const cJSON *obj, uint8_t *out)
+{
+	uint64_t v = 8;
+	bool given;
+	if (get_u64(ld, obj, "size", false, &v, &given))
+		return -1;
+	if (v != 1 && v != 2 && v != 4 && v != 8)
+		return fail(ld, "size", "must be 1, 2, 4 or 8");
+	*out = (uint8_t)v;
+	return 0;
+}
+
+static int get_bool(struct ld *ld, const cJSON *obj, const char *key, bool *out)
+{
+	const cJSON *v = field(obj, key);
+	if (!v)
+		return 0;
+	if (!cJSON_IsBool(v))
+		return fail(ld, key, "expected true or false");
+	*out = cJSON_IsTrue(v);
+	return 0;
+}
+
+/* A name: 1..31 letters, digits, '_' or '-', starting with a letter or '_'
+ * (a region name must not look like a number or contain '+'). */
+static int get_name(struct ld *ld, const cJSON *obj, const char **out)
+{
+	const cJSON *v = field(obj, "name");
+	*out = NULL;
+	if (!v)
+		return 0;
+	if (!cJSON_IsString(v))
+		return fail(ld, "name", "expected a string");
+	const char *s = v->valuestring;
+	bool ok = strlen(s) >= 1 && strlen(s) <= TRACE_NAME_MAX &&
+		  (isalpha((unsigned char)s[0]) || s[0] == '_');
+	for (const char *c = s; ok && *c; c++)
+		ok = isalnum((unsigned char)*c) || *c == '_' || *c == '-';
+	if (!ok)
+		return fail(ld, "name", "\"%s\" is not a name (1 to 31 letters, digits, "
+			    "'_' or '-', starting with a letter or '_')", s);
+	*out = s;
+	return 0;
+}
+
+/* ---- regions and addresses -------------------------------------------- */
+
+static int32_t region_find(const struct trace_proc *p, const char *name, size_t n)
+{
+	if (n > TRACE_NAME_MAX)
+		return -1;
+	for (uint32_t i = 0; i < p->nregions; i++)
+		if (strncmp(p->regions[i], name, n) == 0 && p->regions[i][n] == '\0')
+			return (int32_t)i;
+	return -1;
+}
+
+/* Pass 1: a named mmap adds its region to the process. */
+static int region_add(struct ld *ld, const cJSON *mmap_op)
+{
+	struct trace_proc *p = ld->proc;
+	const char *name;
+	if (get_name(ld, mmap_op, &name))
+		return -1;
+	if (!name)
+		return 0;
+	if (region_find(p, name, strlen(name)) >= 0)
+		return fail(ld, "name", "region \"%s\" is already defined in this process",
+			    name);
+	if (p->nregions == ld->rcap) {
+		if (ld->rcap >= INT32_MAX / 2)
+			return fail(ld, "name", "too many regions");
+		uint32_t cap = ld->rcap ? 2 * ld->rcap : 8;
+		char (*r)[32] = realloc(p->regions, cap * sizeof *r);
+		if (!r)
+			return fail(ld, NULL, "out of memory");
+		p->regions = r;
+		ld->rcap = cap;
+	}
+	snprintf(p->regions[p->nregions++], sizeof p->regions[0], "%s", name);
+	return 0;
+}
+
+static int unknown_region(struct ld *ld, const char *key, const char *s, size_t n)
+{
+	char name[64];
+	snprintf(name, sizeof name, "%.*s", (int)(n < 63 ? n : 63), s);
+	const struct trace_proc *p = ld->proc;
+	if (p->nregions == 0)
+		return fail(ld, key, "unknown region \"%s\" (no mmap in this process has "
+			    "a \"name\")", name);
+	const char **names = malloc(p->nregions * sizeof *names);
+	if (!names)
+		return fail(ld, NULL, "out of memory");
+	for (uint32_t i = 0; i < p->nregions; i++)
+		names[i] = p->regions[i];
+	const char *hint = json_suggest(name, names, p->nregions);
+	int rc = hint ? fail(ld, key, "unknown region \"%s\"; did you mean \"%s\"?", name, hint)
+		      : fail(ld, key, "unknown region \"%s\"", name);
+	free(names);
+	return rc;
+}
+
+/* "REGION" or "REGION+OFFSET". */
+static int parse_region_ref(struct ld *ld, const char *key, const char *s,
+			    struct addr_expr *a)
+{
+	const char *plus = strchr(s, '+');
+	size_t n = plus ? (size_t)(plus - s) : strlen(s);
+	a->region = region_find(ld->proc, s, n);
+	if (a->region < 0)
+		return unknown_region(ld, key, s, n);
+	if (plus && parse_u64(plus + 1, true, &a->off))
+		return fail(ld, key, "\"%s\": the offset after '+' must be decimal or "
+			    "0x-hex, optionally with K, M, G or T", s);
+	return 0;
+}
+
+/* "0x7f0000000000" or "heap+0x1000", for messages. */
+static const char *addr_str(const struct ld *ld, const struct addr_expr *a, char *buf, size_t n)
+{
+	if (a->region < 0)
+		snprintf(buf, n, "0x%" PRIx64, a->off);
+	else
+		snprintf(buf, n, "%s+0x%" PRIx64, ld->proc->regions[a->region], a->off);
+	return buf;
+}
+
+/* obj[key] as an address: a number, a "0x..." string or "REGION[+OFFSET]".
+ * given as for get_u64(). */
+static int get_addr(struct ld *ld, const cJSON *obj, const char *key,
+		    struct addr_expr *a, bool *given)
+{
+	const cJSON *v = field(obj, key);
+	a->region = -1;
+	a->off = 0;
+	if (given)
+		*given = v != NULL;
+	if (!v)
+		return given ? 0 : fail(ld, NULL, "\"%s\" is required", key);
+	if (cJSON_IsNumber(v)) {
+		char where[sizeof ld->place + 64];
+		if (json_u64(v, false, &a->off, ld->file,
+			     place_key(ld, key, where, sizeof where), ld->err))
+			return -1;
+	} else if (cJSON_IsString(v) && isdigit((unsigned char)v->valuestring[0])) {
+		if (parse_u64(v->valuestring, false, &a->off))
+			return fail(ld, key, "\"%s\" is not an address (a number, \"0x...\" "
+				    "hex or \"REGION+OFFSET\")", v->valuestring);
+	} else if (cJSON_IsString(v) && v->valuestring[0] != '\0') {
+		if (parse_region_ref(ld, key, v->valuestring, a))
+			return -1;
+	} else {
+		return fail(ld, key, "expected an address (a number, a \"0x...\" string "
+			    "or \"REGION+OFFSET\")");
+	}
+	if (a->off >= VA_LIMIT)
+		return fail(ld, key, "%s0x%" PRIx64 " is not below 2^47 (user addresses are "
+			    "the canonical lower half; 57-bit LA57 addresses are not "
+			    "supported)", a->region < 0 ? "" : "offset ", a->off);
+	return 0;
+}
+
+static int check_page_aligned(struct ld *ld, const char *key, const struct addr_expr *a)
+{
+	char buf[64];
+	if (a->off & (PAGE_SIZE - 1))
+		return fail(ld, key, "%s is not page aligned (a multiple of 4096)",
+			    addr_str(ld, a, buf, sizeof buf));
+	return 0;
+}
+
+/* [a, a + len) must end at or below 2^47. a->off < 2^47, len <= 2^47. */
+static int check_span(struct ld *ld, const char *key, const struct addr_expr *a, uint64_t len)
+{
+	char buf[64];
+	if (a->off + len > VA_LIMIT)
+		return fail(ld, key, "%s + %" PRIu64 " bytes ends above 2^47 (the top of "
+			    "user address space)", addr_str(ld, a, buf, sizeof buf), len);
+	return 0;
+}
+
+/* ---- ops ---------------------------------------------------------------- */
+
+static const char *const k_mmap[] = { "op", "name", "addr", "length", "prot", "fixed" };
+static const char *const k_munmap[] = { "op", "addr", "length" };
+static const char *const k_read[] = { "op", "addr", "size", "expect" };
+static const char *const k_write[] = { "op", "addr", "size", "value" };
+static const char *const k_seq[] = { "op", "base", "length", "size", "count", "write" };
+static const char *const k_stride[] = { "op", "base", "length", "size", "count", "write",
+					"stride" };
+static const char *const k_random[] = { "op", "base", "length", "size", "count", "write",
+					"seed" };
+static const char *const k_repeat[] = { "op", "count", "ops" };
+static const char *const k_compute[] = { "op", "cycles" };
+static const char *const k_exit[] = { "op" };
+
+static const struct op_spec {
+	const char *name;
+	enum op_kind kind;
+	const char *const *keys;
+	size_t nkeys;
+} op_specs[] = {
+#define SPEC(n, k, keys) { n, k, keys, ARRAY_SIZE(keys) }
+	SPEC("mmap", OP_MMAP, k_mmap),
+	SPEC("munmap", OP_MUNMAP, k_munmap),
+	SPEC("read", OP_READ, k_read),
+	SPEC("write", OP_WRITE, k_write),
+	SPEC("seq", OP_SEQ, k_seq),
+	SPEC("stride", OP_STRIDE, k_stride),
+	SPEC("random", OP_RANDOM, k_random),
+	SPEC("repeat", OP_REPEAT, k_repeat),
+	SPEC("compute", OP_COMPUTE, k_compute),
+	SPEC("exit", OP_EXIT, k_exit),
+#undef SPEC
+};
+
+/* "rw", "xr", "none", ... -> PROT_* bits. */
+static int get_prot(struct ld *ld, const cJSON *obj, uint8_t *out)
+{
+	const cJSON *v = field(obj, "prot");
+	*out = PROT_R | PROT_W;
+	if (!v)
+		return 0;
+	if (!cJSON_IsString(v))
+		return fail(ld, "prot", "expected a string such as \"rw\"");
+	const char *s = v->valuestring;
+	if (strcmp(s, "none") == 0) {
+		*out = 0;
+		return 0;
+	}
+	uint8_t prot = 0;
+	for (const char *c = s; *c; c++) {
+		uint8_t bit = *c == 'r' ? PROT_R : *c == 'w' ? PROT_W : *c == 'x' ? PROT_X : 0;
+		if (!bit || (prot & bit))
+			break;
+		prot |= bit;
+		if (!c[1]) {
+			*out = prot;
+			return 0;
+		}
+	}
+	return fail(ld, "prot", "\"%s\" must be \"none\" or letters from r, w, x, each at "
+		    "most once (e.g. \"rw\")", s);
+}
+
+static int op_mmap(struct ld *ld, const cJSON *obj, struct op *o)
+{
+	bool has_addr, fixed = false;
+	const cJSON *name = field(obj, "name");
+	if (get_length(ld, obj, &o->len) || get_prot(ld, obj, &o->prot) ||
+	    get_addr(ld, obj, "addr", &o->addr, &has_addr) ||
+	    (has_addr && check_page_aligned(ld, "addr", &o->addr)) ||
+	    get_bool(ld, obj, "fixed", &fixed))
+		return -1;
+	if (fixed && !has_addr)
+		return fail(ld, NULL, "\"fixed\" requires \"addr\"");
+	if (fixed && check_span(ld, "addr", &o->addr, o->len))
+		return -1;
+	o->flags = fixed ? OPF_FIXED : 0;
+	if (name) {   /* validated and collected by pass 1 */
+		o->region = region_find(ld->proc, name->valuestring, strlen(name->valuestring));
+		assert(o->region >= 0);
+	}
+	return 0;
+}
+
+static int op_munmap(struct ld *ld, const cJSON *obj, struct op *o)
+{
+	if (get_addr(ld, obj, "addr", &o->addr, NULL) ||
+	    check_page_aligned(ld, "addr", &o->addr) || get_length(ld, obj, &o->len))
+		return -1;
+	return check_span(ld, "addr", &o->addr, o->len);
+}
+
+/* read (value key "expect") or write (value key "value"). */
+static int op_access(struct ld *ld, const cJSON *obj, struct op *o)
+{
+	const char *vkey = o->kind == OP_READ ? "expect" : "value";
+	bool given;
+	if (get_addr(ld, obj, "addr", &o->addr, NULL) || get_size(ld, obj, &o->size) ||
+	    check_span(ld, "addr", &o->addr, o->size) ||
+	    get_u64(ld, obj, vkey, false, &o->value, &given))
+		return -1;
+	if (!given)
+		return 0;
+	if (o->size < 8 && (o->value >> (8 * o->size)) != 0)
+		return fail(ld, vkey, "%" PRIu64 " (0x%" PRIx64 ") does not fit in %u byte%s",
+			    o->value, o->value, o->size, o->size > 1 ? "s" : "");
+	o->flags = o->kind == OP_READ ? OPF_EXPECT : OPF_VALUE;
+	return 0;
+}
+
+/* "write": the fraction of accesses that write, 0..1 -> wthresh. */
+static int get_write_fraction(struct ld *ld, const cJSON *obj, uint64_t *wthresh)
+{
+	const cJSON *v = field(obj, "write");
+	*wthresh = 0;
+	if (!v)
+		return 0;
+	if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0 && v->valuedouble <= 1))
+		return fail(ld, "write", "expected a number from 0 to 1 (the fraction of "
+			    "accesses that write)");
+	*wthresh = (uint64_t)(v->valuedouble * TWO_POW_53);
+	return 0;
+}
+
+/* seq, stride, random. */
+static int op_pattern(struct ld *ld, const cJSON *obj, struct op *o)
+{
+	bool given;
+	if (get_addr(ld, obj, "base", &o->addr, NULL) || get_length(ld, obj, &o->len) ||
+	    check_span(ld, "base", &o->addr, o->len) || get_size(ld, obj, &o->size))
+		return -1;
+	if (o->size > o->len)
+		return fail(ld, "size", "must not exceed length (%" PRIu64 ")", o->len);
+	if (get_write_fraction(ld, obj, &o->wthresh))
+		return -1;
+	uint64_t step = o->size;
+	if (o->kind == OP_STRIDE) {
+		if (get_u64(ld, obj, "stride", true, &o->stride, NULL))
+			return -1;
+		if (o->stride == 0 || o->stride >= o->len)
+			return fail(ld, "stride", "must be greater than 0 and less than "
+				    "length (%" PRIu64 ")", o->len);
+		step = o->stride;
+	}
+	if (o->kind == OP_RANDOM) {
+		if (get_u64(ld, obj, "seed", false, &o->seed, &given))
+			return -1;
+		o->flags = given ? OPF_SEEDED : 0;
+		return get_count(ld, obj, "count", &o->count, NULL);
+	}
+	if (get_count(ld, obj, "count", &o->count, &given))
+		return -1;
+	if (!given && (o->count = o->len / step) > TRACE_MAX_COUNT)
+		return fail(ld, NULL, "the default count (%" PRIu64 " = length / %s) is "
+			    "above 10^12; give a \"count\"", o->count,
+			    o->kind == OP_STRIDE ? "stride" : "size");
+	return 0;
+}
+
+static int op_compute(struct ld *ld, const cJSON *obj, struct op *o)
+{
+	return get_count(ld, obj, "cycles", &o->count, NULL);
+}
+
+static int emit(struct ld *ld, const struct op *o, uint32_t *idx)
+{
+	if (ld->nops == ld->cap) {
+		if (ld->cap >= UINT32_MAX / 2)
+			return fail(ld, NULL, "too many ops in one thread");
+		uint32_t cap = ld->cap ? 2 * ld->cap : 16;
+		struct op *ops = realloc(ld->ops, cap * sizeof *ops);
+		if (!ops)
+			return fail(ld, NULL, "out of memory");
+		ld->ops = ops;
+		ld->cap = cap;
+	}
+	if (idx)
+		*idx = ld->nops;
+	ld->ops[ld->nops++] = *o;
+	return 0;
+}
+
+static int compile_ops(struct ld *ld, const cJSON *parent, int depth);
+
+/* REPEAT, the body, END; each names the other's index. */
+static int op_repeat(struct ld *ld, const cJSON *obj, struct op *o, int depth)
+{
+	uint32_t rep, end;
+	if (depth >= TRACE_MAX_DEPTH)
+		return fail(ld, NULL, "repeats nested more than %d deep", TRACE_MAX_DEPTH);
+	if (get_count(ld, obj, "count", &o->count, NULL) || emit(ld, o, &rep) ||
+	    compile_ops(ld, obj, depth + 1))
+		return -1;
+	struct op e = { .kind = OP_END, .region = -1, .other = rep, .addr.region = -1 };
+	if (emit(ld, &e, &end))
+		return -1;
+	ld->ops[rep].other = end;
+	return 0;
+}
+
+static int unknown_op(struct ld *ld, const char *name)
+{
+	const char *names[ARRAY_SIZE(op_specs)];
+	for (size_t i = 0; i < ARRAY_SIZE(op_specs); i++)
+		names[i] = op_specs[i].name;
+	const char *hint = json_suggest(name, names, ARRAY_SIZE(names));
+	if (hint)
+		return fail(ld, "op", "unknown op \"%s\"; did you mean \"%s\"?", name, hint);
+	return fail(ld, "op", "unknown op \"%s\" (one of mmap, munmap, read, write, seq, "
+		    "stride, random, repeat, compute, exit)", name);
+}
+
+/* One op object; depth = number of repeats around it. */
+static int compile_op(struct ld *ld, const cJSON *obj, int depth)
+{
+	if (!cJSON_IsObject(obj))
+		return fail(ld, NULL, "expected an op object such as {\"op\": \"read\", ...}");
+	const cJSON *kind = field(obj, "op");
+	if (!kind)
+		return fail(ld, NULL, "\"op\" is required");
+	if (!cJSON_IsString(kind))
+		return fail(ld, "op", "expected a string");
+	const struct op_spec *spec = NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(op_specs) && !spec; i++)
+		if (strcmp(kind->valuestring, op_specs[i].name) == 0)
+			spec = &op_specs[i];
+	if (!spec)
+		return unknown_op(ld, kind->valuestring);
+	if (check_keys(ld, obj, spec->keys, spec->nkeys))
+		return -1;
+
+	struct op o = { .kind = (uint8_t)spec->kind, .region = -1, .addr.region = -1 };
+	int rc = 0;
+	switch (spec->kind) {
+	case OP_MMAP:    rc = op_mmap(ld, obj, &o); break;
+	case OP_MUNMAP:  rc = op_munmap(ld, obj, &o); break;
+	case OP_READ:
+	case OP_WRITE:   rc = op_access(ld, obj, &o); break;
+	case OP_SEQ:
+	case OP_STRIDE:
+	case OP_RANDOM:  rc = op_pattern(ld, obj, &o); break;
+	case OP_REPEAT:  return op_repeat(ld, obj, &o, depth);
+	case OP_COMPUTE: rc = op_compute(ld, obj, &o); break;
+	case OP_EXIT:    break;
+	case OP_END:     assert(0); break;
+	}
+	return rc ? rc : emit(ld, &o, NULL);
+}
+
+/* parent["ops"], an array of ops. */
+static int compile_ops(struct ld *ld, const cJSON *parent, int depth)
+{
+	const cJSON *ops = field(parent, "ops");
+	if (!ops)
+		return fail(ld, NULL, "\"ops\" is required");
+	if (!cJSON_IsArray(ops))
+		return fail(ld, "ops", "expected an array of ops");
+	const cJSON *o;
+	unsigned i = 0;
+	cJSON_ArrayForEach(o, ops) {
+		size_t old = place_push(ld, ".ops[%u]", i++);
+		int rc = compile_op(ld, o, depth);
+		place_pop(ld, old);
+		if (rc)
+			return -1;
+	}
+	return 0;
+}
+
+/* Pass 1 over parent["ops"]: add the regions named mmaps define. Malformed
+ * ops are skipped here and reported by compile_ops(). */
+static int collect_regions(struct ld *ld, const cJSON *parent, int depth)
+{
+	const cJSON *ops = field(parent, "ops"), *o;
+	unsigned i = 0;
+	if (!cJSON_IsArray(ops) || depth > TRACE_MAX_DEPTH)
+		return 0;
+	cJSON_ArrayForEach(o, ops) {
+		const cJSON *kind = field(o, "op");
+		size_t old = place_push(ld, ".ops[%u]", i++);
+		int rc = 0;
+		if (cJSON_IsString(kind) && strcmp(kind->valuestring, "mmap") == 0)
+			rc = region_add(ld, o);
+		else if (cJSON_IsString(kind) && strcmp(kind->valuestring, "repeat") == 0)
+			rc = collect_regions(ld, o, depth + 1);
+		place_pop(ld, old);
+		if (rc)
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- threads, processes, the file ------------------------------------- */
+
+static const char *const k_thread[] = { "cpu", "ops" };
+static const char *const k_proc[] = { "name", "threads" };
+static const char *const k_top[] = { "name", "description", "processes" };
+
+/* "cpu": 0..63, or -1 / absent for any core. */
+static int get_cpu(struct ld *ld, const cJSON *obj, int32_t *cpu)
+{
+	const cJSON *v = field(obj, "cpu");
+	uint64_t c = UINT64_MAX;
+	*cpu = -1;
+	if (!v || (cJSON_IsNumber(v) && v->valuedouble == -1))
+		return 0;
+	if (!(cJSON_IsNumber(v) && v->valuedouble < 0) &&
+	    get_u64(ld, obj, "cpu", false, &c, NULL))
+		return -1;
+	if (c > TRACE_MAX_CPU)
+		return fail(ld, "cpu", "must be 0 to %d, or -1 for any core", TRACE_MAX_CPU);
+	*cpu = (int32_t)c;
+	return 0;
+}
+
+static int load_thread(struct ld *ld, const cJSON *obj, struct trace_thread *th)
+{
+	if (!cJSON_IsObject(obj))
+		return fail(ld, NULL, "expected a thread object such as {\"ops\": [...]}");
+	if (check_keys(ld, obj, k_thread, ARRAY_SIZE(k_thread)))
+		return -1;
+	if (get_cpu(ld, obj, &th->cpu))
+		return -1;
+	ld->ops = NULL;
+	ld->nops = ld->cap = 0;
+	int rc = compile_ops(ld, obj, 0);
+	th->ops = ld->ops;   /* freed by trace_free() on error too */
+	th->nops = ld->nops;
+	return rc;
+}
+
+/* An array member with 1..max entries. */
+static int get_array(struct ld *ld, const cJSON *obj, const char *key, const char *what,
+		     int max, const cJSON **out)
+{
+	*out = field(obj, key);
+	if (!*out)
+		return fail(ld, NULL, "\"%s\" is required", key);
+	if (!cJSON_IsArray(*out))
+		return fail(ld, key, "expected an array of %s", what);
+	int n = cJSON_GetArraySize(*out);
+	if (n < 1 || n > max)
+		return fail(ld, key, "must have 1 to %d %s", max, what);
+	return 0;
+}
+
+static int proc_name(struct ld *ld, const cJSON *obj, const struct trace *t, uint32_t idx)
+{
+	struct trace_proc *p = &t->procs[idx];
+	const char *name;
+	if (get_name(ld, obj, &name))
+		return -1;
+	if (name)
+		snprintf(p->name, sizeof p->name, "%s", name);
+	else
+		snprintf(p->name, sizeof p->name, "p%u", (unsigned)idx);
+	for (uint32_t i = 0; i < idx; i++) {
+		if (strcmp(t->procs[i].name, p->name) != 0)
+			continue;
+		if (name)
+			return fail(ld, "name", "\"%s\" is already the name of processes[%u]",
+				    name, (unsigned)i);
+		return fail(ld, NULL, "the default name \"%s\" is already the name of "
+			    "processes[%u]; give this one a \"name\"", p->name, (unsigned)i);
+	}
+	return 0;
+}
+
+static int load_proc(struct ld *ld, const cJSON *obj, struct trace *t, uint32_t idx)
+{
+	struct trace_proc *p = &t->procs[idx];
+	const cJSON *threads, *th;
+	if (!cJSON_IsObject(obj))
+		return fail(ld, NULL, "expected a process object such as {\"threads\": [...]}");
+	if (check_keys(ld, obj, k_proc, ARRAY_SIZE(k_proc)) || proc_name(ld, obj, t, idx) ||
+	    get_array(ld, obj, "threads", "threads", TRACE_MAX_THREADS, &threads))
+		return -1;
+	p->nthreads = (uint32_t)cJSON_GetArraySize(threads);
+	p->threads = calloc(p->nthreads, sizeof *p->threads);
+	if (!p->threads)
+		return fail(ld, NULL, "out of memory");
+	ld->proc = p;
+	ld->rcap = 0;
+	for (int pass = 1; pass <= 2; pass++) {
+		uint32_t i = 0;
+		cJSON_ArrayForEach(th, threads) {
+			size_t old = place_push(ld, ".threads[%u]", (unsigned)i);
+			int rc = pass == 1 ? collect_regions(ld, th, 0)
+					   : load_thread(ld, th, &p->threads[i]);
+			place_pop(ld, old);
+			if (rc)
+				return -1;
+			i++;
+		}
+	}
+	return 0;
+}
+
+static int load_root(struct ld *ld, const cJSON *root, struct trace *t)
+{
+	const cJSON *procs, *pj;
+	if (!cJSON_IsObject(root))
+		return fail(ld, NULL, "expected a JSON object at the top level");
+	if (check_keys(ld, root, k_top, ARRAY_SIZE(k_top)))
+		return -1;
+	for (size_t i = 0; i < 2; i++) {
+		const cJSON *v = field(root, k_top[i]);
+		if (v && !cJSON_IsString(v))
+			return fail(ld, k_top[i], "expected a string");
+	}
+	if (get_array(ld, root, "processes", "processes", TRACE_MAX_PROCS, &procs))
+		return -1;
+	t->nprocs = (uint32_t)cJSON_GetArraySize(procs);
+	t->procs = calloc(t->nprocs, sizeof *t->procs);
+	if (!t->procs) {
+		t->nprocs = 0;
+		return fail(ld, NULL, "out of memory");
+	}
+	uint32_t i = 0;
+	cJSON_ArrayForEach(pj, procs) {
+		size_t old = place_push(ld, "processes[%u]", (unsigned)i);
+		int rc = load_proc(ld, pj, t, i);
+		place_pop(ld, old);
+		if (rc)
+			return -1;
+		i++;
+	}
+	return 0;
+}
+
+int trace_load(struct trace *t, const char *path, char *err)
+{
+	memset(t, 0, sizeof *t);
+	cJSON *root = json_load_file(path, err);
+	if (!root)
+		return -1;
+	struct ld ld = { .file = path, .err = err };
+	int rc = load_root(&ld, root, t);
+	cJSON_Delete(root);
+	if (rc) {
+		trace_free(t);
+		return -1;
+	}
+	/* the path is for reports; a longer one is cut, not refused */
+	snprintf(t->path, sizeof t->path, "%.*s", (int)sizeof t->path - 1, path);
+	return 0;
+}
+
+void trace_free(struct trace *t)
+{
+	for (uint32_t i = 0; i < t->nprocs; i++) {
+		struct trace_proc *p = &t->procs[i];
+		for (uint32_t j = 0; j < p->nthreads; j++)
+			free(p->threads[j].ops);
+		free(p->threads);
+		free(p->regions);
+	}
+	free(t->procs);
+	memset(t, 0, sizeof *t);
+}

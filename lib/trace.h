@@ -1,0 +1,89 @@
+/* JSON workload traces (traces/NAME.json), compiled into flat op arrays.
+ *
+ * A trace names processes; each has threads; each thread has a list of ops.
+ * Loading validates everything (bad input is an error naming the file, the
+ * process/thread/op index and the field) and compiles the ops so the run
+ * loop never touches JSON: patterns (seq, stride, random) stay one op each
+ * and expand lazily while running; `repeat` becomes a REPEAT/END pair.
+ * The format is documented in docs/trace-format.md. */
+#ifndef MMSIM_TRACE_H
+#define MMSIM_TRACE_H
+
+#include "lib/types.h"
+
+enum op_kind {
+	OP_MMAP,       /* addr (hint or fixed), len, prot, flags; defines region */
+	OP_MUNMAP,     /* addr, len */
+	OP_READ,       /* addr, size; value = expected value if OPF_EXPECT */
+	OP_WRITE,      /* addr, size; value written if OPF_VALUE */
+	OP_SEQ,        /* addr = base, len, size, count, wthresh; step = size */
+	OP_STRIDE,     /* addr = base, len, size, count, wthresh, stride */
+	OP_RANDOM,     /* addr = base, len, size, count, wthresh, seed */
+	OP_REPEAT,     /* count = iterations; other = index of the matching OP_END */
+	OP_END,        /* other = index of the matching OP_REPEAT */
+	OP_COMPUTE,    /* count = cycles */
+	OP_EXIT,       /* the thread (and, for the last thread, the process) ends */
+};
+
+/* op.flags */
+#define OPF_VALUE     0x01  /* write: value is stored */
+#define OPF_EXPECT    0x02  /* read: value is the expected result */
+#define OPF_FIXED     0x04  /* mmap: MAP_FIXED */
+#define OPF_SEEDED    0x08  /* random: seed given in the trace */
+
+/* op.prot (PROT_* bits as Linux) */
+#define PROT_R 0x1
+#define PROT_W 0x2
+#define PROT_X 0x4
+
+/* An address: a region's base (named by an mmap's "name") plus an offset,
+ * or an absolute address when region < 0. */
+struct addr_expr {
+	int32_t region;     /* index into the process's regions, or -1 */
+	uint64_t off;
+};
+
+struct op {
+	uint8_t kind;       /* enum op_kind */
+	uint8_t flags;      /* OPF_* */
+	uint8_t prot;       /* mmap */
+	uint8_t size;       /* access size in bytes: 1, 2, 4 or 8 */
+	int32_t region;     /* mmap: region this op defines, or -1 */
+	uint32_t other;     /* REPEAT/END: index of the partner op */
+	struct addr_expr addr;
+	uint64_t len;       /* mmap/munmap/pattern length in bytes */
+	uint64_t value;     /* write value / read expected value */
+	uint64_t count;     /* pattern accesses, repeat iterations, compute cycles */
+	uint64_t stride;    /* OP_STRIDE step in bytes */
+	uint64_t seed;      /* OP_RANDOM seed (OPF_SEEDED), else derived from run seed */
+	uint64_t wthresh;   /* patterns: access i writes iff (rng >> 11) < wthresh;
+	                     * wthresh = write fraction * 2^53 */
+};
+
+struct trace_thread {
+	int32_t cpu;        /* affinity, or -1 for any core */
+	struct op *ops;
+	uint32_t nops;
+};
+
+struct trace_proc {
+	char name[32];
+	struct trace_thread *threads;
+	uint32_t nthreads;
+	char (*regions)[32]; /* names of the regions mmap ops define */
+	uint32_t nregions;
+};
+
+struct trace {
+	char path[256];
+	struct trace_proc *procs;
+	uint32_t nprocs;
+};
+
+/* Load and validate a trace. Returns 0, or -1 with a message such as
+ * "traces/x.json: processes[0].threads[1].ops[7].size: must be 1, 2, 4 or 8"
+ * in err (MMSIM_ERR_LEN bytes); on error nothing needs freeing. */
+int trace_load(struct trace *t, const char *path, char *err);
+void trace_free(struct trace *t);
+
+#endif

@@ -1,0 +1,26 @@
+#!/bin/sh
+# Install the Debian packages mmsim needs, if pkg-config cannot find them.
+# Called by `make run` / `make test`; safe to run by hand. Needs root or sudo.
+set -e
+
+need=""
+have() { pkg-config --exists "$1" 2>/dev/null; }
+
+command -v pkg-config >/dev/null 2>&1 || need="$need pkg-config"
+have libcjson || need="$need libcjson-dev"
+have criterion || need="$need libcriterion-dev"
+if [ "${SAN:-0}" = 1 ] && ! command -v clang >/dev/null 2>&1; then
+	:   # gcc's sanitizers are enough; clang is only for fuzzing
+fi
+
+[ -z "$need" ] && exit 0
+
+echo "deps.sh: installing:$need"
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+# Update the package lists only when an install fails on a stale list.
+if ! $SUDO apt-get install -y --no-install-recommends $need; then
+	$SUDO apt-get update
+	$SUDO apt-get install -y --no-install-recommends $need
+fi

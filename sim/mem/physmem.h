@@ -1,0 +1,53 @@
+/* Sparse, byte-addressable guest physical memory (DESIGN.md contracts 1, 3).
+ *
+ * One host buffer per 4 KiB guest frame, allocated on the first write; a frame
+ * never written reads as zeros. Host memory therefore grows with what the
+ * guest touches, not with the configured size. Multi-byte values are
+ * little-endian, as on x86. Accesses here are untimed: timing is memsys's. */
+#ifndef MMSIM_PHYSMEM_H
+#define MMSIM_PHYSMEM_H
+
+#include <string.h>
+#include "lib/types.h"
+
+struct physmem {
+	uint64_t size;        /* bytes of guest physical memory */
+	uint64_t nframes;
+	uint8_t **frame;      /* frame[pfn]: host copy, or NULL = all zeros */
+	uint64_t backed;      /* frames with a host buffer now */
+	uint64_t backed_peak;
+};
+
+int physmem_init(struct physmem *pm, uint64_t size);
+void physmem_fini(struct physmem *pm);
+
+/* The frame's bytes for writing, allocating the host buffer on first use. */
+uint8_t *physmem_frame_rw(struct physmem *pm, uint64_t pfn);
+
+/* Make a frame all zeros (and give its host buffer back). */
+void physmem_zero_frame(struct physmem *pm, uint64_t pfn);
+void physmem_copy_frame(struct physmem *pm, uint64_t dst_pfn, uint64_t src_pfn);
+
+/* Read/write 1..8 bytes that lie inside one frame (callers split accesses
+ * that straddle frames). pa must be below size. */
+static inline uint64_t physmem_read(const struct physmem *pm, paddr_t pa, unsigned size)
+{
+	const uint8_t *f = pm->frame[pa >> PAGE_SHIFT];
+	uint64_t v = 0;
+	if (f)
+		memcpy(&v, f + (pa & ~PAGE_MASK), size);
+	return v;
+}
+
+static inline void physmem_write(struct physmem *pm, paddr_t pa, unsigned size, uint64_t v)
+{
+	uint8_t *f = pm->frame[pa >> PAGE_SHIFT];
+	if (!f) {
+		if (v == 0)
+			return;          /* writing zeros to a zero frame changes nothing */
+		f = physmem_frame_rw(pm, pa >> PAGE_SHIFT);
+	}
+	memcpy(f + (pa & ~PAGE_MASK), &v, size);
+}
+
+#endif

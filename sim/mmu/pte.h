@@ -1,0 +1,56 @@
+/* x86-64 paging-structure entry layout (Intel SDM Vol. 3A, 4.5, tables 4-14
+ * to 4-20). Shared by the walker (reads) and the guest kernel (writes): both
+ * sides agree only on these architectural bits.
+ *
+ *  63  62:52  51:M  M-1:12          11:9  8 7  6 5 4   3   2  1  0
+ * +--+------+-----+----------------+----+-+--+-+-+---+---+--+--+-+
+ * |NX| ign  | rsvd| PFN (phys addr)| ign|G|PS|D|A|PCD|PWT|US|RW|P|
+ * +--+------+-----+----------------+----+-+--+-+-+---+---+--+--+-+
+ * M = MAXPHYADDR. PS only at the PDPTE (1G page) and PDE (2M page); at the
+ * PML4E it is reserved; at the PTE bit 7 is PAT. D and G only in leaves. */
+#ifndef MMSIM_PTE_H
+#define MMSIM_PTE_H
+
+#include "lib/types.h"
+
+#define PTE_P    (1ull << 0)   /* present */
+#define PTE_RW   (1ull << 1)   /* writable */
+#define PTE_US   (1ull << 2)   /* user-accessible */
+#define PTE_PWT  (1ull << 3)
+#define PTE_PCD  (1ull << 4)
+#define PTE_A    (1ull << 5)   /* accessed: set by the walker */
+#define PTE_D    (1ull << 6)   /* dirty: set by the walker on writes (leaf) */
+#define PTE_PS   (1ull << 7)   /* page size (PDPTE/PDE): this entry is a leaf */
+#define PTE_G    (1ull << 8)   /* global (leaf): survives CR3 loads */
+#define PTE_NX   (1ull << 63)  /* no-execute (EFER.NXE assumed on) */
+#define PTE_ADDR_MASK 0x000ffffffffff000ull  /* bits 51:12 */
+
+_Static_assert(PTE_NX == 0x8000000000000000ull, "NX is bit 63");
+_Static_assert(PTE_ADDR_MASK >> 12 == (1ull << 40) - 1, "PFN is bits 51:12");
+
+/* Page-fault error code bits (SDM 4.7). */
+#define PF_P    (1u << 0)  /* 0: not present; 1: protection violation */
+#define PF_W    (1u << 1)  /* the access was a write */
+#define PF_U    (1u << 2)  /* the access was in user mode */
+#define PF_RSVD (1u << 3)  /* a reserved bit was set in a paging entry */
+#define PF_I    (1u << 4)  /* the access was an instruction fetch */
+
+/* Levels, from the leaf up. Each indexes 9 bits of the linear address:
+ * level 1 (PT) bits 20:12, level 2 (PD) 29:21, level 3 (PDPT) 38:30,
+ * level 4 (PML4) 47:39. */
+#define PT_LEVELS 4
+#define PT_ENTRIES 512
+static inline unsigned pt_index(vaddr_t va, int level)
+{
+	return (unsigned)(va >> (PAGE_SHIFT + 9 * (level - 1))) & (PT_ENTRIES - 1);
+}
+/* Bytes mapped by one entry at a level: 4K, 2M, 1G, 512G. */
+static inline uint64_t pt_level_size(int level)
+{
+	return 1ull << (PAGE_SHIFT + 9 * (level - 1));
+}
+
+/* The user half of the 48-bit canonical address space. */
+#define USER_VA_END 0x0000800000000000ull
+
+#endif

@@ -1,0 +1,12 @@
+/* The mmsim command's subcommands, callable in-process by tests. Each takes
+ * its own argv (argv[0] = the subcommand) and returns the exit status:
+ * 0 success, 1 the run found a problem (a value mismatch, a --check
+ * finding), 2 bad input or usage. */
+#ifndef MMSIM_CLI_H
+#define MMSIM_CLI_H
+
+#include <stdio.h>
+
+int cmd_run(int argc, char **argv, FILE *out);
+
+#endif

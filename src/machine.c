@@ -1,0 +1,650 @@
+/* The machine and its run loop: see machine.h. */
+#include "src/machine.h"
+
+#include <assert.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "kernel/mm/kmm.h"
+#include "lib/jsonutil.h"
+#include "lib/rng.h"
+#include "lib/stats.h"
+#include "sim/cpu/core.h"
+#include "sim/mem/memsys.h"
+#include "sim/mmu/pte.h"
+
+#define REPEAT_DEPTH 17
+#define MAX_FAULT_RETRIES 4
+
+struct process {
+	const struct trace_proc *tp;
+	unsigned index;
+	struct mm *mm;          /* NULL once exited or killed */
+	vaddr_t *region_base;   /* per named region: base once mapped */
+	bool *region_mapped;
+	uint32_t live;          /* threads not yet done */
+	bool killed;
+};
+
+struct thread {
+	const struct op *ops;
+	uint32_t nops, pc;
+	struct process *proc;
+	unsigned index;         /* within its process */
+	bool done;
+	/* pattern in progress (pat_left > 0) */
+	uint64_t pat_left, pat_off;
+	vaddr_t pat_base;
+	struct rng rng;
+	/* repeat stack: the REPEAT op's index and iterations left */
+	struct { uint32_t at; uint64_t left; } rep[REPEAT_DEPTH];
+	int nrep;
+};
+
+struct runq {
+	struct thread **t;
+	uint32_t n, cur;
+	uint32_t live;          /* threads not done */
+	cycles_t slice_start;
+	struct mm *mm;          /* the mm this core's CR3 holds, or NULL */
+};
+
+struct machine {
+	struct mmsim_cfg cfg;
+	const struct trace *tr;
+	struct stats *st;
+	struct memsys *ms;
+	struct core **cores;
+	struct kmm *kmm;
+	struct process *procs;
+	struct thread *threads;
+	uint32_t nthreads;
+	struct runq *rq;
+	bool check;
+	char *check_err;        /* where --check puts its finding */
+	int check_failed;
+
+	/* counters ("run.*") */
+	uint64_t ops, accesses, mismatches, kills, exits, ctx_switches;
+
+	char events[4096];      /* killed processes, mismatches (first ones) */
+	size_t events_len;
+};
+
+static void event(struct machine *m, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void event(struct machine *m, const char *fmt, ...)
+{
+	size_t room = sizeof(m->events) - m->events_len;
+	if (room < 2)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(m->events + m->events_len, room, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		m->events_len += (size_t)n < room ? (size_t)n : room - 1;
+}
+
+/* ---------------------------------------------------------------- checks */
+
+/* --check: every TLB entry must agree with the page tables it came from
+ * (no shootdown is ever in flight between steps: flushes are synchronous). */
+static int check_tlbs(struct machine *m, char *err)
+{
+	for (unsigned i = 0; i < m->cfg.cores; i++) {
+		struct core *c = m->cores[i];
+		struct tlb *t = c->dtlb;
+		for (size_t e = 0; e < (size_t)t->sets * t->ways; e++) {
+			const struct tlb_entry *te = &t->e[e];
+			if (!(te->flags & TLBE_VALID))
+				continue;
+			paddr_t pa;
+			uint8_t rights;
+			vaddr_t va = te->vpn << PAGE_SHIFT;
+			bool ok = walk_probe(&m->ms->pm, c->cr3, va, &pa, &rights) &&
+				  (pa >> PAGE_SHIFT) == te->pfn &&
+				  (te->flags & ~rights & (TLBE_RW | TLBE_US | TLBE_DIRTY)) == 0;
+			if (!ok)
+				return errf(err, "check: core%u dTLB holds a stale translation "
+					    "%#llx -> pfn %#llx that the page tables no longer give",
+					    i, (unsigned long long)va, (unsigned long long)te->pfn);
+		}
+	}
+	return 0;
+}
+
+static void run_check(struct machine *m)
+{
+	if (!m->check || m->check_failed)
+		return;
+	struct mm *mms[1024];
+	size_t n = 0;
+	for (uint32_t p = 0; p < m->tr->nprocs && n < ARRAY_SIZE(mms); p++)
+		if (m->procs[p].mm)
+			mms[n++] = m->procs[p].mm;
+	if (kmm_validate(m->kmm, mms, n, m->check_err) || check_tlbs(m, m->check_err))
+		m->check_failed = 1;
+}
+
+/* ------------------------------------------------------ process lifetime */
+
+static void leave_mm(struct machine *m, struct mm *mm)
+{
+	for (unsigned i = 0; i < m->cfg.cores; i++)
+		if (m->rq[i].mm == mm)
+			m->rq[i].mm = NULL;
+}
+
+/* The last thread is gone or the process was killed: exit_mmap() on c. */
+static void process_end(struct machine *m, struct process *p, struct core *c)
+{
+	for (uint32_t i = 0; i < m->nthreads; i++) {
+		struct thread *t = &m->threads[i];
+		if (t->proc == p && !t->done) {
+			t->done = true;
+			p->live--;
+		}
+	}
+	if (!p->mm)
+		return;
+	mm_destroy(m->kmm, p->mm, c);
+	leave_mm(m, p->mm);
+	p->mm = NULL;
+	run_check(m);
+}
+
+static void kill_process(struct machine *m, struct thread *t, struct core *c,
+			 const char *why)
+{
+	struct process *p = t->proc;
+	event(m, "process %s (thread %u, op %u) killed at cycle %llu on core%u: %s\n",
+	      p->tp->name, t->index, t->pc, (unsigned long long)c->clock, c->id, why);
+	p->killed = true;
+	m->kills++;
+	process_end(m, p, c);
+}
+
+/* -------------------------------------------------------------- accesses */
+
+/* Translate one piece of an access, trapping to the kernel on #PF until it
+ * succeeds. Returns false if the process was killed. */
+static bool translate(struct machine *m, struct thread *t, struct core *c, vaddr_t va,
+		      uint32_t access, paddr_t *pa)
+{
+	for (int tries = 0; ; tries++) {
+		uint32_t code = core_translate(c, va, access, pa);
+		if (!code)
+			return true;
+		char why[MMSIM_ERR_LEN];
+		enum fault_result r = kmm_page_fault(m->kmm, t->proc->mm, c, va, code, why);
+		run_check(m);
+		if (r != FAULT_DONE) {
+			if (r == FAULT_OOM)
+				m->kmm->oom_kills++;
+			kill_process(m, t, c, why);
+			return false;
+		}
+		if (tries == MAX_FAULT_RETRIES) {
+			fprintf(stderr, "mmsim: simulator bug: fault at %#llx (code %#x) "
+				"not resolved after %d retries\n", (unsigned long long)va,
+				code, tries);
+			abort();
+		}
+	}
+}
+
+/* One user access of size bytes at va; a value moves when val is given.
+ * An access that straddles two pages translates both before touching data. */
+static bool access(struct machine *m, struct thread *t, struct core *c, vaddr_t va,
+		   unsigned size, bool write, uint64_t *val)
+{
+	uint32_t acc = PF_U | (write ? PF_W : 0);
+	unsigned first = PAGE_SIZE - (va & ~PAGE_MASK);
+	paddr_t pa0, pa1 = 0;
+	m->accesses++;
+	if (!translate(m, t, c, va, acc, &pa0))
+		return false;
+	if (first >= size) {
+		core_data(c, pa0, write);
+		first = size;
+	} else {
+		if (!translate(m, t, c, va + first, acc, &pa1))
+			return false;
+		core_data(c, pa0, write);
+		core_data(c, pa1, write);
+	}
+	if (!val)
+		return true;
+	struct physmem *pm = &m->ms->pm;
+	if (write) {
+		physmem_write(pm, pa0, first, *val);
+		if (first < size)
+			physmem_write(pm, pa1, size - first, *val >> (8 * first));
+	} else {
+		*val = physmem_read(pm, pa0, first);
+		if (first < size)
+			*val |= physmem_read(pm, pa1, size - first) << (8 * first);
+	}
+	return true;
+}
+
+/* ------------------------------------------------------------------- ops */
+
+/* Resolve an address expression; false (process killed) if its region is
+ * not mapped yet. */
+static bool resolve(struct machine *m, struct thread *t, struct core *c,
+		    const struct addr_expr *a, vaddr_t *va)
+{
+	if (a->region < 0) {
+		*va = a->off;
+		return true;
+	}
+	struct process *p = t->proc;
+	if (!p->region_mapped[a->region]) {
+		char why[128];
+		snprintf(why, sizeof(why), "region \"%s\" used before its mmap",
+			 p->tp->regions[a->region]);
+		kill_process(m, t, c, why);
+		return false;
+	}
+	*va = p->region_base[a->region] + a->off;
+	return true;
+}
+
+static void start_pattern(struct machine *m, struct thread *t, const struct op *op)
+{
+	uint64_t seed = op->seed;
+	if (!(op->flags & OPF_SEEDED)) {
+		/* derived from the run seed, process, thread and op index */
+		uint64_t x = m->cfg.seed ^ ((uint64_t)t->proc->index << 40) ^
+			     ((uint64_t)t->index << 24) ^ t->pc;
+		seed = rng_splitmix64(&x);
+	}
+	rng_seed(&t->rng, seed);
+	t->pat_left = op->count;
+	t->pat_off = 0;
+}
+
+/* The next access of the pattern op at t->pc; advances pc when done. */
+static void pattern_step(struct machine *m, struct thread *t, struct core *c,
+			 const struct op *op)
+{
+	uint64_t span = op->len - op->size;          /* last valid start offset */
+	uint64_t off;
+	if (op->kind == OP_RANDOM) {
+		off = rng_below(&t->rng, span + 1);
+	} else {
+		off = t->pat_off;
+		t->pat_off += op->kind == OP_SEQ ? op->size : op->stride;
+		if (t->pat_off >= op->len)
+			t->pat_off -= op->len;
+	}
+	off &= ~(uint64_t)(op->size - 1);
+	if (off > span)
+		off = span & ~(uint64_t)(op->size - 1);
+	bool write = op->wthresh && (rng_next(&t->rng) >> 11) < op->wthresh;
+	if (!access(m, t, c, t->pat_base + off, op->size, write, NULL))
+		return;
+	if (--t->pat_left == 0)
+		t->pc++;
+}
+
+static void thread_exit(struct machine *m, struct thread *t, struct core *c)
+{
+	t->done = true;
+	if (--t->proc->live == 0) {
+		m->exits++;
+		process_end(m, t->proc, c);
+	}
+}
+
+static void op_mmap(struct machine *m, struct thread *t, struct core *c, const struct op *op)
+{
+	vaddr_t hint = 0;
+	if ((op->addr.region >= 0 || op->addr.off) && !resolve(m, t, c, &op->addr, &hint))
+		return;
+	int64_t r = kmm_mmap(m->kmm, t->proc->mm, c, hint, op->len, op->prot,
+			     op->flags & OPF_FIXED);
+	run_check(m);
+	if (r < 0) {
+		char why[64];
+		snprintf(why, sizeof(why), "mmap failed (errno %lld)", (long long)-r);
+		kill_process(m, t, c, why);
+		return;
+	}
+	if (op->region >= 0) {
+		t->proc->region_base[op->region] = (vaddr_t)r;
+		t->proc->region_mapped[op->region] = true;
+	}
+	t->pc++;
+}
+
+static void op_munmap(struct machine *m, struct thread *t, struct core *c, const struct op *op)
+{
+	vaddr_t va;
+	if (!resolve(m, t, c, &op->addr, &va))
+		return;
+	int r = kmm_munmap(m->kmm, t->proc->mm, c, va, op->len);
+	run_check(m);
+	if (r < 0) {
+		char why[64];
+		snprintf(why, sizeof(why), "munmap failed (errno %d)", -r);
+		kill_process(m, t, c, why);
+		return;
+	}
+	t->pc++;
+}
+
+static void op_read_write(struct machine *m, struct thread *t, struct core *c,
+			  const struct op *op)
+{
+	vaddr_t va;
+	if (!resolve(m, t, c, &op->addr, &va))
+		return;
+	bool write = op->kind == OP_WRITE;
+	uint64_t v = op->value;
+	bool data = write ? (op->flags & OPF_VALUE) : (op->flags & OPF_EXPECT);
+	if (!access(m, t, c, va, op->size, write, data ? &v : NULL))
+		return;
+	if (!write && data && v != op->value) {
+		m->mismatches++;
+		event(m, "value mismatch: process %s thread %u op %u read %#llx at %#llx, "
+		      "expected %#llx\n", t->proc->tp->name, t->index, t->pc,
+		      (unsigned long long)v, (unsigned long long)va,
+		      (unsigned long long)op->value);
+	}
+	t->pc++;
+}
+
+/* Execute one step of thread t on core c. */
+static void thread_step(struct machine *m, struct thread *t, struct core *c)
+{
+	if (t->pat_left) {
+		pattern_step(m, t, c, &t->ops[t->pc]);
+		return;
+	}
+	if (t->pc >= t->nops) {
+		thread_exit(m, t, c);
+		return;
+	}
+	const struct op *op = &t->ops[t->pc];
+	m->ops++;
+	switch (op->kind) {
+	case OP_MMAP:   op_mmap(m, t, c, op); break;
+	case OP_MUNMAP: op_munmap(m, t, c, op); break;
+	case OP_READ:
+	case OP_WRITE:  op_read_write(m, t, c, op); break;
+	case OP_SEQ:
+	case OP_STRIDE:
+	case OP_RANDOM:
+		if (!resolve(m, t, c, &op->addr, &t->pat_base))
+			break;
+		if (op->count == 0) {
+			t->pc++;
+			break;
+		}
+		start_pattern(m, t, op);
+		pattern_step(m, t, c, op);
+		break;
+	case OP_REPEAT:
+		if (op->count == 0) {
+			t->pc = op->other + 1;
+			break;
+		}
+		assert(t->nrep < REPEAT_DEPTH);
+		t->rep[t->nrep].at = t->pc;
+		t->rep[t->nrep++].left = op->count;
+		t->pc++;
+		break;
+	case OP_END:
+		assert(t->nrep > 0 && t->rep[t->nrep - 1].at == op->other);
+		if (--t->rep[t->nrep - 1].left > 0)
+			t->pc = op->other + 1;
+		else
+			t->nrep--, t->pc++;
+		break;
+	case OP_COMPUTE:
+		c->clock += op->count;
+		c->compute_cycles += op->count;
+		t->pc++;
+		break;
+	case OP_EXIT:
+		thread_exit(m, t, c);
+		break;
+	}
+}
+
+/* ------------------------------------------------------------ scheduling */
+
+/* switch_to(): charge the switch; load CR3 when the mm changes, keeping each
+ * mm's cpumask to the cores whose CR3 holds it (switch_mm_irqs_off()). */
+static void switch_to(struct machine *m, struct core *c, struct runq *rq, struct thread *t)
+{
+	c->clock += m->cfg.cpu.context_switch;
+	m->ctx_switches++;
+	rq->slice_start = c->clock;
+	struct mm *mm = t ? t->proc->mm : NULL;
+	if (mm == rq->mm)
+		return;
+	if (rq->mm)
+		rq->mm->cpumask &= ~(1ull << c->id);
+	core_load_cr3(c, mm ? mm->pgd : 0);
+	if (mm)
+		mm->cpumask |= 1ull << c->id;
+	rq->mm = mm;
+}
+
+/* The thread core c runs next, after round-robin preemption; NULL if none. */
+static struct thread *pick_thread(struct machine *m, struct core *c, struct runq *rq)
+{
+	struct thread *cur = rq->t[rq->cur];
+	bool expired = c->clock - rq->slice_start >= m->cfg.cpu.quantum;
+	if (!cur->done && (!expired || rq->live == 1)) {
+		if (rq->mm != cur->proc->mm)   /* first run on this core */
+			switch_to(m, c, rq, cur);
+		return cur;
+	}
+	for (uint32_t k = 1; k <= rq->n; k++) {
+		uint32_t i = (rq->cur + k) % rq->n;
+		if (!rq->t[i]->done) {
+			rq->cur = i;
+			switch_to(m, c, rq, rq->t[i]);
+			return rq->t[i];
+		}
+	}
+	return NULL;
+}
+
+static void count_live(struct machine *m)
+{
+	for (unsigned i = 0; i < m->cfg.cores; i++) {
+		struct runq *rq = &m->rq[i];
+		uint32_t live = 0;
+		for (uint32_t k = 0; k < rq->n; k++)
+			live += !rq->t[k]->done;
+		if (rq->live && !live && rq->mm)
+			switch_to(m, m->cores[i], rq, NULL);   /* idle: leave the mm */
+		rq->live = live;
+	}
+}
+
+/* (clock, id) order: does core a act before core b? */
+static bool before(const struct core *a, const struct core *b)
+{
+	return a->clock < b->clock || (a->clock == b->clock && a->id < b->id);
+}
+
+int machine_run(struct machine *m, char *err)
+{
+	m->check_err = err;
+	count_live(m);
+	for (;;) {
+		struct core *c = NULL, *next = NULL;
+		for (unsigned i = 0; i < m->cfg.cores; i++) {
+			struct core *x = m->cores[i];
+			if (!m->rq[i].live)
+				continue;
+			if (!c || before(x, c))
+				next = c, c = x;
+			else if (!next || before(x, next))
+				next = x;
+		}
+		if (!c)
+			break;
+		/* Run c until it passes the next core in (clock, id) order; other
+		 * cores' clocks only grow meanwhile (IPIs), so this is exact. */
+		struct runq *rq = &m->rq[c->id];
+		uint64_t exits = m->exits + m->kills;
+		do {
+			struct thread *t = pick_thread(m, c, rq);
+			if (!t)
+				break;
+			thread_step(m, t, c);
+			if (m->exits + m->kills != exits)
+				break;          /* run queues changed: recount */
+		} while (!m->check_failed && (!next || before(c, next)));
+		count_live(m);
+		if (m->check_failed)
+			return -1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ build/free */
+
+static int place_threads(struct machine *m, char *err)
+{
+	const struct trace *tr = m->tr;
+	unsigned rr = 0;
+	uint32_t n = 0;
+	for (uint32_t p = 0; p < tr->nprocs; p++) {
+		struct process *pr = &m->procs[p];
+		pr->tp = &tr->procs[p];
+		pr->index = p;
+		pr->region_base = calloc(pr->tp->nregions + 1, sizeof(vaddr_t));
+		pr->region_mapped = calloc(pr->tp->nregions + 1, sizeof(bool));
+		for (uint32_t k = 0; k < pr->tp->nthreads; k++, n++) {
+			const struct trace_thread *tt = &pr->tp->threads[k];
+			struct thread *t = &m->threads[n];
+			if (tt->cpu >= (int32_t)m->cfg.cores)
+				return errf(err, "%s: processes[%u].threads[%u].cpu: core %d does "
+					    "not exist (the config has %u cores)", tr->path, p, k,
+					    tt->cpu, m->cfg.cores);
+			t->ops = tt->ops;
+			t->nops = tt->nops;
+			t->proc = pr;
+			t->index = k;
+			pr->live++;
+			unsigned core = tt->cpu >= 0 ? (unsigned)tt->cpu : rr++ % m->cfg.cores;
+			struct runq *rq = &m->rq[core];
+			rq->t = realloc(rq->t, (rq->n + 1) * sizeof(*rq->t));
+			if (!rq->t)
+				abort();
+			rq->t[rq->n++] = t;
+		}
+	}
+	return 0;
+}
+
+/* Each process's mm is built at boot by the core of its first thread. */
+static int create_mms(struct machine *m, char *err)
+{
+	for (uint32_t p = 0; p < m->tr->nprocs; p++) {
+		struct process *pr = &m->procs[p];
+		struct core *c = m->cores[0];
+		for (unsigned i = 0; i < m->cfg.cores; i++)
+			for (uint32_t k = 0; k < m->rq[i].n; k++)
+				if (m->rq[i].t[k]->proc == pr && c == m->cores[0])
+					c = m->cores[i];
+		pr->mm = mm_create(m->kmm, c);
+		if (!pr->mm)
+			return errf(err, "%s: out of guest memory creating process %s",
+				    m->tr->path, pr->tp->name);
+	}
+	return 0;
+}
+
+static void register_stats(struct machine *m)
+{
+	stats_add(m->st, &m->ops, "run.ops");
+	stats_add(m->st, &m->accesses, "run.accesses");
+	stats_add(m->st, &m->ctx_switches, "run.context_switches");
+	stats_add(m->st, &m->exits, "run.process_exits");
+	stats_add(m->st, &m->kills, "run.process_kills");
+	stats_add(m->st, &m->mismatches, "run.value_mismatches");
+}
+
+struct machine *machine_create(const struct mmsim_cfg *cfg, const struct trace *tr,
+			       bool check, char *err)
+{
+	struct machine *m = calloc(1, sizeof(*m));
+	if (!m)
+		abort();
+	m->cfg = *cfg;
+	m->tr = tr;
+	m->check = check;
+	m->st = stats_create();
+	m->ms = memsys_create(&m->cfg, m->st);
+	if (!m->ms) {
+		errf(err, "cannot allocate the memory map for %llu bytes of guest memory",
+		     (unsigned long long)cfg->memory.size);
+		machine_destroy(m);
+		return NULL;
+	}
+	m->cores = calloc(cfg->cores, sizeof(*m->cores));
+	m->rq = calloc(cfg->cores, sizeof(*m->rq));
+	for (unsigned i = 0; i < cfg->cores; i++)
+		m->cores[i] = core_create(&m->cfg, i, m->ms, m->st);
+	m->kmm = kmm_create(&m->cfg, m->ms, m->cores, cfg->cores, m->st);
+	register_stats(m);
+	for (uint32_t p = 0; p < tr->nprocs; p++)
+		m->nthreads += tr->procs[p].nthreads;
+	m->procs = calloc(tr->nprocs, sizeof(*m->procs));
+	m->threads = calloc(m->nthreads, sizeof(*m->threads));
+	if (place_threads(m, err) || create_mms(m, err)) {
+		machine_destroy(m);
+		return NULL;
+	}
+	return m;
+}
+
+void machine_destroy(struct machine *m)
+{
+	if (!m)
+		return;
+	for (uint32_t p = 0; m->procs && p < m->tr->nprocs; p++) {
+		struct process *pr = &m->procs[p];
+		if (pr->mm)
+			mm_destroy(m->kmm, pr->mm, m->cores[0]);
+		free(pr->region_base);
+		free(pr->region_mapped);
+	}
+	for (unsigned i = 0; m->rq && i < m->cfg.cores; i++)
+		free(m->rq[i].t);
+	kmm_destroy(m->kmm);
+	for (unsigned i = 0; m->cores && i < m->cfg.cores; i++)
+		core_destroy(m->cores[i]);
+	memsys_destroy(m->ms);
+	stats_destroy(m->st);
+	free(m->procs);
+	free(m->threads);
+	free(m->rq);
+	free(m->cores);
+	free(m);
+}
+
+struct stats *machine_stats(struct machine *m) { return m->st; }
+uint64_t machine_mismatches(const struct machine *m) { return m->mismatches; }
+uint64_t machine_kills(const struct machine *m) { return m->kills; }
+const char *machine_events(const struct machine *m) { return m->events; }
+
+cycles_t machine_cycles(const struct machine *m)
+{
+	cycles_t max = 0;
+	for (unsigned i = 0; i < m->cfg.cores; i++)
+		if (m->cores[i]->clock > max)
+			max = m->cores[i]->clock;
+	return max;
+}

@@ -1,0 +1,41 @@
+/* The machine: cores, memory system and guest kernel built from a config, and
+ * the run loop that plays a trace on them.
+ *
+ * Scheduling (DESIGN.md contract 4): the core with the lowest clock acts next,
+ * ties to the lower core id. Each core has a run queue of the threads placed
+ * on it (affinity, else round-robin in trace order) and switches between them
+ * round-robin every cpu.quantum cycles; a switch to another process's thread
+ * loads its CR3. One step is one memory access or one op. A failed
+ * translation traps into the kernel's fault handler and the access is retried;
+ * a fault the kernel cannot resolve kills the process (reported, counted) and
+ * the other processes go on. */
+#ifndef MMSIM_MACHINE_H
+#define MMSIM_MACHINE_H
+
+#include "lib/config.h"
+#include "lib/trace.h"
+
+struct machine;
+struct stats;
+
+/* Build the machine for cfg (already checked) and trace (already loaded).
+ * Returns NULL with err on a trace/config mismatch (e.g. affinity to a core
+ * the machine lacks). Neither argument may be freed before machine_destroy(). */
+struct machine *machine_create(const struct mmsim_cfg *cfg, const struct trace *tr,
+			       bool check, char *err);
+void machine_destroy(struct machine *m);
+
+/* Run to completion. Returns 0, or -1 if --check found a broken invariant
+ * (message in err, the run stopped there). */
+int machine_run(struct machine *m, char *err);
+
+struct stats *machine_stats(struct machine *m);
+/* The largest core clock: the run's simulated duration. */
+cycles_t machine_cycles(const struct machine *m);
+/* Reads whose "expect" did not match, and processes killed. */
+uint64_t machine_mismatches(const struct machine *m);
+uint64_t machine_kills(const struct machine *m);
+/* One line per killed process / mismatch, for the report ("" if none). */
+const char *machine_events(const struct machine *m);
+
+#endif

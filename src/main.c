@@ -1,0 +1,32 @@
+/* mmsim: the command. Dispatches to the subcommands in src/. */
+#include <stdio.h>
+#include <string.h>
+#include "src/cli.h"
+#include "src/report.h"
+
+static const char usage[] =
+	"usage: mmsim COMMAND [options]\n"
+	"commands:\n"
+	"  run -c CONFIG TRACE   simulate a trace on a machine (mmsim run --help)\n"
+	"  version               print the version\n";
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	const char *cmd = argv[1];
+	if (!strcmp(cmd, "run"))
+		return cmd_run(argc - 1, argv + 1, stdout);
+	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+		printf("mmsim %s\n", MMSIM_VERSION);
+		return 0;
+	}
+	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	fprintf(stderr, "mmsim: unknown command \"%s\"\n%s", cmd, usage);
+	return 2;
+}

@@ -1,0 +1,103 @@
+/* The human summary and the --stats JSON document (docs/stats.md).
+ * Both are views of the stats registry; neither computes anything the
+ * registry does not hold, except ratios. */
+#include "src/report.h"
+
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include "lib/stats.h"
+#include "src/machine.h"
+
+static uint64_t get(struct stats *st, const char *fmt, unsigned i)
+{
+	char name[128];
+	uint64_t v = 0;
+	snprintf(name, sizeof(name), fmt, i);
+	stats_get(st, name, &v);
+	return v;
+}
+
+static double ratio(uint64_t a, uint64_t b) { return b ? (double)a / (double)b : 0.0; }
+
+void report_summary(FILE *f, struct machine *m, const struct run_info *ri)
+{
+	struct stats *st = machine_stats(m);
+	const struct mmsim_cfg *cfg = ri->cfg;
+	fprintf(f, "mmsim %s: %s on %s (%u cores, %llu MiB, seed %llu)\n", MMSIM_VERSION,
+		ri->trace_path, ri->config_path, cfg->cores,
+		(unsigned long long)(cfg->memory.size >> 20), (unsigned long long)cfg->seed);
+	fprintf(f, "simulated cycles: %llu\n\n", (unsigned long long)machine_cycles(m));
+	fprintf(f, "core      cycles    accesses  dTLB-miss  miss/1k  walks  walk-cyc/walk"
+		"  faults\n");
+	for (unsigned i = 0; i < cfg->cores; i++) {
+		uint64_t acc = get(st, "core%u.loads", i) + get(st, "core%u.stores", i);
+		uint64_t miss = get(st, "core%u.dtlb.miss", i);
+		uint64_t walks = get(st, "core%u.walk.count", i);
+		fprintf(f, "%4u %11llu %11llu %10llu %8.2f %6llu %14.1f %7llu\n", i,
+			(unsigned long long)get(st, "core%u.cycles", i),
+			(unsigned long long)acc, (unsigned long long)miss,
+			1000.0 * ratio(miss, acc), (unsigned long long)walks,
+			ratio(get(st, "core%u.walk.cycles", i), walks),
+			(unsigned long long)get(st, "core%u.page_faults", i));
+	}
+	fprintf(f, "\nkernel: page faults %llu (anon %llu, write-protect %llu, spurious %llu), "
+		"SIGSEGV %llu, OOM kills %llu\n",
+		(unsigned long long)get(st, "mm.pgfault", 0),
+		(unsigned long long)get(st, "mm.pgfault.anon", 0),
+		(unsigned long long)get(st, "mm.pgfault.wp", 0),
+		(unsigned long long)get(st, "mm.pgfault.spurious", 0),
+		(unsigned long long)get(st, "mm.segv", 0),
+		(unsigned long long)get(st, "mm.oom_kill", 0));
+	fprintf(f, "        pages allocated %llu, freed %llu; page tables allocated %llu, freed %llu;"
+		" TLB shootdowns %llu (IPIs %llu)\n",
+		(unsigned long long)get(st, "mm.pgalloc", 0),
+		(unsigned long long)get(st, "mm.pgfree", 0),
+		(unsigned long long)get(st, "mm.pgtable_alloc", 0),
+		(unsigned long long)get(st, "mm.pgtable_free", 0),
+		(unsigned long long)get(st, "mm.tlbflush.shootdown", 0),
+		(unsigned long long)get(st, "mm.tlbflush.ipi", 0));
+	fprintf(f, "buddyinfo normal:");
+	for (unsigned o = 0; o < cfg->kernel.max_order; o++)
+		fprintf(f, " %llu", (unsigned long long)get(st, "buddy.normal.free.order%u", o));
+	fprintf(f, "  (free pages %llu of %llu)\n",
+		(unsigned long long)get(st, "buddy.normal.free_pages", 0),
+		(unsigned long long)get(st, "buddy.normal.managed", 0));
+	const char *ev = machine_events(m);
+	if (*ev)
+		fprintf(f, "\n%s", ev);
+	fprintf(f, "host time %.3f s\n", ri->host_seconds);
+}
+
+int report_json(const char *path, struct machine *m, const struct run_info *ri)
+{
+	struct stats *st = machine_stats(m);
+	cJSON *root = cJSON_CreateObject();
+	cJSON *meta = cJSON_AddObjectToObject(root, "mmsim");
+	cJSON_AddStringToObject(meta, "version", MMSIM_VERSION);
+	cJSON_AddStringToObject(meta, "config", ri->config_path);
+	cJSON_AddStringToObject(meta, "trace", ri->trace_path);
+	char seed[32];
+	snprintf(seed, sizeof(seed), "%llu", (unsigned long long)ri->cfg->seed);
+	cJSON_AddStringToObject(meta, "seed", seed);
+	char *cfgtext = cfg_to_json(ri->cfg);
+	cJSON_AddItemToObject(root, "config", cJSON_Parse(cfgtext));
+	free(cfgtext);
+	cJSON *res = cJSON_AddObjectToObject(root, "result");
+	cJSON_AddNumberToObject(res, "cycles", (double)machine_cycles(m));
+	cJSON_AddNumberToObject(res, "value_mismatches", (double)machine_mismatches(m));
+	cJSON_AddNumberToObject(res, "process_kills", (double)machine_kills(m));
+	cJSON *cn = cJSON_AddObjectToObject(root, "counters");
+	for (size_t i = 0; i < stats_count(st); i++)
+		cJSON_AddNumberToObject(cn, stats_name(st, i), (double)stats_value(st, i));
+	char *text = cJSON_Print(root);
+	cJSON_Delete(root);
+	FILE *f = fopen(path, "w");
+	if (!f) {
+		free(text);
+		return -1;
+	}
+	int rc = fputs(text, f) < 0 || fputc('\n', f) < 0 ? -1 : 0;
+	rc |= fclose(f);
+	free(text);
+	return rc ? -1 : 0;
+}
