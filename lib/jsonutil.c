@@ -216,9 +216,11 @@ int json_u64(const cJSON *v, bool units, uint64_t *out,
 		double d = v->valuedouble;
 		if (d < 0)
 			return errf(err, "%s: %s: must not be negative", file, place);
-		if (d != (double)(uint64_t)d || d >= 9007199254740992.0)
-			return errf(err, "%s: %s: must be a whole number below 2^53 "
+		if (!(d < 9007199254740992.0))      /* also rejects NaN */
+			return errf(err, "%s: %s: must be below 2^53 "
 				    "(write larger values as a \"0x...\" string)", file, place);
+		if (d != (double)(uint64_t)d)
+			return errf(err, "%s: %s: must be a whole number", file, place);
 		*out = (uint64_t)d;
 		return 0;
 	}

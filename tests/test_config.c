@@ -265,7 +265,8 @@ Test(config, out_of_range)
 Test(config, negative_and_fractional)
 {
 	expect_error("{\"cores\": -1}", ": cores: must not be negative");
-	expect_error("{\"cores\": 1.5}", ": cores: must be a whole number below 2^53 "
+	expect_error("{\"cores\": 1.5}", ": cores: must be a whole number");
+	expect_error("{\"seed\": 1e300}", ": seed: must be below 2^53 "
 		     "(write larger values as a \"0x...\" string)");
 }
 

@@ -1,0 +1,306 @@
+/* Scenario tests: small traces run on a whole machine, in-process, with
+ * --check on; each asserts exact counters. Cycle figures are derived from the
+ * config in comments, so a change of model shows up as a failing sum. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "lib/config.h"
+#include "lib/stats.h"
+#include "lib/trace.h"
+#include "src/machine.h"
+
+struct run {
+	struct mmsim_cfg cfg;
+	struct trace tr;
+	struct machine *m;
+	char path[64];
+};
+
+/* Load configs/tiny.json plus overrides (NULL-terminated) and a trace text
+ * (single quotes stand for double quotes), run it with --check. */
+static void run_text(struct run *r, const char *const *sets, const char *json)
+{
+	char err[MMSIM_ERR_LEN];
+	cfg_defaults(&r->cfg);
+	cr_assert_eq(cfg_load(&r->cfg, "configs/tiny.json", err), 0, "%s", err);
+	for (; sets && *sets; sets++)
+		cr_assert_eq(cfg_set(&r->cfg, *sets, "-s", err), 0, "%s", err);
+	cr_assert_eq(cfg_check(&r->cfg, "test", err), 0, "%s", err);
+	strcpy(r->path, "/tmp/mmsim-scn-XXXXXX");
+	int fd = mkstemp(r->path);
+	cr_assert(fd >= 0);
+	FILE *f = fdopen(fd, "w");
+	for (const char *p = json; *p; p++)
+		fputc(*p == '\'' ? '"' : *p, f);
+	fclose(f);
+	cr_assert_eq(trace_load(&r->tr, r->path, err), 0, "%s", err);
+	r->m = machine_create(&r->cfg, &r->tr, true, err);
+	cr_assert(r->m, "%s", err);
+	cr_assert_eq(machine_run(r->m, err), 0, "--check: %s", err);
+}
+
+static void run_free(struct run *r)
+{
+	machine_destroy(r->m);
+	trace_free(&r->tr);
+	unlink(r->path);
+}
+
+static uint64_t stat(struct run *r, const char *name)
+{
+	uint64_t v;
+	cr_assert(stats_get(machine_stats(r->m), name, &v), "no counter %s", name);
+	return v;
+}
+
+/* Every run ends with all processes gone: every frame is back. */
+static void assert_conserved(struct run *r)
+{
+	cr_assert_eq(stat(r, "buddy.normal.free_pages"), stat(r, "buddy.normal.managed"));
+	cr_assert_eq(stat(r, "mm.pgalloc"), stat(r, "mm.pgfree"));
+}
+
+#define ONE_THREAD(ops) \
+	"{'processes': [{'name': 'p', 'threads': [{'cpu': 0, 'ops': [" ops "]}]}]}"
+
+/* Touch N pages once with a stride of 4K. Each first touch misses the
+ * dTLB, walks, faults, and after the kernel maps the page misses and walks
+ * again: 2N misses, 2N walks, N of them faulting, N anonymous faults. */
+Test(scenario, first_touch_counts)
+{
+	struct run r;
+	run_text(&r, NULL, ONE_THREAD(
+		"{'op': 'mmap', 'name': 'b', 'length': '1M'},"
+		"{'op': 'stride', 'base': 'b', 'length': '1M', 'stride': 4096}"));
+	cr_assert_eq(stat(&r, "mm.pgfault.anon"), 256);
+	cr_assert_eq(stat(&r, "core0.page_faults"), 256);
+	cr_assert_eq(stat(&r, "core0.dtlb.miss"), 512);
+	cr_assert_eq(stat(&r, "core0.dtlb.hit"), 0);
+	cr_assert_eq(stat(&r, "core0.walk.count"), 512);
+	cr_assert_eq(stat(&r, "core0.walk.faults"), 256);
+	cr_assert_eq(stat(&r, "run.accesses"), 256);
+	/* 256 pages need one PT (the 1M region sits inside one 2M PD entry... or
+	 * two if it straddles); with the PML4 that is 4 or 5 tables. */
+	uint64_t pt = stat(&r, "mm.pgtable_alloc");
+	cr_assert(pt == 4 || pt == 5, "page tables %llu", (unsigned long long)pt);
+	assert_conserved(&r);
+	run_free(&r);
+}
+
+/* tiny.json's dTLB: 16 entries, 4 ways, LRU. A second cyclic pass over E=16
+ * pages all hits; over 2E=32 pages every access misses (each set cycles
+ * through 8 pages with 4 ways under LRU). */
+Test(scenario, tlb_reach)
+{
+	struct run r;
+	run_text(&r, NULL, ONE_THREAD(
+		"{'op': 'mmap', 'name': 'b', 'length': '64K'},"
+		"{'op': 'stride', 'base': 'b', 'length': '64K', 'stride': 4096},"
+		"{'op': 'stride', 'base': 'b', 'length': '64K', 'stride': 4096, 'count': 160}"));
+	cr_assert_eq(stat(&r, "core0.dtlb.hit"), 160);
+	cr_assert_eq(stat(&r, "core0.dtlb.miss"), 32);
+	run_free(&r);
+
+	run_text(&r, NULL, ONE_THREAD(
+		"{'op': 'mmap', 'name': 'b', 'length': '128K'},"
+		"{'op': 'stride', 'base': 'b', 'length': '128K', 'stride': 4096},"
+		"{'op': 'stride', 'base': 'b', 'length': '128K', 'stride': 4096, 'count': 320}"));
+	cr_assert_eq(stat(&r, "core0.dtlb.hit"), 0);
+	cr_assert_eq(stat(&r, "core0.dtlb.miss"), 64 + 320);
+	run_free(&r);
+}
+
+/* The cost of one more access is exactly what the config says: a dTLB hit
+ * costs tlb.l1d.latency + cpu.access + memory.dram_latency. */
+Test(scenario, cycle_exact_hit)
+{
+	struct run a, b;
+	const char *base = "{'op': 'mmap', 'name': 'b', 'length': '4K'},"
+			   "{'op': 'write', 'addr': 'b', 'value': 1},";
+	char ta[512], tb[512];
+	snprintf(ta, sizeof(ta), ONE_THREAD("%s{'op': 'exit'}"), base);
+	snprintf(tb, sizeof(tb), ONE_THREAD("%s{'op': 'read', 'addr': 'b+8'}, {'op': 'exit'}"),
+		 base);
+	run_text(&a, NULL, ta);
+	run_text(&b, NULL, tb);
+	uint64_t want = a.cfg.tlb.l1d.latency + a.cfg.cpu.access + a.cfg.memory.dram_latency;
+	cr_assert_eq(stat(&b, "core0.cycles") - stat(&a, "core0.cycles"), want);
+	run_free(&a);
+	run_free(&b);
+}
+
+/* A dTLB miss to a mapped page whose A bits are all set: lookup, 4 walk
+ * references, the fill, the access. Made a miss by 16 other pages touched
+ * in between (LRU evicts it). The page's leaf A bit was set by the first
+ * access, so no A/D write happens. */
+Test(scenario, cycle_exact_walk)
+{
+	struct run r;
+	run_text(&r, NULL, ONE_THREAD(
+		"{'op': 'mmap', 'name': 'b', 'length': '128K'},"
+		"{'op': 'stride', 'base': 'b', 'length': '128K', 'stride': 4096},"
+		"{'op': 'compute', 'cycles': 1}"));
+	uint64_t walks = stat(&r, "core0.walk.count");
+	uint64_t cyc = stat(&r, "core0.walk.cycles");
+	uint64_t ad = stat(&r, "core0.walk.ad_writes");
+	uint64_t refs = stat(&r, "core0.walk.refs");
+	/* every walk reads 4 entries (faulting walks stop at the missing one) */
+	cr_assert_eq(cyc, refs * r.cfg.memory.dram_latency +
+		     ad * (r.cfg.mmu.ad_update + r.cfg.memory.dram_latency));
+	/* the kernel writes upper entries with A set, leaves without: one A
+	 * write per page on the retry after the fault */
+	cr_assert_eq(ad, 32);
+	cr_assert_eq(walks, 64);
+	run_free(&r);
+}
+
+/* Contract 3: values written read back, across page boundaries and sizes. */
+Test(scenario, values_read_back)
+{
+	struct run r;
+	char err[MMSIM_ERR_LEN];
+	cfg_defaults(&r.cfg);
+	cr_assert_eq(cfg_load(&r.cfg, "configs/tiny.json", err), 0);
+	cr_assert_eq(trace_load(&r.tr, "traces/values.json", err), 0, "%s", err);
+	r.m = machine_create(&r.cfg, &r.tr, true, err);
+	cr_assert_eq(machine_run(r.m, err), 0, "%s", err);
+	cr_assert_eq(machine_mismatches(r.m), 0, "%s", machine_events(r.m));
+	cr_assert_gt(stat(&r, "run.accesses"), 10);
+	machine_destroy(r.m);
+	trace_free(&r.tr);
+}
+
+/* A wrong expectation is caught (the check can fail), and fresh anonymous
+ * memory after munmap + mmap reads as zero. */
+Test(scenario, mismatch_detected_and_fresh_pages_zero)
+{
+	struct run r;
+	run_text(&r, NULL, ONE_THREAD(
+		"{'op': 'mmap', 'name': 'b', 'addr': '0x40000000', 'fixed': true, 'length': '8K'},"
+		"{'op': 'write', 'addr': 'b+4092', 'size': 8, 'value': '0x1122334455667788'},"
+		"{'op': 'read', 'addr': 'b+4096', 'size': 4, 'expect': '0x11223344'},"
+		"{'op': 'read', 'addr': 'b+4092', 'size': 4, 'expect': 7},"
+		"{'op': 'munmap', 'addr': 'b', 'length': '8K'},"
+		"{'op': 'mmap', 'name': 'c', 'addr': '0x40000000', 'fixed': true, 'length': '8K'},"
+		"{'op': 'read', 'addr': 'c+4092', 'size': 8, 'expect': 0}"));
+	cr_assert_eq(machine_mismatches(r.m), 1, "%s", machine_events(r.m));
+	cr_assert(strstr(machine_events(r.m), "read 0x55667788 at 0x40000ffc, expected 0x7"),
+		  "%s", machine_events(r.m));
+	assert_conserved(&r);
+	run_free(&r);
+}
+
+/* A bad access kills its process only; the other one finishes. */
+Test(scenario, segv_kills_one_process)
+{
+	struct run r;
+	run_text(&r, NULL,
+		"{'processes': ["
+		" {'name': 'bad', 'threads': [{'cpu': 0, 'ops': ["
+		"   {'op': 'mmap', 'name': 'ro', 'length': '8K', 'prot': 'r'},"
+		"   {'op': 'read', 'addr': 'ro'},"
+		"   {'op': 'write', 'addr': 'ro', 'value': 1},"
+		"   {'op': 'write', 'addr': 'ro+8', 'value': 1}]}]},"
+		" {'name': 'good', 'threads': [{'cpu': 0, 'ops': ["
+		"   {'op': 'mmap', 'name': 'b', 'length': '64K'},"
+		"   {'op': 'seq', 'base': 'b', 'length': '64K', 'write': 1}]}]}]}");
+	cr_assert_eq(stat(&r, "mm.segv"), 1);
+	cr_assert_eq(stat(&r, "run.process_kills"), 1);
+	cr_assert_eq(stat(&r, "run.process_exits"), 1);
+	cr_assert_eq(stat(&r, "mm.pgfault.anon"), 1 + 16);
+	cr_assert(strstr(machine_events(r.m), "process bad (thread 0, op 2) killed"),
+		  "%s", machine_events(r.m));
+	cr_assert(strstr(machine_events(r.m), "write against the mapping's protection"));
+	assert_conserved(&r);
+	run_free(&r);
+}
+
+/* Two threads of one process on two cores; thread 0 unmaps the region both
+ * touched. The unmap must shoot down core 1's entries (one IPI), and thread
+ * 1's later access must fault and kill the process — never hit a stale
+ * translation (--check also compares every TLB entry with the tables). */
+Test(scenario, munmap_shoots_down_other_core)
+{
+	struct run r;
+	const char *sets[] = { "cores=2", NULL };
+	run_text(&r, sets,
+		"{'processes': [{'name': 'mt', 'threads': ["
+		" {'cpu': 0, 'ops': ["
+		"   {'op': 'mmap', 'name': 'b', 'addr': '0x50000000', 'fixed': true, 'length': '16K'},"
+		"   {'op': 'stride', 'base': 'b', 'length': '16K', 'stride': 4096, 'write': 1},"
+		"   {'op': 'compute', 'cycles': 2000000},"
+		"   {'op': 'munmap', 'addr': 'b', 'length': '16K'}]},"
+		" {'cpu': 1, 'ops': ["
+		"   {'op': 'compute', 'cycles': 1000000},"
+		"   {'op': 'stride', 'base': '0x50000000', 'length': '16K', 'stride': 4096},"
+		"   {'op': 'compute', 'cycles': 10000000},"
+		"   {'op': 'read', 'addr': '0x50000000'}]}]}]}");
+	cr_assert_eq(stat(&r, "mm.tlbflush.shootdown"), 1);
+	cr_assert_eq(stat(&r, "mm.tlbflush.ipi"), 1);
+	cr_assert_eq(stat(&r, "core1.invlpg"), 4);   /* 4 pages <= flush_ceiling */
+	cr_assert_eq(stat(&r, "core1.dtlb.hit"), 0);
+	cr_assert_eq(stat(&r, "mm.segv"), 1);
+	cr_assert(strstr(machine_events(r.m), "thread 1, op 3) killed"), "%s",
+		  machine_events(r.m));
+	assert_conserved(&r);
+	run_free(&r);
+}
+
+/* More threads than cores: round-robin on one core with a short quantum;
+ * every thread finishes and switches between processes load CR3. */
+Test(scenario, round_robin_more_threads_than_cores)
+{
+	struct run r;
+	const char *sets[] = { "cpu.quantum=10000", NULL };
+	run_text(&r, sets,
+		"{'processes': ["
+		" {'threads': [{'cpu': 0, 'ops': [{'op': 'mmap', 'name': 'a', 'length': '64K'},"
+		"   {'op': 'random', 'base': 'a', 'length': '64K', 'count': 5000}]}]},"
+		" {'threads': [{'cpu': 0, 'ops': [{'op': 'mmap', 'name': 'a', 'length': '64K'},"
+		"   {'op': 'random', 'base': 'a', 'length': '64K', 'count': 5000}]}]}]}");
+	cr_assert_eq(stat(&r, "run.process_exits"), 2);
+	cr_assert_eq(stat(&r, "run.accesses"), 10000);
+	cr_assert_gt(stat(&r, "run.context_switches"), 10);
+	cr_assert_gt(stat(&r, "core0.cr3_loads"), 10);
+	assert_conserved(&r);
+	run_free(&r);
+}
+
+/* Contract 5: the same config, trace and seed give identical counters; a
+ * different seed changes unseeded random patterns. */
+Test(scenario, deterministic)
+{
+	const char *t = ONE_THREAD("{'op': 'mmap', 'name': 'b', 'length': '1M'},"
+				   "{'op': 'random', 'base': 'b', 'length': '1M', 'count': 3000,"
+				   " 'write': 0.5}");
+	struct run a, b, c;
+	const char *seed2[] = { "seed=2", NULL };
+	run_text(&a, NULL, t);
+	run_text(&b, NULL, t);
+	run_text(&c, seed2, t);
+	struct stats *sa = machine_stats(a.m), *sb = machine_stats(b.m);
+	cr_assert_eq(stats_count(sa), stats_count(sb));
+	for (size_t i = 0; i < stats_count(sa); i++)
+		cr_assert_eq(stats_value(sa, i), stats_value(sb, i), "%s", stats_name(sa, i));
+	cr_assert_neq(stat(&a, "core0.cycles"), stat(&c, "core0.cycles"));
+	run_free(&a);
+	run_free(&b);
+	run_free(&c);
+}
+
+/* Exhausting guest memory kills the process (no reclaim yet: the OOM
+ * killer of issue reclaim will choose its victim by badness). */
+Test(scenario, out_of_memory_kills)
+{
+	struct run r;
+	run_text(&r, NULL, ONE_THREAD(
+		"{'op': 'mmap', 'name': 'b', 'length': '128M'},"
+		"{'op': 'stride', 'base': 'b', 'length': '128M', 'stride': 4096}"));
+	cr_assert_eq(stat(&r, "mm.oom_kill"), 1);
+	cr_assert_eq(stat(&r, "run.process_kills"), 1);
+	cr_assert(strstr(machine_events(r.m), "out of memory"), "%s", machine_events(r.m));
+	assert_conserved(&r);
+	run_free(&r);
+}
