@@ -640,11 +640,15 @@ static int get_cpu(struct ld *ld, const cJSON *obj, int32_t *cpu)
 	const cJSON *v = field(obj, "cpu");
 	uint64_t c = UINT64_MAX;
 	*cpu = -1;
-	if (!v || (cJSON_IsNumber(v) && v->valuedouble == -1))
+	if (!v)
 		return 0;
-	if (!(cJSON_IsNumber(v) && v->valuedouble < 0) &&
-	    get_u64(ld, obj, "cpu", false, &c, NULL))
-		return -1;
+	if (!cJSON_IsNumber(v))
+		return fail(ld, "cpu", "expected a number (0 to %d, or -1 for any core)",
+			    TRACE_MAX_CPU);
+	if (v->valuedouble == -1)
+		return 0;
+	if (v->valuedouble >= 0 && get_u64(ld, obj, "cpu", false, &c, NULL))
+		return -1;   /* not a whole number */
 	if (c > TRACE_MAX_CPU)
 		return fail(ld, "cpu", "must be 0 to %d, or -1 for any core", TRACE_MAX_CPU);
 	*cpu = (int32_t)c;

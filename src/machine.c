@@ -61,7 +61,8 @@ struct machine {
 	struct thread *threads;
 	uint32_t nthreads;
 	struct runq *rq;
-	bool check;
+	uint64_t check;         /* check every N kernel operations; 0 = never */
+	uint64_t kernel_ops;
 	char *check_err;        /* where --check puts its finding */
 	int check_failed;
 
@@ -115,7 +116,7 @@ static int check_tlbs(struct machine *m, char *err)
 	return 0;
 }
 
-static void run_check(struct machine *m)
+static void run_check_now(struct machine *m)
 {
 	if (!m->check || m->check_failed)
 		return;
@@ -126,6 +127,13 @@ static void run_check(struct machine *m)
 			mms[n++] = m->procs[p].mm;
 	if (kmm_validate(m->kmm, mms, n, m->check_err) || check_tlbs(m, m->check_err))
 		m->check_failed = 1;
+}
+
+/* After a kernel operation: check every m->check-th one. */
+static void run_check(struct machine *m)
+{
+	if (m->check && ++m->kernel_ops % m->check == 0)
+		run_check_now(m);
 }
 
 /* ------------------------------------------------------ process lifetime */
@@ -509,7 +517,8 @@ int machine_run(struct machine *m, char *err)
 		if (m->check_failed)
 			return -1;
 	}
-	return 0;
+	run_check_now(m);
+	return m->check_failed ? -1 : 0;
 }
 
 /* ------------------------------------------------------------ build/free */
@@ -577,7 +586,7 @@ static void register_stats(struct machine *m)
 }
 
 struct machine *machine_create(const struct mmsim_cfg *cfg, const struct trace *tr,
-			       bool check, char *err)
+			       uint64_t check, char *err)
 {
 	struct machine *m = calloc(1, sizeof(*m));
 	if (!m)

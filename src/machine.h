@@ -21,8 +21,10 @@ struct stats;
 /* Build the machine for cfg (already checked) and trace (already loaded).
  * Returns NULL with err on a trace/config mismatch (e.g. affinity to a core
  * the machine lacks). Neither argument may be freed before machine_destroy(). */
+/* check: 0 = no checking; N > 0 = check invariants after every N-th kernel
+ * operation (fault, syscall, process exit) and at the end of the run. */
 struct machine *machine_create(const struct mmsim_cfg *cfg, const struct trace *tr,
-			       bool check, char *err);
+			       uint64_t check, char *err);
 void machine_destroy(struct machine *m);
 
 /* Run to completion. Returns 0, or -1 if --check found a broken invariant

@@ -18,14 +18,16 @@ static const char usage[] =
 	"  -s KEY=VALUE        override one config key (repeatable), e.g. -s tlb.l1d.entries=128\n"
 	"      --seed N        the run's seed (same as -s seed=N)\n"
 	"      --stats FILE    write every counter as JSON\n"
-	"      --check         check kernel and TLB invariants after every kernel operation\n"
+	"      --check[=N]     check kernel and TLB invariants after every (N-th) kernel\n"
+	"                      operation and at the end\n"
 	"  -q, --quiet         no summary\n";
 
 struct run_args {
 	const char *config, *trace, *stats;
 	const char **sets;
 	int nsets;
-	bool check, quiet;
+	uint64_t check;
+	bool quiet;
 };
 
 static int bad(const char *msg, const char *arg)
@@ -51,7 +53,13 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		} else if (!strcmp(s, "--stats") && more)
 			a->stats = argv[++i];
 		else if (!strcmp(s, "--check"))
-			a->check = true;
+			a->check = 1;
+		else if (!strncmp(s, "--check=", 8)) {
+			char *end;
+			a->check = strtoull(s + 8, &end, 10);
+			if (*end || !a->check || s[8] == '-')
+				return bad("--check=N needs a whole number N >= 1", s);
+		}
 		else if (!strcmp(s, "-q") || !strcmp(s, "--quiet"))
 			a->quiet = true;
 		else if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
