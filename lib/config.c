@@ -28,6 +28,7 @@ enum cfg_type {
 	CFG_SIZE,   /* uint64_t bytes; also "4K", "16M", "1GiB" ... */
 	CFG_STRING, /* char[size], NUL-terminated */
 	CFG_BOOL,   /* bool; JSON true/false */
+	CFG_ENUM,   /* uint32_t index into choices[]; JSON string */
 };
 
 struct cfg_key {
@@ -39,6 +40,7 @@ struct cfg_key {
 	uint64_t def;          /* default for numeric and bool keys */
 	const char *def_str;   /* default for CFG_STRING */
 	const char *doc;
+	const char *const *choices; /* CFG_ENUM: the names, NULL-terminated */
 };
 
 #define FIELD_SIZE(f) sizeof(((struct mmsim_cfg *)0)->f)
@@ -49,15 +51,28 @@ struct cfg_key {
 	(offsetof(struct mmsim_cfg, f) + 0 * sizeof(char[FIELD_SIZE(f) == (bytes) ? 1 : -1]))
 
 #define U32(p, f, lo, hi, d, doc) \
-	{ p, CFG_U32, FIELD(f, 4), 4, lo, hi, d, NULL, doc }
+	{ p, CFG_U32, FIELD(f, 4), 4, lo, hi, d, NULL, doc, NULL }
 #define U64(p, f, lo, hi, d, doc) \
-	{ p, CFG_U64, FIELD(f, 8), 8, lo, hi, d, NULL, doc }
+	{ p, CFG_U64, FIELD(f, 8), 8, lo, hi, d, NULL, doc, NULL }
 #define SIZE(p, f, lo, hi, d, doc) \
-	{ p, CFG_SIZE, FIELD(f, 8), 8, lo, hi, d, NULL, doc }
+	{ p, CFG_SIZE, FIELD(f, 8), 8, lo, hi, d, NULL, doc, NULL }
 #define STRING(p, f, d, doc) \
-	{ p, CFG_STRING, offsetof(struct mmsim_cfg, f), FIELD_SIZE(f), 0, 0, 0, d, doc }
+	{ p, CFG_STRING, offsetof(struct mmsim_cfg, f), FIELD_SIZE(f), 0, 0, 0, d, doc, NULL }
 #define BOOL(p, f, d, doc) \
-	{ p, CFG_BOOL, FIELD(f, sizeof(bool)), sizeof(bool), 0, 1, d, NULL, doc }
+	{ p, CFG_BOOL, FIELD(f, sizeof(bool)), sizeof(bool), 0, 1, d, NULL, doc, NULL }
+#define ENUM(p, f, names, d, doc) \
+	{ p, CFG_ENUM, FIELD(f, 4), 4, 0, ARRAY_SIZE(names) - 2, d, NULL, doc, names }
+
+static const char *const repl_names[] = { "lru", "plru", "random", "fifo", NULL };
+static const char *const stlb_size_names[] = { "4k", "4k+2m", "4k+2m+1g", NULL };
+
+/* The four rows of one translation structure (struct cfg_tlb). */
+#define TLB_ROWS(p, f, e, w, lat, what) \
+	U32(p ".entries", f.entries, 0, 65536, e, what ": entries (0: none)"), \
+	U32(p ".ways", f.ways, 1, 65536, w, what ": ways (= entries: fully associative)"), \
+	U32(p ".latency", f.latency, 0, 1000, lat, what ": lookup cycles"), \
+	ENUM(p ".policy", f.policy, repl_names, REPL_LRU, \
+	     what ": replacement, lru | plru | random | fifo")
 
 #define KiB (1ull << 10)
 #define MiB (1ull << 20)
@@ -77,15 +92,27 @@ static const struct cfg_key schema[] = {
 	U32("memory.dram_latency", memory.dram_latency, 1, 100000, 250,
 	    "cycles of one memory access (no cache model yet)"),
 
-	U32("tlb.l1d.entries", tlb.l1d.entries, 1, 65536, 64,
-	    "L1 data TLB entries (4K pages)"),
-	U32("tlb.l1d.ways", tlb.l1d.ways, 1, 65536, 4,
-	    "L1 data TLB associativity; = entries for fully associative"),
-	U32("tlb.l1d.latency", tlb.l1d.latency, 0, 1000, 1,
-	    "cycles of an L1 data TLB lookup"),
-
+	BOOL("tlb.pcid", tlb.pcid, 1, "CR4.PCIDE: TLB entries are tagged with a PCID"),
+	BOOL("tlb.inclusive", tlb.inclusive, 0,
+	     "an STLB eviction also drops the L1 TLBs' copies"),
+	TLB_ROWS("tlb.l1d.4k", tlb.l1d_4k, 64, 4, 1, "L1 data TLB, 4K pages"),
+	TLB_ROWS("tlb.l1d.2m", tlb.l1d_2m, 32, 4, 1, "L1 data TLB, 2M pages"),
+	TLB_ROWS("tlb.l1d.1g", tlb.l1d_1g, 4, 4, 1, "L1 data TLB, 1G pages"),
+	TLB_ROWS("tlb.l1i.4k", tlb.l1i_4k, 128, 8, 1, "L1 instruction TLB, 4K pages"),
+	TLB_ROWS("tlb.l1i.2m", tlb.l1i_2m, 8, 8, 1, "L1 instruction TLB, 2M pages"),
+	TLB_ROWS("tlb.stlb", tlb.stlb, 1536, 12, 9, "second-level TLB"),
+	ENUM("tlb.stlb.sizes", tlb.stlb_sizes, stlb_size_names, STLB_4K_2M,
+	     "page sizes the STLB holds: 4k | 4k+2m | 4k+2m+1g"),
+	TLB_ROWS("tlb.stlb1g", tlb.stlb_1g, 16, 4, 9, "second-level TLB for 1G pages"),
 	U32("mmu.ad_update", mmu.ad_update, 0, 10000, 20,
 	    "extra cycles of the locked write that sets an A or D bit"),
+	BOOL("mmu.la57", mmu.la57, 0, "CR4.LA57: 5-level paging, 57-bit addresses"),
+	BOOL("mmu.smep", mmu.smep, 1, "CR4.SMEP: kernel fetches from user pages fault"),
+	BOOL("mmu.smap", mmu.smap, 1, "CR4.SMAP: kernel data accesses to user pages fault"),
+	TLB_ROWS("mmu.pwc.pml5e", mmu.pwc_pml5e, 2, 2, 1, "PML5E cache (LA57 only)"),
+	TLB_ROWS("mmu.pwc.pml4e", mmu.pwc_pml4e, 2, 2, 1, "PML4E cache"),
+	TLB_ROWS("mmu.pwc.pdpte", mmu.pwc_pdpte, 4, 4, 1, "PDPTE cache"),
+	TLB_ROWS("mmu.pwc.pde", mmu.pwc_pde, 32, 4, 1, "PDE cache"),
 	U32("mmu.maxphyaddr", mmu.maxphyaddr, 36, 52, 46,
 	    "physical address bits; PTE bits maxphyaddr..51 are reserved"),
 
@@ -99,6 +126,8 @@ static const struct cfg_key schema[] = {
 	    "cycles of a MOV to CR3"),
 	U32("cpu.invlpg", cpu.invlpg, 0, COST_MAX, 150,
 	    "cycles of one INVLPG"),
+	U32("cpu.invpcid", cpu.invpcid, 0, COST_MAX, 200,
+	    "cycles of one INVPCID"),
 
 	U32("ipi.send", ipi.send, 0, COST_MAX, 500,
 	    "initiator's cycles to send one IPI"),
@@ -197,7 +226,8 @@ static uint64_t get_num(const struct mmsim_cfg *cfg, const struct cfg_key *k)
 {
 	const void *p = cfield(cfg, k);
 	switch (k->type) {
-	case CFG_U32: return *(const uint32_t *)p;
+	case CFG_U32:
+	case CFG_ENUM: return *(const uint32_t *)p;
 	case CFG_U64:
 	case CFG_SIZE: return *(const uint64_t *)p;
 	case CFG_BOOL: return *(const bool *)p;
@@ -212,7 +242,8 @@ static void set_num(struct mmsim_cfg *cfg, const struct cfg_key *k, uint64_t v)
 {
 	void *p = field(cfg, k);
 	switch (k->type) {
-	case CFG_U32: *(uint32_t *)p = (uint32_t)v; return;
+	case CFG_U32:
+	case CFG_ENUM: *(uint32_t *)p = (uint32_t)v; return;
 	case CFG_U64:
 	case CFG_SIZE: *(uint64_t *)p = v; return;
 	case CFG_BOOL: *(bool *)p = v != 0; return;
@@ -260,6 +291,7 @@ static const char *type_desc(enum cfg_type t)
 	case CFG_SIZE: return "a size (number or string like \"4K\")";
 	case CFG_STRING: return "a string";
 	case CFG_BOOL: return "true or false";
+	case CFG_ENUM: return "a string";
 	}
 	return "?";
 }
@@ -298,6 +330,20 @@ static size_t level_keys(const char *prefix, char names[][PATH_MAX_LEN])
 	return n;
 }
 
+/* The index of name in k->choices, or an error listing them. */
+static int parse_enum(const struct cfg_key *k, const char *name, const char *origin,
+		      char *err)
+{
+	char list[256] = "";
+	for (uint32_t i = 0; k->choices[i]; i++) {
+		if (strcmp(k->choices[i], name) == 0)
+			return (int)i;
+		size_t n = strlen(list);
+		snprintf(list + n, sizeof(list) - n, "%s%s", i ? ", " : "", k->choices[i]);
+	}
+	return errf(err, "%s: %s: \"%s\" is not one of: %s", origin, k->path, name, list);
+}
+
 static int load_leaf(struct mmsim_cfg *cfg, const struct cfg_key *k, const cJSON *v,
 		     const char *file, char *err)
 {
@@ -316,6 +362,16 @@ static int load_leaf(struct mmsim_cfg *cfg, const struct cfg_key *k, const cJSON
 				    k->path, json_kind(v));
 		set_num(cfg, k, cJSON_IsTrue(v));
 		return 0;
+	case CFG_ENUM: {
+		if (!cJSON_IsString(v))
+			return errf(err, "%s: %s: expected a string, not %s", file, k->path,
+				    json_kind(v));
+		int i = parse_enum(k, v->valuestring, file, err);
+		if (i < 0)
+			return -1;
+		set_num(cfg, k, (uint64_t)i);
+		return 0;
+	}
 	case CFG_U32:
 	case CFG_U64:
 	case CFG_SIZE: {
@@ -437,6 +493,13 @@ int cfg_set(struct mmsim_cfg *cfg, const char *assignment, const char *origin, c
 		else
 			return errf(err, "%s: %s: \"%s\" is not true or false", origin, path, value);
 		return 0;
+	case CFG_ENUM: {
+		int i = parse_enum(k, value, origin, err);
+		if (i < 0)
+			return -1;
+		set_num(cfg, k, (uint64_t)i);
+		return 0;
+	}
 	case CFG_U32:
 	case CFG_U64:
 	case CFG_SIZE: {
@@ -462,17 +525,17 @@ int cfg_set(struct mmsim_cfg *cfg, const char *assignment, const char *origin, c
 static int check_tlb(const struct cfg_tlb *t, const char *name, const char *origin,
 		     char *err)
 {
+	if (t->entries == 0)
+		return 0;              /* the structure is absent */
 	if (t->ways > t->entries)
 		return errf(err, "%s: %s.ways: %" PRIu32 " ways is more than the %" PRIu32
 			    " entries", origin, name, t->ways, t->entries);
 	if (t->entries % t->ways != 0)
 		return errf(err, "%s: %s.entries: %" PRIu32 " is not a multiple of "
 			    "%s.ways (%" PRIu32 ")", origin, name, t->entries, name, t->ways);
-	uint32_t sets = t->entries / t->ways;
-	if (sets & (sets - 1))
-		return errf(err, "%s: %s: %" PRIu32 " entries / %" PRIu32 " ways = %" PRIu32
-			    " sets; the number of sets must be a power of two",
-			    origin, name, t->entries, t->ways, sets);
+	if (t->policy == REPL_PLRU && ((t->ways & (t->ways - 1)) || t->ways > 64))
+		return errf(err, "%s: %s.policy: plru needs a power-of-two number of ways "
+			    "up to 64, not %" PRIu32, origin, name, t->ways);
 	return 0;
 }
 
@@ -490,8 +553,17 @@ int cfg_check(const struct mmsim_cfg *cfg, const char *origin, char *err)
 			return -1;
 	}
 
-	if (check_tlb(&cfg->tlb.l1d, "tlb.l1d", origin, err) < 0)
-		return -1;
+	const struct { const struct cfg_tlb *t; const char *name; } tlbs[] = {
+		{ &cfg->tlb.l1d_4k, "tlb.l1d.4k" }, { &cfg->tlb.l1d_2m, "tlb.l1d.2m" },
+		{ &cfg->tlb.l1d_1g, "tlb.l1d.1g" }, { &cfg->tlb.l1i_4k, "tlb.l1i.4k" },
+		{ &cfg->tlb.l1i_2m, "tlb.l1i.2m" }, { &cfg->tlb.stlb, "tlb.stlb" },
+		{ &cfg->tlb.stlb_1g, "tlb.stlb1g" }, { &cfg->mmu.pwc_pml5e, "mmu.pwc.pml5e" },
+		{ &cfg->mmu.pwc_pml4e, "mmu.pwc.pml4e" }, { &cfg->mmu.pwc_pdpte, "mmu.pwc.pdpte" },
+		{ &cfg->mmu.pwc_pde, "mmu.pwc.pde" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(tlbs); i++)
+		if (check_tlb(tlbs[i].t, tlbs[i].name, origin, err) < 0)
+			return -1;
 
 	char sz[32], lim[32];
 	if (cfg->memory.size % (4 * KiB) != 0) {
@@ -543,6 +615,8 @@ char *cfg_to_json(const struct mmsim_cfg *cfg)
 		cJSON *item = NULL;
 		if (obj && k->type == CFG_STRING) {
 			item = cJSON_AddStringToObject(obj, leaf, cfield(cfg, k));
+		} else if (obj && k->type == CFG_ENUM) {
+			item = cJSON_AddStringToObject(obj, leaf, k->choices[get_num(cfg, k)]);
 		} else if (obj && k->type == CFG_BOOL) {
 			item = cJSON_AddBoolToObject(obj, leaf, get_num(cfg, k) != 0);
 		} else if (obj) {
@@ -563,4 +637,58 @@ char *cfg_to_json(const struct mmsim_cfg *cfg)
 	char *text = cJSON_Print(root);
 	cJSON_Delete(root);
 	return text;
+}
+
+/* --- the key table ----------------------------------------------------- */
+
+static void fmt_range(const struct cfg_key *k, char *buf, size_t len)
+{
+	char lo[32], hi[32];
+	if (k->type == CFG_ENUM) {
+		size_t n = 0;
+		buf[0] = '\0';
+		for (uint32_t i = 0; k->choices[i]; i++)
+			n += (size_t)snprintf(buf + n, len - n, "%s`%s`", i ? ", " : "",
+					      k->choices[i]);
+		return;
+	}
+	if (k->type == CFG_BOOL) {
+		snprintf(buf, len, "true, false");
+		return;
+	}
+	if (k->type == CFG_STRING) {
+		snprintf(buf, len, "up to %zu bytes", k->size - 1);
+		return;
+	}
+	fmt_value(k, k->min, lo, sizeof(lo));
+	if (k->max == UINT64_MAX)
+		snprintf(hi, sizeof(hi), "2^64-1");
+	else
+		fmt_value(k, k->max, hi, sizeof(hi));
+	snprintf(buf, len, "%s..%s", lo, hi);
+}
+
+void cfg_print_keys(FILE *f)
+{
+	static const char *const tname[] = {
+		[CFG_U32] = "integer", [CFG_U64] = "integer", [CFG_SIZE] = "size",
+		[CFG_STRING] = "string", [CFG_BOOL] = "bool", [CFG_ENUM] = "choice",
+	};
+	fprintf(f, "| Key | Type | Range | Default | Meaning |\n");
+	fprintf(f, "|-----|------|-------|---------|---------|\n");
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct cfg_key *k = &schema[i];
+		char range[160], def[48];
+		fmt_range(k, range, sizeof(range));
+		if (k->type == CFG_STRING)
+			snprintf(def, sizeof(def), "\"%s\"", k->def_str);
+		else if (k->type == CFG_ENUM)
+			snprintf(def, sizeof(def), "%s", k->choices[k->def]);
+		else if (k->type == CFG_BOOL)
+			snprintf(def, sizeof(def), "%s", k->def ? "true" : "false");
+		else
+			fmt_value(k, k->def, def, sizeof(def));
+		fprintf(f, "| `%s` | %s | %s | %s | %s |\n", k->path, tname[k->type], range,
+			def, k->doc);
+	}
 }

@@ -8,14 +8,23 @@
 #ifndef MMSIM_CONFIG_H
 #define MMSIM_CONFIG_H
 
+#include <stdio.h>
 #include "lib/types.h"
 
-/* One set-associative translation structure. */
+/* Replacement policies of translation structures ("lru", "plru", ...). */
+enum repl_policy { REPL_LRU, REPL_PLRU, REPL_RANDOM, REPL_FIFO };
+
+/* One set-associative translation structure (a TLB or a paging-structure
+ * cache). entries == 0: the structure does not exist. */
 struct cfg_tlb {
 	uint32_t entries;   /* total entries; a multiple of ways */
 	uint32_t ways;      /* ways == entries: fully associative */
 	uint32_t latency;   /* cycles charged for a lookup */
+	uint32_t policy;    /* enum repl_policy */
 };
+
+/* Page sizes the STLB holds ("tlb.stlb.sizes"). */
+enum stlb_sizes { STLB_4K, STLB_4K_2M, STLB_4K_2M_1G };
 
 struct mmsim_cfg {
 	char name[64];             /* "name": free text shown in reports */
@@ -28,14 +37,26 @@ struct mmsim_cfg {
 	} memory;
 
 	struct {
-		struct cfg_tlb l1d;    /* "tlb.l1d.{entries,ways,latency}" */
+		bool pcid;             /* "tlb.pcid": CR4.PCIDE: entries tagged by PCID */
+		bool inclusive;        /* "tlb.inclusive": STLB evictions also drop the
+		                        * L1 copies */
+		/* "tlb.l1d.4k.{entries,ways,latency,policy}" and so on */
+		struct cfg_tlb l1d_4k, l1d_2m, l1d_1g;
+		struct cfg_tlb l1i_4k, l1i_2m;
+		struct cfg_tlb stlb;   /* "tlb.stlb.*": unified second level */
+		uint32_t stlb_sizes;   /* "tlb.stlb.sizes": enum stlb_sizes */
+		struct cfg_tlb stlb_1g;/* "tlb.stlb1g.*": separate 1G second level */
 	} tlb;
 
 	struct {
 		uint32_t ad_update;    /* "mmu.ad_update": extra cycles of the locked
-		                        * write that sets an A or D bit */
+		                        * write that sets A and/or D bits */
 		uint32_t maxphyaddr;   /* "mmu.maxphyaddr": 36..52; PTE bits from it
 		                        * to 51 are reserved (#PF with RSVD) */
+		bool la57;             /* "mmu.la57": 5-level paging, 57-bit VAs */
+		bool smep, smap;       /* "mmu.smep", "mmu.smap": CR4 bits */
+		/* paging-structure caches: "mmu.pwc.{pml5e,pml4e,pdpte,pde}.*" */
+		struct cfg_tlb pwc_pml5e, pwc_pml4e, pwc_pdpte, pwc_pde;
 	} mmu;
 
 	struct {
@@ -45,6 +66,7 @@ struct mmsim_cfg {
 		uint32_t context_switch; /* "cpu.context_switch": cycles per switch */
 		uint32_t cr3_load;     /* "cpu.cr3_load": cycles of a MOV to CR3 */
 		uint32_t invlpg;       /* "cpu.invlpg": cycles of one INVLPG */
+		uint32_t invpcid;      /* "cpu.invpcid": cycles of one INVPCID */
 	} cpu;
 
 	struct {
@@ -88,5 +110,9 @@ int cfg_check(const struct mmsim_cfg *cfg, const char *origin, char *err);
 /* The effective config as a JSON text (caller frees), for provenance in
  * --stats output: every key, in schema order. */
 char *cfg_to_json(const struct mmsim_cfg *cfg);
+
+/* Every key as a Markdown table row (key, type, range, default, meaning),
+ * in schema order: the table of docs/config-format.md. */
+void cfg_print_keys(FILE *f);
 
 #endif

@@ -28,9 +28,10 @@
 #define TRACE_MAX_DEPTH   16                  /* repeats inside repeats */
 #define TRACE_MAX_COUNT   1000000000000ull    /* 10^12 */
 #define TRACE_NAME_MAX    31                  /* chars of a process/region name */
-/* 4-level paging: user addresses are the canonical lower half, [0, 2^47).
- * 5-level paging (LA57, 57-bit addresses) is not modelled yet. */
-#define VA_LIMIT          (1ull << 47)
+/* User addresses are the canonical lower half: [0, 2^56) with 5-level
+ * paging (LA57). Whether the machine has that many bits is the run's
+ * business: with 4-level paging an access at or above 2^47 is a #GP there. */
+#define VA_LIMIT          (1ull << 56)
 #define TWO_POW_53        9007199254740992.0
 
 /* State of one trace_load() call. */
@@ -140,7 +141,7 @@ static int get_count(struct ld *ld, const cJSON *obj, const char *key,
 	return 0;
 }
 
-/* A length: required, 1 .. 2^47 bytes. */
+/* A length: required, 1 .. 2^56 bytes. */
 static int get_length(struct ld *ld, const cJSON *obj, uint64_t *out)
 {
 	if (get_u64(ld, obj, "length", true, out, NULL))
@@ -148,7 +149,7 @@ static int get_length(struct ld *ld, const cJSON *obj, uint64_t *out)
 	if (*out == 0)
 		return fail(ld, "length", "must be greater than 0");
 	if (*out > VA_LIMIT)
-		return fail(ld, "length", "must be at most 2^47 (128T)");
+		return fail(ld, "length", "must be at most 2^56 (64P)");
 	return 0;
 }
 
@@ -310,9 +311,9 @@ static int get_addr(struct ld *ld, const cJSON *obj, const char *key,
 			    "or \"REGION+OFFSET\")");
 	}
 	if (a->off >= VA_LIMIT)
-		return fail(ld, key, "%s0x%" PRIx64 " is not below 2^47 (user addresses are "
-			    "the canonical lower half; 57-bit LA57 addresses are not "
-			    "supported)", a->region < 0 ? "" : "offset ", a->off);
+		return fail(ld, key, "%s0x%" PRIx64 " is not below 2^56 (user addresses are "
+			    "the canonical lower half of a 57-bit address space)",
+			    a->region < 0 ? "" : "offset ", a->off);
 	return 0;
 }
 
@@ -325,12 +326,12 @@ static int check_page_aligned(struct ld *ld, const char *key, const struct addr_
 	return 0;
 }
 
-/* [a, a + len) must end at or below 2^47. a->off < 2^47, len <= 2^47. */
+/* [a, a + len) must end at or below 2^56. a->off < 2^56, len <= 2^56. */
 static int check_span(struct ld *ld, const char *key, const struct addr_expr *a, uint64_t len)
 {
 	char buf[64];
 	if (a->off + len > VA_LIMIT)
-		return fail(ld, key, "%s + %" PRIu64 " bytes ends above 2^47 (the top of "
+		return fail(ld, key, "%s + %" PRIu64 " bytes ends above 2^56 (the top of "
 			    "user address space)", addr_str(ld, a, buf, sizeof buf), len);
 	return 0;
 }
@@ -341,11 +342,13 @@ static const char *const k_mmap[] = { "op", "name", "addr", "length", "prot", "f
 static const char *const k_munmap[] = { "op", "addr", "length" };
 static const char *const k_read[] = { "op", "addr", "size", "expect" };
 static const char *const k_write[] = { "op", "addr", "size", "value" };
-static const char *const k_seq[] = { "op", "base", "length", "size", "count", "write" };
+static const char *const k_fetch[] = { "op", "addr", "size" };
+static const char *const k_seq[] = { "op", "base", "length", "size", "count", "write",
+				     "kind" };
 static const char *const k_stride[] = { "op", "base", "length", "size", "count", "write",
-					"stride" };
+					"stride", "kind" };
 static const char *const k_random[] = { "op", "base", "length", "size", "count", "write",
-					"seed" };
+					"seed", "kind" };
 static const char *const k_repeat[] = { "op", "count", "ops" };
 static const char *const k_compute[] = { "op", "cycles" };
 static const char *const k_exit[] = { "op" };
@@ -361,6 +364,7 @@ static const struct op_spec {
 	SPEC("munmap", OP_MUNMAP, k_munmap),
 	SPEC("read", OP_READ, k_read),
 	SPEC("write", OP_WRITE, k_write),
+	SPEC("fetch", OP_FETCH, k_fetch),
 	SPEC("seq", OP_SEQ, k_seq),
 	SPEC("stride", OP_STRIDE, k_stride),
 	SPEC("random", OP_RANDOM, k_random),
@@ -432,6 +436,9 @@ static int op_munmap(struct ld *ld, const cJSON *obj, struct op *o)
 static int op_access(struct ld *ld, const cJSON *obj, struct op *o)
 {
 	const char *vkey = o->kind == OP_READ ? "expect" : "value";
+	if (o->kind == OP_FETCH)
+		return get_addr(ld, obj, "addr", &o->addr, NULL) || get_size(ld, obj, &o->size) ||
+		       check_span(ld, "addr", &o->addr, o->size) ? -1 : 0;
 	bool given;
 	if (get_addr(ld, obj, "addr", &o->addr, NULL) || get_size(ld, obj, &o->size) ||
 	    check_span(ld, "addr", &o->addr, o->size) ||
@@ -471,6 +478,15 @@ static int op_pattern(struct ld *ld, const cJSON *obj, struct op *o)
 		return fail(ld, "size", "must not exceed length (%" PRIu64 ")", o->len);
 	if (get_write_fraction(ld, obj, &o->wthresh))
 		return -1;
+	const cJSON *kind = field(obj, "kind");
+	if (kind && (!cJSON_IsString(kind) || (strcmp(kind->valuestring, "data") &&
+					       strcmp(kind->valuestring, "fetch"))))
+		return fail(ld, "kind", "expected \"data\" or \"fetch\"");
+	if (kind && strcmp(kind->valuestring, "fetch") == 0) {
+		if (o->wthresh)
+			return fail(ld, "write", "instruction fetches do not write");
+		o->flags |= OPF_FETCH;
+	}
 	uint64_t step = o->size;
 	if (o->kind == OP_STRIDE) {
 		if (get_u64(ld, obj, "stride", true, &o->stride, NULL))
@@ -483,7 +499,7 @@ static int op_pattern(struct ld *ld, const cJSON *obj, struct op *o)
 	if (o->kind == OP_RANDOM) {
 		if (get_u64(ld, obj, "seed", false, &o->seed, &given))
 			return -1;
-		o->flags = given ? OPF_SEEDED : 0;
+		o->flags |= given ? OPF_SEEDED : 0;
 		return get_count(ld, obj, "count", &o->count, NULL);
 	}
 	if (get_count(ld, obj, "count", &o->count, &given))
@@ -573,6 +589,7 @@ static int compile_op(struct ld *ld, const cJSON *obj, int depth)
 	case OP_MMAP:    rc = op_mmap(ld, obj, &o); break;
 	case OP_MUNMAP:  rc = op_munmap(ld, obj, &o); break;
 	case OP_READ:
+	case OP_FETCH:
 	case OP_WRITE:   rc = op_access(ld, obj, &o); break;
 	case OP_SEQ:
 	case OP_STRIDE:

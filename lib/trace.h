@@ -16,6 +16,7 @@ enum op_kind {
 	OP_MUNMAP,     /* addr, len */
 	OP_READ,       /* addr, size; value = expected value if OPF_EXPECT */
 	OP_WRITE,      /* addr, size; value written if OPF_VALUE */
+	OP_FETCH,      /* addr, size: an instruction fetch (iTLB, NX checked) */
 	OP_SEQ,        /* addr = base, len, size, count, wthresh; step = size */
 	OP_STRIDE,     /* addr = base, len, size, count, wthresh, stride */
 	OP_RANDOM,     /* addr = base, len, size, count, wthresh, seed */
@@ -30,6 +31,7 @@ enum op_kind {
 #define OPF_EXPECT    0x02  /* read: value is the expected result */
 #define OPF_FIXED     0x04  /* mmap: MAP_FIXED */
 #define OPF_SEEDED    0x08  /* random: seed given in the trace */
+#define OPF_FETCH     0x10  /* patterns: the accesses are instruction fetches */
 
 /* op.prot (PROT_* bits as Linux) */
 #define PROT_R 0x1

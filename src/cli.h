@@ -8,5 +8,6 @@
 #include <stdio.h>
 
 int cmd_run(int argc, char **argv, FILE *out);
+int cmd_config(int argc, char **argv, FILE *out);
 
 #endif

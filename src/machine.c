@@ -90,30 +90,46 @@ static void event(struct machine *m, const char *fmt, ...)
 
 /* ---------------------------------------------------------------- checks */
 
-/* --check: every TLB entry must agree with the page tables it came from
- * (no shootdown is ever in flight between steps: flushes are synchronous). */
+/* --check: every TLB entry the kernel would let a core use without a flush
+ * (global, or of a PCID whose slot is up to date) must agree with the page
+ * tables of its mm. Shootdowns are synchronous, so none is ever in flight
+ * between steps. */
+struct tlb_check {
+	struct machine *m;
+	struct core *c;
+	char *err;
+	int bad;
+};
+
+static void check_entry(void *arg, const struct tlb *t, const struct tlb_entry *e)
+{
+	struct tlb_check *tc = arg;
+	struct mm *mm;
+	(void)t;
+	if (tc->bad || !kmm_pcid_current(tc->m->kmm, tc->c->id, e->pcid, &mm))
+		return;
+	paddr_t pa;
+	uint8_t rights;
+	vaddr_t va = e->vpn << e->shift;
+	bool ok = walk_probe(&tc->c->walker, &tc->m->ms->pm, mm->pgd, va, &pa, &rights) &&
+		  (pa >> PAGE_SHIFT) == e->pfn &&
+		  (e->flags & ~rights & (TLBE_RW | TLBE_US | TLBE_DIRTY)) == 0 &&
+		  (rights & ~e->flags & TLBE_NX) == 0;
+	if (!ok)
+		tc->bad = errf(tc->err, "check: core%u TLB holds a stale translation %#llx -> "
+			       "pfn %#llx (PCID %u) that the page tables no longer give",
+			       tc->c->id, (unsigned long long)va, (unsigned long long)e->pfn,
+			       e->pcid);
+}
+
 static int check_tlbs(struct machine *m, char *err)
 {
-	for (unsigned i = 0; i < m->cfg.cores; i++) {
-		struct core *c = m->cores[i];
-		struct tlb *t = c->dtlb;
-		for (size_t e = 0; e < (size_t)t->sets * t->ways; e++) {
-			const struct tlb_entry *te = &t->e[e];
-			if (!(te->flags & TLBE_VALID))
-				continue;
-			paddr_t pa;
-			uint8_t rights;
-			vaddr_t va = te->vpn << PAGE_SHIFT;
-			bool ok = walk_probe(&m->ms->pm, c->cr3, va, &pa, &rights) &&
-				  (pa >> PAGE_SHIFT) == te->pfn &&
-				  (te->flags & ~rights & (TLBE_RW | TLBE_US | TLBE_DIRTY)) == 0;
-			if (!ok)
-				return errf(err, "check: core%u dTLB holds a stale translation "
-					    "%#llx -> pfn %#llx that the page tables no longer give",
-					    i, (unsigned long long)va, (unsigned long long)te->pfn);
-		}
+	struct tlb_check tc = { .m = m, .err = err };
+	for (unsigned i = 0; i < m->cfg.cores && !tc.bad; i++) {
+		tc.c = m->cores[i];
+		core_for_each_tlb_entry(tc.c, check_entry, &tc);
 	}
-	return 0;
+	return tc.bad;
 }
 
 static void run_check_now(struct machine *m)
@@ -185,6 +201,7 @@ static bool translate(struct machine *m, struct thread *t, struct core *c, vaddr
 		uint32_t code = core_translate(c, va, access, pa);
 		if (!code)
 			return true;
+		code &= ~PF_RAISED;
 		char why[MMSIM_ERR_LEN];
 		enum fault_result r = kmm_page_fault(m->kmm, t->proc->mm, c, va, code, why);
 		run_check(m);
@@ -206,22 +223,30 @@ static bool translate(struct machine *m, struct thread *t, struct core *c, vaddr
 /* One user access of size bytes at va; a value moves when val is given.
  * An access that straddles two pages translates both before touching data. */
 static bool access(struct machine *m, struct thread *t, struct core *c, vaddr_t va,
-		   unsigned size, bool write, uint64_t *val)
+		   unsigned size, uint32_t acc, uint64_t *val)
 {
-	uint32_t acc = PF_U | (write ? PF_W : 0);
+	bool write = acc & PF_W;
 	unsigned first = PAGE_SIZE - (va & ~PAGE_MASK);
 	paddr_t pa0, pa1 = 0;
 	m->accesses++;
+	if (va + size > m->kmm->user_va_end || va + size < va) {
+		/* beyond the canonical user half: #GP, which Linux turns into SIGSEGV */
+		char why[96];
+		snprintf(why, sizeof(why), "SIGSEGV: general protection fault at %#llx "
+			 "(not a canonical user address)", (unsigned long long)va);
+		kill_process(m, t, c, why);
+		return false;
+	}
 	if (!translate(m, t, c, va, acc, &pa0))
 		return false;
 	if (first >= size) {
-		core_data(c, pa0, write);
+		core_data(c, pa0, acc);
 		first = size;
 	} else {
 		if (!translate(m, t, c, va + first, acc, &pa1))
 			return false;
-		core_data(c, pa0, write);
-		core_data(c, pa1, write);
+		core_data(c, pa0, acc);
+		core_data(c, pa1, acc);
 	}
 	if (!val)
 		return true;
@@ -293,7 +318,8 @@ static void pattern_step(struct machine *m, struct thread *t, struct core *c,
 	if (off > span)
 		off = span & ~(uint64_t)(op->size - 1);
 	bool write = op->wthresh && (rng_next(&t->rng) >> 11) < op->wthresh;
-	if (!access(m, t, c, t->pat_base + off, op->size, write, NULL))
+	uint32_t acc = PF_U | (op->flags & OPF_FETCH ? PF_I : write ? PF_W : 0);
+	if (!access(m, t, c, t->pat_base + off, op->size, acc, NULL))
 		return;
 	if (--t->pat_left == 0)
 		t->pc++;
@@ -354,7 +380,8 @@ static void op_read_write(struct machine *m, struct thread *t, struct core *c,
 	bool write = op->kind == OP_WRITE;
 	uint64_t v = op->value;
 	bool data = write ? (op->flags & OPF_VALUE) : (op->flags & OPF_EXPECT);
-	if (!access(m, t, c, va, op->size, write, data ? &v : NULL))
+	uint32_t acc = PF_U | (write ? PF_W : op->kind == OP_FETCH ? PF_I : 0);
+	if (!access(m, t, c, va, op->size, acc, data ? &v : NULL))
 		return;
 	if (!write && data && v != op->value) {
 		m->mismatches++;
@@ -383,6 +410,7 @@ static void thread_step(struct machine *m, struct thread *t, struct core *c)
 	case OP_MMAP:   op_mmap(m, t, c, op); break;
 	case OP_MUNMAP: op_munmap(m, t, c, op); break;
 	case OP_READ:
+	case OP_FETCH:
 	case OP_WRITE:  op_read_write(m, t, c, op); break;
 	case OP_SEQ:
 	case OP_STRIDE:
@@ -426,8 +454,8 @@ static void thread_step(struct machine *m, struct thread *t, struct core *c)
 
 /* ------------------------------------------------------------ scheduling */
 
-/* switch_to(): charge the switch; load CR3 when the mm changes, keeping each
- * mm's cpumask to the cores whose CR3 holds it (switch_mm_irqs_off()). */
+/* switch_to(): charge the switch; the kernel's switch_mm() loads CR3 when
+ * the mm changes. */
 static void switch_to(struct machine *m, struct core *c, struct runq *rq, struct thread *t)
 {
 	c->clock += m->cfg.cpu.context_switch;
@@ -436,11 +464,7 @@ static void switch_to(struct machine *m, struct core *c, struct runq *rq, struct
 	struct mm *mm = t ? t->proc->mm : NULL;
 	if (mm == rq->mm)
 		return;
-	if (rq->mm)
-		rq->mm->cpumask &= ~(1ull << c->id);
-	core_load_cr3(c, mm ? mm->pgd : 0);
-	if (mm)
-		mm->cpumask |= 1ull << c->id;
+	switch_mm(m->kmm, c, mm);
 	rq->mm = mm;
 }
 

@@ -8,6 +8,9 @@ static const char usage[] =
 	"usage: mmsim COMMAND [options]\n"
 	"commands:\n"
 	"  run -c CONFIG TRACE   simulate a trace on a machine (mmsim run --help)\n"
+	"  config [-c CONFIG] [-s KEY=VALUE]...\n"
+	"                        print the effective config, every key (defaults if no -c)\n"
+	"  config --keys         every config key as a table: type, range, default, meaning\n"
 	"  version               print the version\n";
 
 int main(int argc, char **argv)
@@ -19,6 +22,8 @@ int main(int argc, char **argv)
 	const char *cmd = argv[1];
 	if (!strcmp(cmd, "run"))
 		return cmd_run(argc - 1, argv + 1, stdout);
+	if (!strcmp(cmd, "config"))
+		return cmd_config(argc - 1, argv + 1, stdout);
 	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
 		printf("mmsim %s\n", MMSIM_VERSION);
 		return 0;

@@ -19,6 +19,72 @@ static uint64_t get(struct stats *st, const char *fmt, unsigned i)
 
 static double ratio(uint64_t a, uint64_t b) { return b ? (double)a / (double)b : 0.0; }
 
+static void summary_cores(FILE *f, struct stats *st, unsigned ncores)
+{
+	fprintf(f, "core       cycles    accesses   fetches  page-faults\n");
+	for (unsigned i = 0; i < ncores; i++)
+		fprintf(f, "%4u %12llu %11llu %9llu %12llu\n", i,
+			(unsigned long long)get(st, "core%u.cycles", i),
+			(unsigned long long)(get(st, "core%u.loads", i) + get(st, "core%u.stores", i)),
+			(unsigned long long)get(st, "core%u.fetches", i),
+			(unsigned long long)get(st, "core%u.page_faults", i));
+}
+
+/* L1 misses by the page size they resolved to, STLB misses, MPKI-style
+ * rates per 1000 accesses. */
+static void summary_tlbs(FILE *f, struct stats *st, unsigned ncores)
+{
+	fprintf(f, "\ncore  dTLB-miss  (4k / 2m / 1g)        miss/1k  STLB-hit  STLB-miss  miss/1k"
+		"  iTLB-miss\n");
+	for (unsigned i = 0; i < ncores; i++) {
+		uint64_t acc = get(st, "core%u.loads", i) + get(st, "core%u.stores", i) +
+			       get(st, "core%u.fetches", i);
+		uint64_t dm = get(st, "core%u.dtlb.miss", i), sm = get(st, "core%u.stlb.miss", i);
+		uint64_t sh = get(st, "core%u.stlb.hit.4k", i) + get(st, "core%u.stlb.hit.2m", i) +
+			      get(st, "core%u.stlb.hit.1g", i);
+		char sizes[48];
+		snprintf(sizes, sizeof(sizes), "(%llu / %llu / %llu)",
+			 (unsigned long long)get(st, "core%u.dtlb.miss.4k", i),
+			 (unsigned long long)get(st, "core%u.dtlb.miss.2m", i),
+			 (unsigned long long)get(st, "core%u.dtlb.miss.1g", i));
+		fprintf(f, "%4u %10llu  %-22s %8.2f %9llu %10llu %8.2f %10llu\n", i,
+			(unsigned long long)dm, sizes, 1000.0 * ratio(dm, acc),
+			(unsigned long long)sh, (unsigned long long)sm, 1000.0 * ratio(sm, acc),
+			(unsigned long long)get(st, "core%u.itlb.miss", i));
+	}
+}
+
+static double hit_pct(struct stats *st, const char *what, unsigned i)
+{
+	char h[64], m[64];
+	snprintf(h, sizeof(h), "core%%u.pwc.%s.hit", what);
+	snprintf(m, sizeof(m), "core%%u.pwc.%s.miss", what);
+	uint64_t hit = get(st, h, i), miss = get(st, m, i);
+	return hit + miss ? 100.0 * ratio(hit, hit + miss) : -1;
+}
+
+static void summary_walks(FILE *f, struct stats *st, unsigned ncores)
+{
+	fprintf(f, "\ncore   walks  cycles/walk  refs/walk  A/D-writes  PWC hit%%: pde  pdpte  pml4e\n");
+	for (unsigned i = 0; i < ncores; i++) {
+		uint64_t w = get(st, "core%u.walk.count", i);
+		fprintf(f, "%4u %7llu %12.1f %10.2f %11llu", i, (unsigned long long)w,
+			ratio(get(st, "core%u.walk.cycles", i), w),
+			ratio(get(st, "core%u.walk.refs", i), w),
+			(unsigned long long)get(st, "core%u.walk.ad_writes", i));
+		const char *lv[] = { "pde", "pdpte", "pml4e" };
+		fprintf(f, "            ");
+		for (int l = 0; l < 3; l++) {
+			double p = hit_pct(st, lv[l], i);
+			if (p < 0)
+				fprintf(f, "  %5s", "-");
+			else
+				fprintf(f, "  %5.1f", p);
+		}
+		fprintf(f, "\n");
+	}
+}
+
 void report_summary(FILE *f, struct machine *m, const struct run_info *ri)
 {
 	struct stats *st = machine_stats(m);
@@ -27,19 +93,9 @@ void report_summary(FILE *f, struct machine *m, const struct run_info *ri)
 		ri->trace_path, ri->config_path, cfg->cores,
 		(unsigned long long)(cfg->memory.size >> 20), (unsigned long long)cfg->seed);
 	fprintf(f, "simulated cycles: %llu\n\n", (unsigned long long)machine_cycles(m));
-	fprintf(f, "core      cycles    accesses  dTLB-miss  miss/1k  walks  walk-cyc/walk"
-		"  faults\n");
-	for (unsigned i = 0; i < cfg->cores; i++) {
-		uint64_t acc = get(st, "core%u.loads", i) + get(st, "core%u.stores", i);
-		uint64_t miss = get(st, "core%u.dtlb.miss", i);
-		uint64_t walks = get(st, "core%u.walk.count", i);
-		fprintf(f, "%4u %11llu %11llu %10llu %8.2f %6llu %14.1f %7llu\n", i,
-			(unsigned long long)get(st, "core%u.cycles", i),
-			(unsigned long long)acc, (unsigned long long)miss,
-			1000.0 * ratio(miss, acc), (unsigned long long)walks,
-			ratio(get(st, "core%u.walk.cycles", i), walks),
-			(unsigned long long)get(st, "core%u.page_faults", i));
-	}
+	summary_cores(f, st, cfg->cores);
+	summary_tlbs(f, st, cfg->cores);
+	summary_walks(f, st, cfg->cores);
 	fprintf(f, "\nkernel: page faults %llu (anon %llu, write-protect %llu, spurious %llu), "
 		"SIGSEGV %llu, OOM kills %llu\n",
 		(unsigned long long)get(st, "mm.pgfault", 0),

@@ -150,3 +150,38 @@ int cmd_run(int argc, char **argv, FILE *out)
 	trace_free(&tr);
 	return rc;
 }
+
+/* `mmsim config`: the effective config as JSON, after -c and -s. */
+int cmd_config(int argc, char **argv, FILE *out)
+{
+	struct mmsim_cfg cfg;
+	char err[MMSIM_ERR_LEN];
+	const char *origin = "defaults";
+	cfg_defaults(&cfg);
+	for (int i = 1; i < argc; i++) {
+		bool more = i + 1 < argc;
+		if ((!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config")) && more) {
+			origin = argv[++i];
+			if (cfg_load(&cfg, origin, err))
+				goto fail;
+		} else if (!strcmp(argv[i], "-s") && more) {
+			if (cfg_set(&cfg, argv[++i], "-s", err))
+				goto fail;
+		} else if (!strcmp(argv[i], "--keys")) {
+			cfg_print_keys(out);
+			return 0;
+		} else {
+			fprintf(stderr, "usage: mmsim config [-c CONFIG] [-s KEY=VALUE]... | --keys\n");
+			return 2;
+		}
+	}
+	if (cfg_check(&cfg, origin, err))
+		goto fail;
+	char *text = cfg_to_json(&cfg);
+	fprintf(out, "%s\n", text);
+	free(text);
+	return 0;
+fail:
+	fprintf(stderr, "mmsim: %s\n", err);
+	return 2;
+}

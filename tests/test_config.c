@@ -92,9 +92,9 @@ Test(config, defaults_are_the_documented_machine)
 	cr_assert_eq(c.cores, 4);
 	cr_assert_eq(c.memory.size, 4ull << 30);
 	cr_assert_eq(c.memory.dram_latency, 250);
-	cr_assert_eq(c.tlb.l1d.entries, 64);
-	cr_assert_eq(c.tlb.l1d.ways, 4);
-	cr_assert_eq(c.tlb.l1d.latency, 1);
+	cr_assert_eq(c.tlb.l1d_4k.entries, 64);
+	cr_assert_eq(c.tlb.l1d_4k.ways, 4);
+	cr_assert_eq(c.tlb.l1d_4k.latency, 1);
 	cr_assert_eq(c.mmu.ad_update, 20);
 	cr_assert_eq(c.mmu.maxphyaddr, 46);
 	cr_assert_eq(c.cpu.access, 4);
@@ -170,8 +170,8 @@ Test(config, tiny_json_changes_only_its_keys)
 	strncpy(want.name, "tiny", sizeof(want.name)); /* zero-fills */
 	want.cores = 1;
 	want.memory.size = 64ull << 20;
-	want.tlb.l1d.entries = 16;
-	want.tlb.l1d.ways = 4;
+	want.tlb.l1d_4k.entries = 16;
+	want.tlb.l1d_4k.ways = 4;
 	cfg_defaults(&got);
 	cr_assert_eq(cfg_load(&got, "configs/tiny.json", err), 0, "%s", err);
 	cr_assert_eq(memcmp(&want, &got, sizeof(want)), 0);
@@ -221,8 +221,8 @@ Test(config, unknown_top_level_key)
 
 Test(config, misspelled_nested_key)
 {
-	expect_error("{\"tlb\": {\"l1d\": {\"entires\": 64}}}",
-		     ": tlb.l1d.entires: unknown key; did you mean \"entries\"?");
+	expect_error("{\"tlb\": {\"l1d\": {\"4k\": {\"entires\": 64}}}}",
+		     ": tlb.l1d.4k.entires: unknown key; did you mean \"entries\"?");
 	expect_error("{\"tlb\": {\"lid\": {}}}", ": tlb.lid: unknown key; did you mean \"l1d\"?");
 	expect_error("{\"kernel\": {\"cost\": {\"fualt\": 1}}}",
 		     ": kernel.cost.fualt: unknown key; did you mean \"fault\"?");
@@ -322,12 +322,12 @@ Test(config, set_valid_overrides)
 	char err[MMSIM_ERR_LEN];
 	cfg_defaults(&cfg);
 	cfg_defaults(&want);
-	cr_assert_eq(cfg_set(&cfg, "tlb.l1d.ways=8", "-s", err), 0, "%s", err);
+	cr_assert_eq(cfg_set(&cfg, "tlb.l1d.4k.ways=8", "-s", err), 0, "%s", err);
 	cr_assert_eq(cfg_set(&cfg, "memory.size=8G", "-s", err), 0, "%s", err);
 	cr_assert_eq(cfg_set(&cfg, "name=sweep 3", "-s", err), 0, "%s", err);
 	cr_assert_eq(cfg_set(&cfg, "seed=0xffffffffffffffff", "-s", err), 0, "%s", err);
 	cr_assert_eq(cfg_set(&cfg, "kernel.cost.fault=0", "-s", err), 0, "%s", err);
-	want.tlb.l1d.ways = 8;
+	want.tlb.l1d_4k.ways = 8;
 	want.memory.size = 8ull << 30;
 	strncpy(want.name, "sweep 3", sizeof(want.name));
 	want.seed = UINT64_MAX;
@@ -340,15 +340,15 @@ Test(config, set_unknown_key)
 	struct mmsim_cfg cfg;
 	char err[MMSIM_ERR_LEN];
 	cfg_defaults(&cfg);
-	cr_assert_eq(cfg_set(&cfg, "tlb.l1d.entires=64", "-s", err), -1);
-	cr_assert_str_eq(err, "-s: tlb.l1d.entires: unknown key; did you mean \"tlb.l1d.entries\"?");
+	cr_assert_eq(cfg_set(&cfg, "tlb.l1d.4k.entires=64", "-s", err), -1);
+	cr_assert_str_eq(err, "-s: tlb.l1d.4k.entires: unknown key; did you mean \"tlb.l1d.4k.entries\"?");
 	cr_assert_eq(cfg_set(&cfg, "cpu.cr3load=1", "-s", err), -1);
 	cr_assert_str_eq(err, "-s: cpu.cr3load: unknown key; did you mean \"cpu.cr3_load\"?");
 	cr_assert_eq(cfg_set(&cfg, "warp.drive=9", "-s", err), -1);
 	cr_assert_str_eq(err, "-s: warp.drive: unknown key");
-	cr_assert_eq(cfg_set(&cfg, "tlb.l1d=4", "-s", err), -1);
-	cr_assert_str_eq(err, "-s: tlb.l1d: is a group of keys; set one of them, "
-			 "e.g. tlb.l1d.<key>=value");
+	cr_assert_eq(cfg_set(&cfg, "tlb.l1d.4k=4", "-s", err), -1);
+	cr_assert_str_eq(err, "-s: tlb.l1d.4k: is a group of keys; set one of them, "
+			 "e.g. tlb.l1d.4k.<key>=value");
 	cr_assert_eq(cfg_set(&cfg, "description=x", "-s", err), -1);
 	cr_assert_str_eq(err, "-s: description: unknown key");
 }
@@ -359,10 +359,12 @@ Test(config, set_bad_values)
 	char err[MMSIM_ERR_LEN];
 	cfg_defaults(&cfg);
 	cfg_defaults(&def);
-	cr_assert_eq(cfg_set(&cfg, "tlb.l1d.ways=many", "-s", err), -1);
-	cr_assert_str_eq(err, "-s: tlb.l1d.ways: \"many\" is not a number (decimal or 0x-hex)");
-	cr_assert_eq(cfg_set(&cfg, "tlb.l1d.ways=", "-s", err), -1);
-	cr_assert_str_eq(err, "-s: tlb.l1d.ways: \"\" is not a number (decimal or 0x-hex)");
+	cr_assert_eq(cfg_set(&cfg, "tlb.l1d.4k.ways=many", "-s", err), -1);
+	cr_assert_str_eq(err, "-s: tlb.l1d.4k.ways: \"many\" is not a number (decimal or 0x-hex)");
+	cr_assert_eq(cfg_set(&cfg, "tlb.l1d.4k.ways=", "-s", err), -1);
+	cr_assert_str_eq(err, "-s: tlb.l1d.4k.ways: \"\" is not a number (decimal or 0x-hex)");
+	cr_assert_eq(cfg_set(&cfg, "tlb.stlb.policy=mru", "-s", err), -1);
+	cr_assert_str_eq(err, "-s: tlb.stlb.policy: \"mru\" is not one of: lru, plru, random, fifo");
 	cr_assert_eq(cfg_set(&cfg, "cores=0", "-s", err), -1);
 	cr_assert_str_eq(err, "-s: cores: 0 is out of range (1..64)");
 	cr_assert_eq(cfg_set(&cfg, "cores=-2", "-s", err), -1);
@@ -388,25 +390,37 @@ Test(config, check_tlb_geometry)
 	char err[MMSIM_ERR_LEN];
 
 	cfg_defaults(&cfg);
-	cfg.tlb.l1d.ways = 3;
+	cfg.tlb.l1d_4k.ways = 3;
 	cr_assert_eq(cfg_check(&cfg, "x.json", err), -1);
-	cr_assert_str_eq(err, "x.json: tlb.l1d.entries: 64 is not a multiple of tlb.l1d.ways (3)");
+	cr_assert_str_eq(err, "x.json: tlb.l1d.4k.entries: 64 is not a multiple of tlb.l1d.4k.ways (3)");
 
 	cfg_defaults(&cfg);
-	cfg.tlb.l1d.ways = 128;
+	cfg.tlb.l1d_4k.ways = 128;
 	cr_assert_eq(cfg_check(&cfg, "x.json", err), -1);
-	cr_assert_str_eq(err, "x.json: tlb.l1d.ways: 128 ways is more than the 64 entries");
+	cr_assert_str_eq(err, "x.json: tlb.l1d.4k.ways: 128 ways is more than the 64 entries");
 
+	/* any number of sets is fine (index = VPN mod sets) ... */
 	cfg_defaults(&cfg);
-	cfg.tlb.l1d.entries = 48; /* 12 sets */
+	cfg.tlb.l1d_4k.entries = 48; /* 12 sets */
+	cr_assert_eq(cfg_check(&cfg, "x.json", err), 0, "%s", err);
+
+	/* ... but tree-PLRU needs a power-of-two number of ways */
+	cfg_defaults(&cfg);
+	cfg.tlb.stlb.policy = REPL_PLRU;
 	cr_assert_eq(cfg_check(&cfg, "x.json", err), -1);
-	cr_assert_str_eq(err, "x.json: tlb.l1d: 48 entries / 4 ways = 12 sets; "
-			 "the number of sets must be a power of two");
+	cr_assert_str_eq(err, "x.json: tlb.stlb.policy: plru needs a power-of-two number "
+			 "of ways up to 64, not 12");
+
+	/* a structure of 0 entries is absent: its geometry is not checked */
+	cfg_defaults(&cfg);
+	cfg.tlb.l1d_1g.entries = 0;
+	cfg.tlb.l1d_1g.ways = 7;
+	cr_assert_eq(cfg_check(&cfg, "x.json", err), 0, "%s", err);
 
 	/* fully associative with any entry count is fine */
 	cfg_defaults(&cfg);
-	cfg.tlb.l1d.entries = 48;
-	cfg.tlb.l1d.ways = 48;
+	cfg.tlb.l1d_4k.entries = 48;
+	cfg.tlb.l1d_4k.ways = 48;
 	cr_assert_eq(cfg_check(&cfg, "x.json", err), 0, "%s", err);
 }
 
@@ -449,7 +463,7 @@ Test(config, to_json_round_trips)
 	strncpy(cfg.name, "round \"trip\"", sizeof(cfg.name));
 	cfg.seed = UINT64_MAX; /* beyond 2^53: dumped as a hex string */
 	cfg.memory.size = 8ull << 30;
-	cfg.tlb.l1d.ways = 8;
+	cfg.tlb.l1d_4k.ways = 8;
 	cfg.kernel.cost.page_free = 77;
 
 	cJSON *j = dump(&cfg);
@@ -458,7 +472,8 @@ Test(config, to_json_round_trips)
 	cr_assert_eq(cJSON_GetObjectItem(j, "cores")->valuedouble, 4);
 	cJSON *mem = cJSON_GetObjectItem(j, "memory");
 	cr_assert_eq(cJSON_GetObjectItem(mem, "size")->valuedouble, 8589934592.0);
-	cJSON *l1d = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "tlb"), "l1d");
+	cJSON *l1d = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "tlb"),
+							     "l1d"), "4k");
 	cr_assert_eq(cJSON_GetObjectItem(l1d, "ways")->valuedouble, 8);
 	cr_assert_eq(cJSON_GetObjectItem(l1d, "entries")->valuedouble, 64);
 	cJSON *cost = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "kernel"), "cost");

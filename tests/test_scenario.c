@@ -89,9 +89,10 @@ Test(scenario, first_touch_counts)
 	run_free(&r);
 }
 
-/* tiny.json's dTLB: 16 entries, 4 ways, LRU. A second cyclic pass over E=16
- * pages all hits; over 2E=32 pages every access misses (each set cycles
- * through 8 pages with 4 ways under LRU). */
+/* tiny.json's L1 dTLB for 4K pages: 16 entries, 4 ways, LRU. A second
+ * cyclic pass over E=16 pages all hits; over 2E=32 pages every access misses
+ * the L1 (each set cycles through 8 pages with 4 ways under LRU) but hits the
+ * 1536-entry STLB, so no walk is needed after the first pass. */
 Test(scenario, tlb_reach)
 {
 	struct run r;
@@ -109,11 +110,23 @@ Test(scenario, tlb_reach)
 		"{'op': 'stride', 'base': 'b', 'length': '128K', 'stride': 4096, 'count': 320}"));
 	cr_assert_eq(stat(&r, "core0.dtlb.hit"), 0);
 	cr_assert_eq(stat(&r, "core0.dtlb.miss"), 64 + 320);
+	cr_assert_eq(stat(&r, "core0.stlb.hit.4k"), 320);
+	cr_assert_eq(stat(&r, "core0.dtlb.miss.4k"), 32 + 320);
+	cr_assert_eq(stat(&r, "core0.walk.count"), 64);
+	run_free(&r);
+
+	/* without an STLB, every one of those misses walks */
+	const char *nostlb[] = { "tlb.stlb.entries=0", "tlb.stlb1g.entries=0", NULL };
+	run_text(&r, nostlb, ONE_THREAD(
+		"{'op': 'mmap', 'name': 'b', 'length': '128K'},"
+		"{'op': 'stride', 'base': 'b', 'length': '128K', 'stride': 4096},"
+		"{'op': 'stride', 'base': 'b', 'length': '128K', 'stride': 4096, 'count': 320}"));
+	cr_assert_eq(stat(&r, "core0.walk.count"), 64 + 320);
 	run_free(&r);
 }
 
 /* The cost of one more access is exactly what the config says: a dTLB hit
- * costs tlb.l1d.latency + cpu.access + memory.dram_latency. */
+ * costs tlb.l1d.4k.latency + cpu.access + memory.dram_latency. */
 Test(scenario, cycle_exact_hit)
 {
 	struct run a, b;
@@ -125,7 +138,7 @@ Test(scenario, cycle_exact_hit)
 		 base);
 	run_text(&a, NULL, ta);
 	run_text(&b, NULL, tb);
-	uint64_t want = a.cfg.tlb.l1d.latency + a.cfg.cpu.access + a.cfg.memory.dram_latency;
+	uint64_t want = a.cfg.tlb.l1d_4k.latency + a.cfg.cpu.access + a.cfg.memory.dram_latency;
 	cr_assert_eq(stat(&b, "core0.cycles") - stat(&a, "core0.cycles"), want);
 	run_free(&a);
 	run_free(&b);
@@ -146,8 +159,9 @@ Test(scenario, cycle_exact_walk)
 	uint64_t cyc = stat(&r, "core0.walk.cycles");
 	uint64_t ad = stat(&r, "core0.walk.ad_writes");
 	uint64_t refs = stat(&r, "core0.walk.refs");
-	/* every walk reads 4 entries (faulting walks stop at the missing one) */
-	cr_assert_eq(cyc, refs * r.cfg.memory.dram_latency +
+	/* each walk: the PSC lookup, its entry reads, its A/D updates */
+	cr_assert_eq(cyc, walks * 1 /* mmu.pwc.*.latency */ +
+		     refs * r.cfg.memory.dram_latency +
 		     ad * (r.cfg.mmu.ad_update + r.cfg.memory.dram_latency));
 	/* the kernel writes upper entries with A set, leaves without: one A
 	 * write per page on the retry after the fault */
@@ -303,4 +317,134 @@ Test(scenario, out_of_memory_kills)
 	cr_assert(strstr(machine_events(r.m), "out of memory"), "%s", machine_events(r.m));
 	assert_conserved(&r);
 	run_free(&r);
+}
+
+/* Issue tlb-mmu: with every paging-structure cache disabled, each walk of a
+ * present translation reads exactly the 4 levels; with them enabled, walks
+ * inside one 2M region hit the PDE cache and read only the PTE. */
+Test(scenario, pwc_disabled_walks_read_four_levels)
+{
+	const char *t = ONE_THREAD(
+		"{'op': 'mmap', 'name': 'b', 'length': '1M'},"
+		"{'op': 'stride', 'base': 'b', 'length': '1M', 'stride': 4096},"
+		"{'op': 'stride', 'base': 'b', 'length': '1M', 'stride': 4096}");
+	const char *nopwc[] = { "mmu.pwc.pde.entries=0", "mmu.pwc.pdpte.entries=0",
+				"mmu.pwc.pml4e.entries=0", "tlb.stlb.entries=0", NULL };
+	struct run r;
+	run_text(&r, nopwc, t);
+	/* second pass: 256 walks of present pages (the 16-entry L1 holds none
+	 * of them), each 4 references; first pass: 256 faulting walks that stop
+	 * where the tables end plus 256 retries of 4 references */
+	uint64_t walks = stat(&r, "core0.walk.count"), faults = stat(&r, "core0.walk.faults");
+	cr_assert_eq(walks, 3 * 256);
+	cr_assert_eq(faults, 256);
+	run_free(&r);
+
+	/* cold-PWC trace: the second pass alone, measured as a difference */
+	struct run one;
+	run_text(&one, nopwc, ONE_THREAD(
+		"{'op': 'mmap', 'name': 'b', 'length': '1M'},"
+		"{'op': 'stride', 'base': 'b', 'length': '1M', 'stride': 4096}"));
+	run_text(&r, nopwc, t);
+	uint64_t refs2 = stat(&r, "core0.walk.refs") - stat(&one, "core0.walk.refs");
+	uint64_t walks2 = stat(&r, "core0.walk.count") - stat(&one, "core0.walk.count");
+	cr_assert_eq(walks2, 256);
+	cr_assert_eq(refs2, 4 * 256, "refs per walk %.2f", (double)refs2 / walks2);
+	run_free(&r);
+
+	const char *pwc[] = { "tlb.stlb.entries=0", NULL };
+	run_text(&r, pwc, t);
+	run_text(&one, pwc, ONE_THREAD(
+		"{'op': 'mmap', 'name': 'b', 'length': '1M'},"
+		"{'op': 'stride', 'base': 'b', 'length': '1M', 'stride': 4096}"));
+	refs2 = stat(&r, "core0.walk.refs") - stat(&one, "core0.walk.refs");
+	cr_assert_eq(refs2, 256, "a PDE-cache hit leaves one reference per walk");
+	cr_assert_gt(stat(&r, "core0.pwc.pde.hit"), 256);
+	run_free(&r);
+	run_free(&one);
+}
+
+/* Instruction fetches go through the iTLB and need an executable mapping:
+ * fetching from a non-executable one is a SIGSEGV (NX fault, PF_I). */
+Test(scenario, fetch_uses_itlb_and_honours_nx)
+{
+	struct run r;
+	run_text(&r, NULL, ONE_THREAD(
+		"{'op': 'mmap', 'name': 'text', 'length': '64K', 'prot': 'rx'},"
+		"{'op': 'seq', 'base': 'text', 'length': '64K', 'size': 4, 'kind': 'fetch'},"
+		"{'op': 'mmap', 'name': 'data', 'length': '4K', 'prot': 'rw'},"
+		"{'op': 'write', 'addr': 'data', 'value': 1},"
+		"{'op': 'fetch', 'addr': 'data'}"));
+	cr_assert_eq(stat(&r, "core0.fetches"), 16384);
+	cr_assert_eq(stat(&r, "core0.itlb.miss"), 2 * 16 + 1, "16 pages: fault + retry; "
+		     "then the NX fetch");
+	cr_assert_eq(stat(&r, "core0.itlb.hit"), 16384 - 16);
+	cr_assert_eq(stat(&r, "mm.segv"), 1);
+	cr_assert(strstr(machine_events(r.m), "op 4) killed"), "%s", machine_events(r.m));
+	run_free(&r);
+}
+
+/* Addresses above the 47-bit user half are not canonical with 4-level
+ * paging (#GP -> SIGSEGV), but are ordinary user memory with LA57. */
+Test(scenario, la57_user_half)
+{
+	const char *t = ONE_THREAD(
+		"{'op': 'mmap', 'name': 'hi', 'addr': '0x100000000000', 'fixed': true,"
+		" 'length': '8K'},"
+		"{'op': 'write', 'addr': '0x900000000000', 'value': 5},"
+		"{'op': 'read', 'addr': '0x900000000000', 'expect': 5}");
+	struct run r;
+	run_text(&r, NULL, t);
+	cr_assert_eq(stat(&r, "run.process_kills"), 1);
+	cr_assert(strstr(machine_events(r.m), "not a canonical user address"), "%s",
+		  machine_events(r.m));
+	run_free(&r);
+
+	/* with LA57 the address is canonical but unmapped: a plain SIGSEGV */
+	const char *la57[] = { "mmu.la57=true", NULL };
+	run_text(&r, la57, t);
+	cr_assert(strstr(machine_events(r.m), "SIGSEGV: write of unmapped address"), "%s",
+		  machine_events(r.m));
+	run_free(&r);
+
+	/* and mapped there it works, with 5-level walks */
+	run_text(&r, la57, ONE_THREAD(
+		"{'op': 'mmap', 'name': 'hi', 'addr': '0x900000000000', 'fixed': true,"
+		" 'length': '8K'},"
+		"{'op': 'write', 'addr': 'hi', 'value': 5},"
+		"{'op': 'read', 'addr': 'hi', 'expect': 5}"));
+	cr_assert_eq(machine_mismatches(r.m), 0);
+	cr_assert_eq(stat(&r, "run.process_kills"), 0);
+	cr_assert_eq(stat(&r, "mm.pgtable_alloc"), 5, "PML5, PML4, PDPT, PD, PT");
+	assert_conserved(&r);
+	run_free(&r);
+}
+
+/* PCIDs: two processes alternating on one core. With PCIDs each keeps its
+ * translations across switches (CR3 loads with no-flush); without, every
+ * switch flushes and the pages miss again. */
+Test(scenario, pcid_keeps_translations_across_switches)
+{
+	const char *t =
+		"{'processes': ["
+		" {'threads': [{'cpu': 0, 'ops': [{'op': 'mmap', 'name': 'a', 'length': '32K'},"
+		"   {'op': 'random', 'base': 'a', 'length': '32K', 'count': 20000}]}]},"
+		" {'threads': [{'cpu': 0, 'ops': [{'op': 'mmap', 'name': 'a', 'length': '32K'},"
+		"   {'op': 'random', 'base': 'a', 'length': '32K', 'count': 20000}]}]}]}";
+	const char *pcid[] = { "cpu.quantum=20000", "tlb.pcid=true", NULL };
+	const char *nopcid[] = { "cpu.quantum=20000", "tlb.pcid=false", NULL };
+	struct run a, b;
+	run_text(&a, pcid, t);
+	run_text(&b, nopcid, t);
+	uint64_t sw = stat(&a, "run.context_switches");
+	cr_assert_gt(sw, 20);
+	cr_assert_eq(stat(&b, "core0.cr3_loads_noflush"), 0);
+	cr_assert_gt(stat(&a, "core0.cr3_loads_noflush"), 10);
+	/* with PCIDs: 8 + 8 pages, each missed twice (fault, retry) and never
+	 * again (16 entries hold both sets) */
+	cr_assert_eq(stat(&a, "core0.dtlb.miss"), 32);
+	cr_assert_gt(stat(&b, "core0.dtlb.miss"), 32 + sw / 2);
+	assert_conserved(&a);
+	run_free(&a);
+	run_free(&b);
 }

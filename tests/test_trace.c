@@ -362,12 +362,11 @@ Test(trace, err_count_too_big)
 
 Test(trace, err_address_too_high)
 {
-	expect_error(OPS("{'op': 'read', 'addr': '0x800000000000'}"),
-		     ": " AT ".addr: 0x800000000000 is not below 2^47 (user addresses "
-		     "are the canonical lower half; 57-bit LA57 addresses are not "
-		     "supported)");
-	expect_error(OPS("{'op': 'read', 'addr': '0x7ffffffffffc'}"),
-		     ": " AT ".addr: 0x7ffffffffffc + 8 bytes ends above 2^47 (the top "
+	expect_error(OPS("{'op': 'read', 'addr': '0x100000000000000'}"),
+		     ": " AT ".addr: 0x100000000000000 is not below 2^56 (user addresses "
+		     "are the canonical lower half of a 57-bit address space)");
+	expect_error(OPS("{'op': 'read', 'addr': '0xfffffffffffffc'}"),
+		     ": " AT ".addr: 0xfffffffffffffc + 8 bytes ends above 2^56 (the top "
 		     "of user address space)");
 }
 

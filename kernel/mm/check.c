@@ -91,7 +91,7 @@ int kmm_validate(struct kmm *k, struct mm *const *mms, size_t nmm, char *err)
 		uint64_t t0 = cs.tables, l0 = cs.leaves;
 		rc = vma_validate(mm, err);
 		if (rc == 0)
-			rc = check_table(k, (struct mm *)mm, mm->pgd, PT_LEVELS, 0, &cs, err);
+			rc = check_table(k, (struct mm *)mm, mm->pgd, k->levels, 0, &cs, err);
 		if (rc == 0 && (cs.tables - t0 != mm->pt_pages || cs.leaves - l0 != mm->rss_anon))
 			rc = errf(err, "kmm_validate: mm has %llu tables and %llu mapped pages, "
 				  "its counters say %llu and %llu",

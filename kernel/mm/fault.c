@@ -68,7 +68,7 @@ enum fault_result kmm_page_fault(struct kmm *k, struct mm *mm, struct core *c,
 		     (unsigned long long)va);
 		return FAULT_SIGBUS;
 	}
-	const struct vma *v = va < USER_VA_END ? vma_find(mm, va) : NULL;
+	const struct vma *v = va < mm->task_size ? vma_find(mm, va) : NULL;
 	if (!v || access_error(v, code)) {
 		k->segv++;
 		errf(why, "SIGSEGV: %s %s at %#llx", code & PF_W ? "write" : "read",

@@ -10,6 +10,7 @@
 #include "lib/config.h"
 #include "lib/stats.h"
 #include "sim/mem/memsys.h"
+#include "sim/mmu/pte.h"
 
 #define FIRMWARE_RESERVED_PFNS 256   /* 1 MiB */
 
@@ -55,6 +56,9 @@ struct kmm *kmm_create(const struct mmsim_cfg *cfg, struct memsys *ms,
 	k->cores = cores;
 	k->ncores = ncores;
 	k->nframes = ms->pm.nframes;
+	k->tlbstate = calloc(ncores, sizeof(*k->tlbstate));
+	k->levels = cfg->mmu.la57 ? 5 : 4;
+	k->user_va_end = cfg->mmu.la57 ? USER_VA_END_LA57 : USER_VA_END;
 	k->memmap = calloc(k->nframes, sizeof(*k->memmap));
 	if (!k->memmap)
 		abort();
@@ -72,5 +76,6 @@ void kmm_destroy(struct kmm *k)
 		return;
 	free(k->memmap);
 	free(k->gather);
+	free(k->tlbstate);
 	free(k);
 }

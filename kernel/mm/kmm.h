@@ -27,6 +27,8 @@ struct vma {
 
 /* One address space (Linux's mm_struct). */
 struct mm {
+	uint64_t id;            /* unique for the run (ASID slots name mms by it) */
+	uint64_t tlb_gen;       /* bumped by every flush of its translations */
 	paddr_t pgd;            /* physical address of the PML4: what CR3 holds */
 	struct vma *vma;        /* sorted by start, non-overlapping */
 	uint32_t nvma, cap;
@@ -35,15 +37,35 @@ struct mm {
 	uint64_t pt_pages;      /* paging-structure pages, PML4 included */
 	uint64_t hiwater_rss;
 	vaddr_t mmap_base;      /* top of the top-down mmap area */
+	vaddr_t task_size;      /* end of the user address space (TASK_SIZE) */
 };
 
 enum fault_result { FAULT_DONE, FAULT_SIGSEGV, FAULT_OOM, FAULT_SIGBUS };
+
+/* Per-core PCID bookkeeping, as Linux's cpu_tlbstate: a few dynamic ASID
+ * slots, each remembering which mm it last held and how up to date its TLB
+ * entries are (the mm's tlb_gen when they were last flushed). */
+#define TLB_NR_DYN_ASIDS 6
+struct asid_slot {
+	uint64_t mm_id;         /* 0: empty */
+	uint64_t gen;           /* the mm's tlb_gen this core's entries reflect */
+};
+struct cpu_tlbstate {
+	struct asid_slot slot[TLB_NR_DYN_ASIDS];
+	unsigned next;          /* round-robin victim slot */
+	unsigned cur;           /* slot of the loaded mm */
+	struct mm *loaded;      /* the mm CR3 holds, or NULL */
+};
 
 struct kmm {
 	const struct mmsim_cfg *cfg;
 	struct memsys *ms;
 	struct core **cores;    /* the machine's cores, for shootdown IPIs */
 	unsigned ncores;
+	struct cpu_tlbstate *tlbstate; /* per core */
+	uint64_t next_mm_id;
+	int levels;             /* paging levels: 4, or 5 with LA57 */
+	vaddr_t user_va_end;    /* end of the user half for that many levels */
 	struct page *memmap;    /* one struct page per frame, indexed by PFN */
 	uint64_t nframes;
 	struct zone normal;     /* one zone until issue phys-mm */
@@ -103,6 +125,14 @@ void flush_tlb_mm_range(struct kmm *k, struct mm *mm, struct core *c,
 /* tlb_finish_mmu(): flush the span of PTEs cleared since the last call (if
  * any), then free the gathered frames. */
 void tlb_finish_mmu(struct kmm *k, struct mm *mm, struct core *c);
+/* switch_mm_irqs_off(): make core c run next (NULL: no user mm, an idle
+ * core), loading CR3 — with PCIDs, reusing the mm's ASID slot on this core
+ * without a flush when nothing changed since (tlb_gen) — and keeping the mm
+ * cpumasks. */
+void switch_mm(struct kmm *k, struct core *c, struct mm *next);
+/* For --check: does core c's PCID pcid hold entries the kernel would use
+ * without a flush? If so *mm is the mm they must agree with. */
+bool kmm_pcid_current(const struct kmm *k, unsigned core, uint16_t pcid, struct mm **mm);
 
 /* --- faults and syscalls (fault.c, mmap.c) --- */
 /* handle_mm_fault(): why gets a one-line reason for a kill. */

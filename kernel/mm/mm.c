@@ -20,6 +20,8 @@ struct mm *mm_create(struct kmm *k, struct core *c)
 	mm->pgd = (paddr_t)pfn << PAGE_SHIFT;
 	mm->pt_pages = 1;
 	mm->mmap_base = MMAP_BASE;
+	mm->task_size = k->user_va_end;
+	mm->id = ++k->next_mm_id;
 	k->pt_alloc++;
 	return mm;
 }
@@ -28,6 +30,10 @@ void mm_destroy(struct kmm *k, struct mm *mm, struct core *c)
 {
 	pt_free_all(k, mm, c);
 	tlb_finish_mmu(k, mm, c);
+	/* no core may keep the dead mm as its loaded one */
+	for (unsigned i = 0; i < k->ncores; i++)
+		if (k->tlbstate[i].loaded == mm)
+			k->tlbstate[i].loaded = NULL;
 	free(mm->vma);
 	free(mm);
 }

@@ -13,11 +13,11 @@ int64_t kmm_mmap(struct kmm *k, struct mm *mm, struct core *c, vaddr_t addr,
 {
 	c->clock += k->cfg->kernel.cost.syscall + k->cfg->kernel.cost.mmap;
 	k->mmap_calls++;
-	if (len == 0 || len > USER_VA_END || (addr & ~PAGE_MASK))
+	if (len == 0 || len > mm->task_size || (addr & ~PAGE_MASK))
 		return -EINVAL;
 	len = (len + PAGE_SIZE - 1) & PAGE_MASK;
 	if (fixed) {
-		if (addr + len > USER_VA_END || addr < PAGE_SIZE)
+		if (addr + len > mm->task_size || addr < PAGE_SIZE)
 			return -EINVAL;
 		if (!vma_range_free(mm, addr, addr + len))
 			kmm_munmap(k, mm, c, addr, len);
@@ -35,10 +35,10 @@ int kmm_munmap(struct kmm *k, struct mm *mm, struct core *c, vaddr_t addr, uint6
 {
 	c->clock += k->cfg->kernel.cost.syscall + k->cfg->kernel.cost.munmap;
 	k->munmap_calls++;
-	if ((addr & ~PAGE_MASK) || len == 0 || addr >= USER_VA_END)
+	if ((addr & ~PAGE_MASK) || len == 0 || addr >= mm->task_size)
 		return -EINVAL;
 	len = (len + PAGE_SIZE - 1) & PAGE_MASK;
-	vaddr_t end = addr + len > USER_VA_END ? USER_VA_END : addr + len;
+	vaddr_t end = addr + len > mm->task_size ? mm->task_size : addr + len;
 	vma_remove_range(mm, addr, end);
 	pt_zap_range(k, mm, c, addr, end);
 	tlb_finish_mmu(k, mm, c);

@@ -25,7 +25,7 @@ static struct page *table_page(struct kmm *k, paddr_t table)
 paddr_t pt_alloc_path(struct kmm *k, struct mm *mm, struct core *c, vaddr_t va)
 {
 	paddr_t table = mm->pgd;
-	for (int level = PT_LEVELS; level > 1; level--) {
+	for (int level = k->levels; level > 1; level--) {
 		paddr_t slot = table + 8 * pt_index(va, level);
 		pte_t e = kmm_read_pte(k, c, slot);
 		if (!(e & PTE_P)) {
@@ -100,12 +100,12 @@ static void zap_table(struct kmm *k, struct mm *mm, struct core *c, paddr_t tabl
 void pt_zap_range(struct kmm *k, struct mm *mm, struct core *c, vaddr_t start, vaddr_t end)
 {
 	if (start < end)
-		zap_table(k, mm, c, mm->pgd, PT_LEVELS, 0, start, end);
+		zap_table(k, mm, c, mm->pgd, k->levels, 0, start, end);
 }
 
 void pt_free_all(struct kmm *k, struct mm *mm, struct core *c)
 {
-	pt_zap_range(k, mm, c, 0, USER_VA_END);
+	pt_zap_range(k, mm, c, 0, mm->task_size);
 	assert(table_page(k, mm->pgd)->pt_used == 0);
 	gather_add(k, mm->pgd >> PAGE_SHIFT);
 	mm->pt_pages--;

@@ -8,12 +8,26 @@
  * flushed with one INVLPG per page, larger ones with a full flush.
  * tlb_finish_mmu() flushes only the span of PTEs an unmap really cleared
  * (none: no flush), and only then frees the gathered frames, so no core can
- * reach a freed frame through a stale entry. Lazy-TLB, batching policies and PCIDs
- * come with issue smp-shootdown. */
+ * reach a freed frame through a stale entry.
+ *
+ * PCIDs (switch_mm_irqs_off(), choose_new_asid()): each core has a few ASID
+ * slots; an mm that comes back to a slot it still owns is loaded with
+ * CR3_NOFLUSH if its tlb_gen has not moved since that core last flushed it,
+ * else with a flush. A core leaves the mm's cpumask when it switches away, so
+ * shootdowns skip it and it catches up by tlb_gen on its return. Lazy-TLB and
+ * batching policies come with issue smp-shootdown. */
 #include "kernel/mm/kmm.h"
 
 #include "lib/config.h"
 #include "sim/cpu/core.h"
+
+/* This core's entries for mm now reflect mm->tlb_gen. */
+static void mark_flushed(struct kmm *k, struct core *t, struct mm *mm)
+{
+	struct cpu_tlbstate *ts = &k->tlbstate[t->id];
+	if (ts->loaded == mm)
+		ts->slot[ts->cur].gen = mm->tlb_gen;
+}
 
 static void flush_one_core(struct core *t, vaddr_t start, vaddr_t end, bool full)
 {
@@ -32,6 +46,7 @@ void flush_tlb_mm_range(struct kmm *k, struct mm *mm, struct core *c,
 	bool full = pages > k->cfg->kernel.flush_ceiling;
 	cycles_t done = 0;
 
+	mm->tlb_gen++;
 	if (full)
 		k->flush_full++;
 	else
@@ -42,6 +57,7 @@ void flush_tlb_mm_range(struct kmm *k, struct mm *mm, struct core *c,
 		struct core *t = k->cores[i];
 		if (t == c) {
 			flush_one_core(t, start, end, full);
+			mark_flushed(k, t, mm);
 			continue;
 		}
 		/* IPI: send, deliver, handle, acknowledge. */
@@ -52,6 +68,7 @@ void flush_tlb_mm_range(struct kmm *k, struct mm *mm, struct core *c,
 			t->clock = arrive;
 		t->clock += k->cfg->ipi.handler;
 		flush_one_core(t, start, end, full);
+		mark_flushed(k, t, mm);
 		cycles_t ack = t->clock + k->cfg->ipi.latency;
 		if (ack > done)
 			done = ack;
@@ -71,4 +88,61 @@ void tlb_finish_mmu(struct kmm *k, struct mm *mm, struct core *c)
 	for (size_t i = 0; i < k->ngather; i++)
 		kmm_free_page(k, c, k->gather[i]);
 	k->ngather = 0;
+}
+
+/* choose_new_asid(): the slot mm already has on this core, else the next
+ * one round-robin. *need_flush: the slot's entries are out of date. */
+static unsigned choose_asid(struct cpu_tlbstate *ts, const struct mm *mm, bool *need_flush)
+{
+	for (unsigned i = 0; i < TLB_NR_DYN_ASIDS; i++) {
+		if (ts->slot[i].mm_id == mm->id) {
+			*need_flush = ts->slot[i].gen != mm->tlb_gen;
+			return i;
+		}
+	}
+	unsigned i = ts->next++ % TLB_NR_DYN_ASIDS;
+	ts->slot[i].mm_id = mm->id;
+	*need_flush = true;
+	return i;
+}
+
+void switch_mm(struct kmm *k, struct core *c, struct mm *next)
+{
+	struct cpu_tlbstate *ts = &k->tlbstate[c->id];
+	if (ts->loaded == next)
+		return;
+	if (ts->loaded)
+		ts->loaded->cpumask &= ~(1ull << c->id);
+	ts->loaded = next;
+	if (!next) {
+		core_load_cr3(c, 0);          /* no user mappings (init_mm) */
+		return;
+	}
+	next->cpumask |= 1ull << c->id;
+	if (!k->cfg->tlb.pcid) {
+		core_load_cr3(c, next->pgd);  /* flushes every non-global entry */
+		return;
+	}
+	bool need_flush;
+	ts->cur = choose_asid(ts, next, &need_flush);
+	ts->slot[ts->cur].gen = next->tlb_gen;
+	uint64_t pcid = ts->cur + 1;          /* PCID 0 stays for no-mm */
+	core_load_cr3(c, next->pgd | pcid | (need_flush ? 0 : CR3_NOFLUSH));
+}
+
+bool kmm_pcid_current(const struct kmm *k, unsigned core, uint16_t pcid, struct mm **mm)
+{
+	const struct cpu_tlbstate *ts = &k->tlbstate[core];
+	if (!k->cfg->tlb.pcid) {
+		*mm = ts->loaded;
+		return ts->loaded != NULL && pcid == 0;
+	}
+	if (pcid == 0 || pcid > TLB_NR_DYN_ASIDS)
+		return false;
+	const struct asid_slot *s = &ts->slot[pcid - 1];
+	if (ts->loaded && ts->loaded->id == s->mm_id) {
+		*mm = ts->loaded;
+		return s->gen == ts->loaded->tlb_gen;
+	}
+	return false;   /* another mm's slot: checked when that mm runs here */
 }

@@ -108,7 +108,7 @@ void vma_remove_range(struct mm *mm, vaddr_t start, vaddr_t end)
  * hint (arch_get_unmapped_area_topdown()). Returns 0 when none fits. */
 vaddr_t get_unmapped_area(const struct mm *mm, vaddr_t hint, uint64_t len)
 {
-	if (hint && hint + len >= hint && hint + len <= USER_VA_END &&
+	if (hint && hint + len >= hint && hint + len <= mm->task_size &&
 	    vma_range_free(mm, hint, hint + len))
 		return hint;
 	vaddr_t top = mm->mmap_base;
@@ -126,7 +126,7 @@ int vma_validate(const struct mm *mm, char *err)
 {
 	for (uint32_t i = 0; i < mm->nvma; i++) {
 		const struct vma *v = &mm->vma[i];
-		if (v->start >= v->end || (v->start | v->end) & ~PAGE_MASK || v->end > USER_VA_END)
+		if (v->start >= v->end || (v->start | v->end) & ~PAGE_MASK || v->end > mm->task_size)
 			return errf(err, "vma_validate: vma %u [%#llx, %#llx) malformed", i,
 				    (unsigned long long)v->start, (unsigned long long)v->end);
 		if (i > 0 && mm->vma[i - 1].end > v->start)

@@ -3,7 +3,11 @@
  * One host buffer per 4 KiB guest frame, allocated on the first write; a frame
  * never written reads as zeros. Host memory therefore grows with what the
  * guest touches, not with the configured size. Multi-byte values are
- * little-endian, as on x86. Accesses here are untimed: timing is memsys's. */
+ * little-endian, as on x86. Accesses here are untimed: timing is memsys's.
+ * An address beyond the configured size has no memory behind it: reads
+ * return all ones and writes are dropped, as a PC's bus does for a read
+ * nobody answers (so a paging entry pointing there reads as all ones, which
+ * has reserved bits set, and the walk faults instead of the simulator). */
 #ifndef MMSIM_PHYSMEM_H
 #define MMSIM_PHYSMEM_H
 
@@ -29,9 +33,11 @@ void physmem_zero_frame(struct physmem *pm, uint64_t pfn);
 void physmem_copy_frame(struct physmem *pm, uint64_t dst_pfn, uint64_t src_pfn);
 
 /* Read/write 1..8 bytes that lie inside one frame (callers split accesses
- * that straddle frames). pa must be below size. */
+ * that straddle frames). */
 static inline uint64_t physmem_read(const struct physmem *pm, paddr_t pa, unsigned size)
 {
+	if (pa >= pm->size)
+		return size == 8 ? ~0ull : (1ull << (8 * size)) - 1;
 	const uint8_t *f = pm->frame[pa >> PAGE_SHIFT];
 	uint64_t v = 0;
 	if (f)
@@ -41,6 +47,8 @@ static inline uint64_t physmem_read(const struct physmem *pm, paddr_t pa, unsign
 
 static inline void physmem_write(struct physmem *pm, paddr_t pa, unsigned size, uint64_t v)
 {
+	if (pa >= pm->size)
+		return;
 	uint8_t *f = pm->frame[pa >> PAGE_SHIFT];
 	if (!f) {
 		if (v == 0)

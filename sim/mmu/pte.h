@@ -37,9 +37,16 @@ _Static_assert(PTE_ADDR_MASK >> 12 == (1ull << 40) - 1, "PFN is bits 51:12");
 
 /* Levels, from the leaf up. Each indexes 9 bits of the linear address:
  * level 1 (PT) bits 20:12, level 2 (PD) 29:21, level 3 (PDPT) 38:30,
- * level 4 (PML4) 47:39. */
+ * level 4 (PML4) 47:39, level 5 (PML5, with LA57) 56:48. */
 #define PT_LEVELS 4
+#define PT_MAX_LEVELS 5
 #define PT_ENTRIES 512
+#define WALK_HIST_BUCKETS 12
+
+/* Simulator-internal, not part of any x86 error code: set on the result of a
+ * translation that faulted, since the architectural code of a supervisor
+ * read of a not-present page is 0. */
+#define PF_RAISED (1u << 31)
 static inline unsigned pt_index(vaddr_t va, int level)
 {
 	return (unsigned)(va >> (PAGE_SHIFT + 9 * (level - 1))) & (PT_ENTRIES - 1);
@@ -50,7 +57,9 @@ static inline uint64_t pt_level_size(int level)
 	return 1ull << (PAGE_SHIFT + 9 * (level - 1));
 }
 
-/* The user half of the 48-bit canonical address space. */
+/* The user half of the canonical address space: 47 bits with 4-level
+ * paging, 56 bits with 5-level paging (LA57). */
 #define USER_VA_END 0x0000800000000000ull
+#define USER_VA_END_LA57 0x0100000000000000ull
 
 #endif
