@@ -61,6 +61,7 @@ struct machine {
 	struct thread *threads;
 	uint32_t nthreads;
 	struct runq *rq;
+	struct core **heap;     /* cores with runnable threads, by (clock, id) */
 	uint64_t check;         /* check every N kernel operations; 0 = never */
 	uint64_t kernel_ops;
 	char *check_err;        /* where --check puts its finding */
@@ -508,38 +509,79 @@ static bool before(const struct core *a, const struct core *b)
 	return a->clock < b->clock || (a->clock == b->clock && a->id < b->id);
 }
 
+/* The cores with runnable threads as a binary min-heap in (clock, id)
+ * order, so choosing the next core costs O(log cores). */
+static void heap_down(struct core **h, unsigned n, unsigned i)
+{
+	for (;;) {
+		unsigned l = 2 * i + 1, r = l + 1, min = i;
+		if (l < n && before(h[l], h[min]))
+			min = l;
+		if (r < n && before(h[r], h[min]))
+			min = r;
+		if (min == i)
+			return;
+		struct core *t = h[i];
+		h[i] = h[min];
+		h[min] = t;
+		i = min;
+	}
+}
+
+static unsigned heap_build(struct machine *m)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < m->cfg.cores; i++)
+		if (m->rq[i].live)
+			m->heap[n++] = m->cores[i];
+	for (unsigned i = n / 2; i-- > 0;)
+		heap_down(m->heap, n, i);
+	return n;
+}
+
+/* The core after the root in (clock, id) order: one of its children. */
+static struct core *heap_second(struct core **h, unsigned n)
+{
+	if (n < 2)
+		return NULL;
+	if (n == 2 || before(h[1], h[2]))
+		return h[1];
+	return h[2];
+}
+
 int machine_run(struct machine *m, char *err)
 {
 	m->check_err = err;
 	count_live(m);
-	for (;;) {
-		struct core *c = NULL, *next = NULL;
-		for (unsigned i = 0; i < m->cfg.cores; i++) {
-			struct core *x = m->cores[i];
-			if (!m->rq[i].live)
-				continue;
-			if (!c || before(x, c))
-				next = c, c = x;
-			else if (!next || before(x, next))
-				next = x;
-		}
-		if (!c)
-			break;
-		/* Run c until it passes the next core in (clock, id) order; other
-		 * cores' clocks only grow meanwhile (IPIs), so this is exact. */
+	unsigned n = heap_build(m);
+	while (n) {
+		/* Run the first core until it passes the second in (clock, id)
+		 * order. Other cores' clocks only grow meanwhile (IPIs), so
+		 * stopping at the second's old clock is exact. */
+		struct core *c = m->heap[0], *next = heap_second(m->heap, n);
 		struct runq *rq = &m->rq[c->id];
-		uint64_t exits = m->exits + m->kills;
+		uint64_t events = m->exits + m->kills + m->kmm->ipi_sent;
+		bool changed = false;
 		do {
 			struct thread *t = pick_thread(m, c, rq);
-			if (!t)
+			if (!t) {
+				changed = true;
 				break;
+			}
 			thread_step(m, t, c);
-			if (m->exits + m->kills != exits)
-				break;          /* run queues changed: recount */
+			if (m->exits + m->kills + m->kmm->ipi_sent != events || t->done) {
+				changed = true;  /* run queues or other clocks changed */
+				break;
+			}
 		} while (!m->check_failed && (!next || before(c, next)));
-		count_live(m);
 		if (m->check_failed)
 			return -1;
+		if (changed) {
+			count_live(m);
+			n = heap_build(m);
+		} else {
+			heap_down(m->heap, n, 0);
+		}
 	}
 	run_check_now(m);
 	return m->check_failed ? -1 : 0;
@@ -628,6 +670,7 @@ struct machine *machine_create(const struct mmsim_cfg *cfg, const struct trace *
 	}
 	m->cores = calloc(cfg->cores, sizeof(*m->cores));
 	m->rq = calloc(cfg->cores, sizeof(*m->rq));
+	m->heap = calloc(cfg->cores, sizeof(*m->heap));
 	for (unsigned i = 0; i < cfg->cores; i++)
 		m->cores[i] = core_create(&m->cfg, i, m->ms, m->st);
 	m->kmm = kmm_create(&m->cfg, m->ms, m->cores, cfg->cores, m->st);
@@ -664,6 +707,7 @@ void machine_destroy(struct machine *m)
 	free(m->procs);
 	free(m->threads);
 	free(m->rq);
+	free(m->heap);
 	free(m->cores);
 	free(m);
 }
