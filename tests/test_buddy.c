@@ -128,11 +128,12 @@ Test(buddy, init_skips_reserved_frames)
 	for (int i = 0; i < 256; i++)
 		f.mm[i].flags = PG_reserved;
 	fx_boot(&f, 0, 4096, 11);
-	/* 256..512 order 8, 512..1024 order 9, then three order-10 blocks,
-	 * freed in ascending order, each put at the head of its list. */
+	/* 256..512 order 8, 512..1024 order 9, then three order-10 blocks;
+	 * boot leaves every list in ascending address order (Linux frees boot
+	 * memory to the tail), so the lowest block is handed out first. */
 	LIST(&f.z, 8, 256);
 	LIST(&f.z, 9, 512);
-	LIST(&f.z, 10, 3072, 2048, 1024);
+	LIST(&f.z, 10, 1024, 2048, 3072);
 	COUNTS(&f.z, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 3);
 	cr_assert_eq(f.z.managed_pages, 4096 - 256);
 	cr_assert_eq(f.z.free_pages, 4096 - 256);
@@ -150,10 +151,10 @@ Test(buddy, init_unaligned_span_with_hole)
 	fx_boot(&f, 3, 37, 4);
 	/* 3(0) 4..8(2) 8..10(1) [10 reserved] 11(0) 12..16(2) 16..24(3)
 	 * 24..32(3) 32..36(2) 36(0) */
-	LIST(&f.z, 0, 36, 11, 3);
+	LIST(&f.z, 0, 3, 11, 36);
 	LIST(&f.z, 1, 8);
-	LIST(&f.z, 2, 32, 12, 4);
-	LIST(&f.z, 3, 24, 16);
+	LIST(&f.z, 2, 4, 12, 32);
+	LIST(&f.z, 3, 16, 24);
 	cr_assert_eq(f.z.managed_pages, 33);
 	fx_done(&f);
 }
@@ -278,15 +279,15 @@ Test(buddy, list_head_is_taken_first)
 {
 	struct fx f;
 
-	fx_new(&f, 0, 4096, 11);  /* order 10: 3072, 2048, 1024, 0 */
-	LIST(&f.z, 10, 3072, 2048, 1024, 0);
-	alloc_ok(&f, 10, 3072);
-	alloc_ok(&f, 9, 2048);     /* 2560 goes on the order-9 list */
-	LIST(&f.z, 9, 2560);
-	free_ok(&f, 3072, 10);     /* max order: no merging, head of list */
-	LIST(&f.z, 10, 3072, 1024, 0);
-	free_ok(&f, 2048, 9);
-	LIST(&f.z, 10, 2048, 3072, 1024, 0);
+	fx_new(&f, 0, 4096, 11);  /* order 10: 0, 1024, 2048, 3072 */
+	LIST(&f.z, 10, 0, 1024, 2048, 3072);
+	alloc_ok(&f, 10, 0);
+	alloc_ok(&f, 9, 1024);     /* 1536 goes on the order-9 list */
+	LIST(&f.z, 9, 1536);
+	free_ok(&f, 0, 10);        /* max order: no merging, head of list */
+	LIST(&f.z, 10, 0, 2048, 3072);
+	free_ok(&f, 1024, 9);      /* merges with 1536 into 1024 (order 10) */
+	LIST(&f.z, 10, 1024, 0, 2048, 3072);
 	fx_done(&f);
 }
 
@@ -572,13 +573,13 @@ Test(buddy, validate_detects_broken_links)
 {
 	struct fx f;
 
-	fx_new(&f, 0, 4096, 11);  /* order 10: 3072, 2048, 1024, 0 */
+	fx_new(&f, 0, 4096, 11);  /* order 10: 0, 1024, 2048, 3072 */
+	f.mm[2048].prev = 0;
+	expect_invalid(&f.z, "order 10 list: pfn 2048 has prev 0, expected 1024");
 	f.mm[2048].prev = 1024;
-	expect_invalid(&f.z, "order 10 list: pfn 2048 has prev 1024, expected 3072");
-	f.mm[2048].prev = 3072;
 	check(&f.z);
-	f.mm[0].next = 3072;  /* a cycle back to the head */
-	expect_invalid(&f.z, "order 10 list: pfn 3072 has prev none, expected 0");
+	f.mm[3072].next = 0;  /* a cycle back to the head */
+	expect_invalid(&f.z, "order 10 list: pfn 0 has prev none, expected 3072");
 	free(f.mm);
 }
 

@@ -79,36 +79,40 @@ static bool page_is_buddy(const struct zone *z, uint64_t buddy_pfn, unsigned ord
 	return (b->flags & PG_buddy) && b->order == order;
 }
 
-/* Largest order a free block at pfn may have: naturally aligned, below
- * max_order, and ending at or before limit. */
-static unsigned max_block_order(const struct zone *z, uint64_t pfn, uint64_t limit)
+/* Largest order of a free block ending at end: naturally aligned, below
+ * max_order, and starting at or after floor. */
+static unsigned max_block_order_below(const struct zone *z, uint64_t end, uint64_t floor)
 {
 	unsigned order = 0;
 
 	while (order + 1 < z->max_order &&
-	       (pfn & ((1ull << (order + 1)) - 1)) == 0 &&
-	       pfn + (1ull << (order + 1)) <= limit)
+	       (end & ((1ull << (order + 1)) - 1)) == 0 &&
+	       end - floor >= (1ull << (order + 1)))
 		order++;
 	return order;
 }
 
-/* Free the run [pfn, limit), which holds no reserved frame, as maximal
- * blocks in ascending address order. Greedy maximal blocks are already fully
- * merged: two equal buddies side by side would have been one block. */
-static void free_run(struct zone *z, uint64_t pfn, uint64_t limit)
+void buddy_free_range(struct zone *z, uint64_t start, uint64_t end)
 {
-	while (pfn < limit) {
-		unsigned order = max_block_order(z, pfn, limit);
+	assert(start <= end && start >= z->start_pfn && end <= z->end_pfn);
+	/* The maximal aligned blocks of [start, end) are the same whether
+	 * taken greedily from the front or from the back; taking them from
+	 * the back and adding each at its list's head leaves the lowest
+	 * addresses first, as Linux's boot-time FPI_TO_TAIL frees do. Greedy
+	 * maximal blocks are already fully merged. Touches only block heads. */
+	while (end > start) {
+		unsigned order = max_block_order_below(z, end, start);
 
-		add_to_free_list(z, pfn, order);
+		end -= 1ull << order;
+		assert(z->memmap[end].flags == 0 && z->memmap[end].refcount == 0);
+		add_to_free_list(z, end, order);
 		z->free_pages += 1ull << order;
 		z->managed_pages += 1ull << order;
-		pfn += 1ull << order;
 	}
 }
 
-void buddy_init(struct zone *z, const char *name, struct page *memmap,
-		uint64_t start_pfn, uint64_t end_pfn, unsigned max_order)
+void buddy_zone_init(struct zone *z, const char *name, struct page *memmap,
+		     uint64_t start_pfn, uint64_t end_pfn, unsigned max_order)
 {
 	assert(max_order >= 1 && max_order <= BUDDY_MAX_ORDER_LIMIT);
 	assert(start_pfn <= end_pfn && end_pfn <= PFN_NONE);
@@ -120,19 +124,23 @@ void buddy_init(struct zone *z, const char *name, struct page *memmap,
 	z->max_order = max_order;
 	for (unsigned o = 0; o < BUDDY_MAX_ORDER_LIMIT; o++)
 		z->free_area[o].head = PFN_NONE;
+}
 
-	/* Walk runs of non-reserved frames (as __free_pages_memory() gets them
-	 * from memblock) and free each run as maximal blocks. */
-	uint64_t pfn = start_pfn;
-	while (pfn < end_pfn) {
-		uint64_t run = pfn;
+void buddy_init(struct zone *z, const char *name, struct page *memmap,
+		uint64_t start_pfn, uint64_t end_pfn, unsigned max_order)
+{
+	buddy_zone_init(z, name, memmap, start_pfn, end_pfn, max_order);
+	/* Walk the runs of non-reserved frames (as __free_pages_memory() gets
+	 * them from memblock), the highest first, so that every free list ends
+	 * up in ascending address order. */
+	uint64_t end = end_pfn;
+	while (end > start_pfn) {
+		uint64_t run = end;
 
-		while (run < end_pfn && !(memmap[run].flags & PG_reserved)) {
-			assert(memmap[run].flags == 0 && memmap[run].refcount == 0);
-			run++;
-		}
-		free_run(z, pfn, run);
-		pfn = run + 1;  /* skip the reserved frame that ended the run */
+		while (run > start_pfn && !(memmap[run - 1].flags & PG_reserved))
+			run--;
+		buddy_free_range(z, run, end);
+		end = run > start_pfn ? run - 1 : run;  /* skip the reserved frame */
 	}
 }
 

@@ -37,9 +37,17 @@ struct zone {
 	uint64_t merges;      /* buddy pairs joined by free */
 };
 
-/* Give frames [start_pfn, end_pfn) to a new zone, except those already marked
- * PG_reserved in memmap, as the largest naturally aligned free blocks that fit
- * (as memblock_free_all() does at boot). max_order: 1..BUDDY_MAX_ORDER_LIMIT. */
+/* An empty zone spanning [start_pfn, end_pfn) of memmap (PFNs below
+ * PFN_NONE). max_order: 1..BUDDY_MAX_ORDER_LIMIT. */
+void buddy_zone_init(struct zone *z, const char *name, struct page *memmap,
+		     uint64_t start_pfn, uint64_t end_pfn, unsigned max_order);
+/* Boot: give the frames [start, end) (inside the span, never given before)
+ * to the zone as the largest naturally aligned blocks that fit, lowest
+ * addresses first on each list (memblock_free_all() per free range). Only
+ * the blocks' head pages are touched, so a large zone costs the host little. */
+void buddy_free_range(struct zone *z, uint64_t start, uint64_t end);
+/* Both at once: every frame of the span not marked PG_reserved in memmap
+ * (reads every struct page of the span: for tests and small zones). */
 void buddy_init(struct zone *z, const char *name, struct page *memmap,
 		uint64_t start_pfn, uint64_t end_pfn, unsigned max_order);
 

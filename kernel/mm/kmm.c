@@ -62,9 +62,11 @@ struct kmm *kmm_create(const struct mmsim_cfg *cfg, struct memsys *ms,
 	k->memmap = calloc(k->nframes, sizeof(*k->memmap));
 	if (!k->memmap)
 		abort();
-	for (uint64_t pfn = 0; pfn < FIRMWARE_RESERVED_PFNS && pfn < k->nframes; pfn++)
+	uint64_t reserved = FIRMWARE_RESERVED_PFNS < k->nframes ? FIRMWARE_RESERVED_PFNS : k->nframes;
+	for (uint64_t pfn = 0; pfn < reserved; pfn++)
 		k->memmap[pfn].flags = PG_reserved;
-	buddy_init(&k->normal, "normal", k->memmap, 0, k->nframes, cfg->kernel.max_order);
+	buddy_zone_init(&k->normal, "normal", k->memmap, 0, k->nframes, cfg->kernel.max_order);
+	buddy_free_range(&k->normal, reserved, k->nframes);
 	if (st)
 		kmm_register_stats(k, st);
 	return k;

@@ -18,8 +18,12 @@ void physmem_fini(struct physmem *pm)
 {
 	if (!pm->frame)
 		return;
-	for (uint64_t i = 0; i < pm->nframes; i++)
-		free(pm->frame[i]);
+	/* stop at the last buffer: the rest of the array was never touched */
+	for (uint64_t i = 0; i < pm->nframes && pm->backed; i++)
+		if (pm->frame[i]) {
+			free(pm->frame[i]);
+			pm->backed--;
+		}
 	free(pm->frame);
 	pm->frame = NULL;
 }
