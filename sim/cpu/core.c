@@ -132,17 +132,18 @@ static struct tlb *stlb_for(struct core *c, int size)
 	return (size == PS_1G && c->stlb1g) ? c->stlb1g : c->stlb;
 }
 
-/* #PF invalidates the TLB entries for the faulting address (SDM 4.10.4.1). */
+/* #PF invalidates the TLB entries for the faulting address, global ones
+ * included (SDM 4.10.4.1; Linux's spurious_kernel_fault() relies on it). */
 static void drop_address(struct core *c, vaddr_t va)
 {
 	for (int side = 0; side < 2; side++)
 		for (int s = 0; s < PS_SIZES; s++)
 			if (c->l1[side][s])
-				tlb_invlpg(c->l1[side][s], va, c->pcid, true);
+				tlb_invlpg(c->l1[side][s], va, c->pcid, false);
 	if (c->stlb)
-		tlb_invlpg(c->stlb, va, c->pcid, true);
+		tlb_invlpg(c->stlb, va, c->pcid, false);
 	if (c->stlb1g)
-		tlb_invlpg(c->stlb1g, va, c->pcid, true);
+		tlb_invlpg(c->stlb1g, va, c->pcid, false);
 }
 
 /* Fill the STLB (if it holds the size) and the L1 of the access's side. */
@@ -186,7 +187,7 @@ uint32_t core_translate_slow(struct core *c, vaddr_t va, uint32_t access, paddr_
 		if (c->stlb || c->stlb1g)
 			c->clock += c->stlb ? c->stlb->latency : c->stlb1g->latency;
 		hit = stlb_probe(c, va, &size);
-		if (hit && tlb_entry_serves(hit, access)) {
+		if (hit && tlb_entry_serves(c, hit, access)) {
 			c->stlb_hit[size]++;
 			c->l1_miss_size[side][size]++;
 			uint64_t pfn = hit->pfn;
@@ -205,7 +206,7 @@ uint32_t core_translate_slow(struct core *c, vaddr_t va, uint32_t access, paddr_
 		 * clean entry walks again to set D; anything else is a #PF. */
 		bool needs_d = (access & PF_W) && (hit->flags & TLBE_RW) &&
 			       !(hit->flags & TLBE_DIRTY) &&
-			       tlb_entry_serves(hit, access & ~PF_W);
+			       tlb_entry_serves(c, hit, access & ~PF_W);
 		drop_address(c, va);
 		if (!needs_d) {
 			c->page_faults++;

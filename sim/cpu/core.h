@@ -73,15 +73,21 @@ void core_destroy(struct core *c);
 uint32_t core_translate_slow(struct core *c, vaddr_t va, uint32_t access, paddr_t *pa,
 			     struct tlb *t, struct tlb_entry *hit);
 
-/* May a cached entry serve this access as it is (rights, and D for stores)? */
-static inline bool tlb_entry_serves(const struct tlb_entry *e, uint32_t access)
+/* May a cached entry serve this access as it is (rights, SMEP/SMAP for
+ * supervisor accesses to user pages, and D for stores)? */
+static inline bool tlb_entry_serves(const struct core *c, const struct tlb_entry *e,
+				    uint32_t access)
 {
 	uint8_t f = e->flags;
 	if ((access & PF_W) && (f & (TLBE_RW | TLBE_DIRTY)) != (TLBE_RW | TLBE_DIRTY))
 		return false;
-	if ((access & PF_U) && !(f & TLBE_US))
+	if ((access & PF_I) && (f & TLBE_NX))
 		return false;
-	return !((access & PF_I) && (f & TLBE_NX));
+	if (access & PF_U)
+		return f & TLBE_US;
+	if (f & TLBE_US)             /* supervisor access to a user page */
+		return !((access & PF_I) ? c->walker.smep : c->walker.smap);
+	return true;
 }
 
 /* Translate an access to va (access: PF_U for user code, PF_W for stores,
@@ -98,7 +104,7 @@ static inline uint32_t core_translate(struct core *c, vaddr_t va, uint32_t acces
 		struct tlb_entry *e;
 		if (!t || !t->nvalid || !(e = tlb_lookup(t, va >> t->shift, c->pcid)))
 			continue;
-		if (!tlb_entry_serves(e, access))
+		if (!tlb_entry_serves(c, e, access))
 			return core_translate_slow(c, va, access, pa, t, e);
 		c->l1_hit[side]++;
 		*pa = (e->pfn << PAGE_SHIFT) | (va & ((1ull << t->shift) - 1));

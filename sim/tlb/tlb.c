@@ -52,7 +52,7 @@ static uint32_t plru_victim(const struct tlb *t, uint64_t set)
 	uint64_t bits = t->plru[set];
 	uint32_t node = 0, way = 0;
 	for (uint32_t span = t->ways >> 1; span; span >>= 1) {
-		uint32_t right = !((bits >> node) & 1);   /* bit set: go left */
+		uint32_t right = (bits >> node) & 1;      /* bit set: go right */
 		way |= right ? span : 0;
 		node = 2 * node + 1 + right;
 	}
