@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "sim/mem/memsys.h"
 
 enum cfg_type {
 	CFG_U32,    /* uint32_t; JSON number or decimal/0x string */
@@ -64,6 +65,17 @@ struct cfg_key {
 	{ p, CFG_ENUM, FIELD(f, 4), 4, 0, ARRAY_SIZE(names) - 2, d, NULL, doc, names }
 
 static const char *const repl_names[] = { "lru", "plru", "random", "fifo", NULL };
+const char *const cfg_cache_policy_names[] = { "lru", "plru", "random", "srrip", "brrip", NULL };
+static const char *const model_names[] = { "hierarchy", "flat", NULL };
+const char *const cfg_inclusion_names[] = { "non-inclusive", "inclusive", "exclusive", NULL };
+
+/* The four rows of one cache level (struct cfg_cache). */
+#define CACHE_ROWS(p, f, sz, lo, w, lat, what) \
+	SIZE(p ".size", f.size, lo, 1ull << 40, sz, what ": bytes" ), \
+	U32(p ".ways", f.ways, 1, 255, w, what ": ways"), \
+	U32(p ".latency", f.latency, 0, 10000, lat, what ": cycles added by a lookup here"), \
+	ENUM(p ".policy", f.policy, cfg_cache_policy_names, CPOL_LRU, \
+	     what ": replacement, lru | plru | random | srrip | brrip")
 static const char *const stlb_size_names[] = { "4k", "4k+2m", "4k+2m+1g", NULL };
 
 /* The four rows of one translation structure (struct cfg_tlb). */
@@ -89,8 +101,44 @@ static const struct cfg_key schema[] = {
 
 	SIZE("memory.size", memory.size, 16 * MiB, 1 * TiB, 4 * GiB,
 	     "physical memory in bytes, a multiple of 4K"),
+	ENUM("memory.model", memory.model, model_names, MEMMODEL_HIERARCHY,
+	     "hierarchy: caches, DRAM banks, NUMA; flat: every access costs dram_latency"),
+	U32("memory.dram.channels", memory.dram.channels, 1, 64, 2,
+	    "DRAM channels per node (a power of two)"),
+	U32("memory.dram.banks", memory.dram.banks, 1, 256, 16,
+	    "banks per channel (a power of two)"),
+	SIZE("memory.dram.row", memory.dram.row, 64, 1ull << 20, 8192,
+	     "bytes of one bank's row (a power of two)"),
+	U32("memory.dram.tcas", memory.dram.tcas, 0, 10000, 43,
+	    "cycles to read from an open row (CL)"),
+	U32("memory.dram.trcd", memory.dram.trcd, 0, 10000, 43,
+	    "cycles to open a row (RAS to CAS)"),
+	U32("memory.dram.trp", memory.dram.trp, 0, 10000, 43,
+	    "cycles to close a row (precharge)"),
+	U32("memory.dram.burst", memory.dram.burst, 1, 10000, 8,
+	    "cycles a line transfer holds its channel (bandwidth)"),
+	U32("memory.dram.controller", memory.dram.controller, 0, 100000, 115,
+	    "fixed cycles of every DRAM access (controller, interconnect)"),
+	U32("memory.numa.nodes", memory.numa_nodes, 1, 8, 1,
+	    "NUMA nodes: memory split evenly, cores in contiguous blocks"),
+	U32("memory.numa.remote", memory.numa_remote, 0, 100000, 120,
+	    "extra cycles of an access to another node's memory"),
+	U32("cache.line", cache.line, 16, 4096, 64, "bytes of a cache line, every level"),
+	CACHE_ROWS("cache.l1i", cache.l1i, 32 * KiB, 1 * KiB, 8, 4, "L1 instruction cache"),
+	CACHE_ROWS("cache.l1d", cache.l1d, 32 * KiB, 1 * KiB, 8, 4, "L1 data cache"),
+	BOOL("cache.l1d.write_through", cache.l1d_write_through, 0,
+	     "write-through, no-write-allocate L1D (default write-back, write-allocate)"),
+	CACHE_ROWS("cache.l2", cache.l2, 1 * MiB, 0, 16, 10, "per-core L2 (size 0: none)"),
+	CACHE_ROWS("cache.llc", cache.llc, 5632 * KiB, 0, 11, 40, "shared LLC (size 0: none)"),
+	U32("cache.llc.slices", cache.llc_slices, 1, 256, 4, "LLC slices (a power of two)"),
+	ENUM("cache.inclusion", cache.inclusion, cfg_inclusion_names, CINCL_NONINCLUSIVE,
+	     "LLC inclusion: non-inclusive | inclusive | exclusive"),
+	U32("cache.c2c_latency", cache.c2c_latency, 0, 100000, 50,
+	    "cycles after L1+L2 for a line another core holds modified"),
+	U32("cache.inval_latency", cache.inval_latency, 0, 100000, 40,
+	    "cycles of the invalidation round trip when a write drops other copies"),
 	U32("memory.dram_latency", memory.dram_latency, 1, 100000, 250,
-	    "cycles of one memory access (no cache model yet)"),
+	    "cycles of every memory access in the flat model"),
 
 	BOOL("tlb.pcid", tlb.pcid, 1, "CR4.PCIDE: TLB entries are tagged with a PCID"),
 	BOOL("tlb.inclusive", tlb.inclusive, 0,
@@ -116,7 +164,7 @@ static const struct cfg_key schema[] = {
 	U32("mmu.maxphyaddr", mmu.maxphyaddr, 36, 52, 46,
 	    "physical address bits; PTE bits maxphyaddr..51 are reserved"),
 
-	U32("cpu.access", cpu.access, 0, 1000, 4,
+	U32("cpu.access", cpu.access, 0, 1000, 0,
 	    "cycles a load or store issues in, on top of translation and memory"),
 	U64("cpu.quantum", cpu.quantum, 1000, 1000000000000ull, 3000000,
 	    "round-robin time slice in cycles"),
@@ -564,6 +612,9 @@ int cfg_check(const struct mmsim_cfg *cfg, const char *origin, char *err)
 	for (size_t i = 0; i < ARRAY_SIZE(tlbs); i++)
 		if (check_tlb(tlbs[i].t, tlbs[i].name, origin, err) < 0)
 			return -1;
+
+	if (memsys_cfg_check(cfg, origin, err) < 0)
+		return -1;
 
 	char sz[32], lim[32];
 	if (cfg->memory.size % (4 * KiB) != 0) {

@@ -23,6 +23,17 @@ struct cfg_tlb {
 	uint32_t policy;    /* enum repl_policy */
 };
 
+/* One cache level ("cache.l1d.*" ...). size == 0: the level is absent. */
+struct cfg_cache {
+	uint64_t size;      /* bytes */
+	uint32_t ways;
+	uint32_t latency;   /* cycles added by a lookup at this level */
+	uint32_t policy;    /* enum cache_policy */
+};
+enum cache_policy { CPOL_LRU, CPOL_PLRU, CPOL_RANDOM, CPOL_SRRIP, CPOL_BRRIP };
+enum mem_model { MEMMODEL_HIERARCHY, MEMMODEL_FLAT };
+enum cache_inclusion { CINCL_NONINCLUSIVE, CINCL_INCLUSIVE, CINCL_EXCLUSIVE };
+
 /* Page sizes the STLB holds ("tlb.stlb.sizes"). */
 enum stlb_sizes { STLB_4K, STLB_4K_2M, STLB_4K_2M_1G };
 
@@ -33,8 +44,28 @@ struct mmsim_cfg {
 
 	struct {
 		uint64_t size;         /* "memory.size": bytes, a multiple of 4K, 16M..1T */
-		uint32_t dram_latency; /* "memory.dram_latency": cycles per access */
+		uint32_t model;        /* "memory.model": enum mem_model */
+		uint32_t dram_latency; /* "memory.dram_latency": cycles of every access
+		                        * in the flat model */
+		struct {               /* "memory.dram.*": the hierarchy's DRAM */
+			uint32_t channels, banks;
+			uint64_t row;      /* bytes of one bank's row */
+			uint32_t tcas, trcd, trp, burst;
+			uint32_t controller; /* fixed cycles of every DRAM access */
+		} dram;
+		uint32_t numa_nodes;   /* "memory.numa.nodes" */
+		uint32_t numa_remote;  /* "memory.numa.remote": extra cycles off-node */
 	} memory;
+
+	struct {                   /* "cache.*": used by memory.model hierarchy */
+		uint32_t line;         /* "cache.line": bytes, every level */
+		struct cfg_cache l1i, l1d, l2, llc;
+		bool l1d_write_through;/* "cache.l1d.write_through" */
+		uint32_t llc_slices;   /* "cache.llc.slices" */
+		uint32_t inclusion;    /* "cache.inclusion": enum cache_inclusion */
+		uint32_t c2c_latency;  /* "cache.c2c_latency" */
+		uint32_t inval_latency;/* "cache.inval_latency" */
+	} cache;
 
 	struct {
 		bool pcid;             /* "tlb.pcid": CR4.PCIDE: entries tagged by PCID */

@@ -661,10 +661,8 @@ struct machine *machine_create(const struct mmsim_cfg *cfg, const struct trace *
 	m->tr = tr;
 	m->check = check;
 	m->st = stats_create();
-	m->ms = memsys_create(&m->cfg, m->st);
+	m->ms = memsys_create(&m->cfg, m->st, err);
 	if (!m->ms) {
-		errf(err, "cannot allocate the memory map for %llu bytes of guest memory",
-		     (unsigned long long)cfg->memory.size);
 		machine_destroy(m);
 		return NULL;
 	}

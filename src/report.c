@@ -85,6 +85,34 @@ static void summary_walks(FILE *f, struct stats *st, unsigned ncores)
 	}
 }
 
+/* Miss ratios per level, and the memory behind them. */
+static void summary_caches(FILE *f, struct stats *st, unsigned ncores)
+{
+	uint64_t v;
+	if (!stats_get(st, "llc.access", &v) && !stats_get(st, "core0.l1d.access", &v))
+		return;                     /* the flat memory model */
+	fprintf(f, "\ncore  L1D-miss%%  (walk)  L1I-miss%%  L2-miss%%   coherence: inval  c2c\n");
+	for (unsigned i = 0; i < ncores; i++) {
+		fprintf(f, "%4u %9.2f %7.2f %10.2f %9.2f %17llu %5llu\n", i,
+			100 * ratio(get(st, "core%u.l1d.miss", i), get(st, "core%u.l1d.access", i)),
+			100 * ratio(get(st, "core%u.l1d.walk.miss", i),
+				    get(st, "core%u.l1d.walk.access", i)),
+			100 * ratio(get(st, "core%u.l1i.miss", i), get(st, "core%u.l1i.access", i)),
+			100 * ratio(get(st, "core%u.l2.miss", i), get(st, "core%u.l2.access", i)),
+			(unsigned long long)get(st, "core%u.coherence.inval_sent", i),
+			(unsigned long long)get(st, "core%u.coherence.c2c", i));
+	}
+	uint64_t hits = get(st, "dram.row_hit", 0), acc = hits + get(st, "dram.row_miss", 0) +
+			get(st, "dram.row_conflict", 0);
+	fprintf(f, "LLC: %llu accesses, %.2f%% miss;  DRAM: %llu reads, %llu writes, "
+		"row-buffer hits %.1f%%, queueing %llu cycles\n",
+		(unsigned long long)get(st, "llc.access", 0),
+		100 * ratio(get(st, "llc.miss", 0), get(st, "llc.access", 0)),
+		(unsigned long long)get(st, "dram.read", 0),
+		(unsigned long long)get(st, "dram.write", 0), 100 * ratio(hits, acc),
+		(unsigned long long)get(st, "dram.queue_cycles", 0));
+}
+
 void report_summary(FILE *f, struct machine *m, const struct run_info *ri)
 {
 	struct stats *st = machine_stats(m);
@@ -96,6 +124,7 @@ void report_summary(FILE *f, struct machine *m, const struct run_info *ri)
 	summary_cores(f, st, cfg->cores);
 	summary_tlbs(f, st, cfg->cores);
 	summary_walks(f, st, cfg->cores);
+	summary_caches(f, st, cfg->cores);
 	fprintf(f, "\nkernel: page faults %llu (anon %llu, write-protect %llu, spurious %llu), "
 		"SIGSEGV %llu, OOM kills %llu\n",
 		(unsigned long long)get(st, "mm.pgfault", 0),

@@ -97,7 +97,7 @@ Test(config, defaults_are_the_documented_machine)
 	cr_assert_eq(c.tlb.l1d_4k.latency, 1);
 	cr_assert_eq(c.mmu.ad_update, 20);
 	cr_assert_eq(c.mmu.maxphyaddr, 46);
-	cr_assert_eq(c.cpu.access, 4);
+	cr_assert_eq(c.cpu.access, 0);
 	cr_assert_eq(c.cpu.quantum, 3000000);
 	cr_assert_eq(c.cpu.context_switch, 2000);
 	cr_assert_eq(c.cpu.cr3_load, 200);

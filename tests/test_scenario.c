@@ -125,10 +125,13 @@ Test(scenario, tlb_reach)
 	run_free(&r);
 }
 
-/* The cost of one more access is exactly what the config says: a dTLB hit
- * costs tlb.l1d.4k.latency + cpu.access + memory.dram_latency. */
+/* The cost of one more access is exactly what the config says. In the flat
+ * memory model a dTLB hit costs tlb.l1d.4k.latency + cpu.access +
+ * memory.dram_latency; with the cache hierarchy, a read of a line the write
+ * just brought into the L1D costs the L1D latency instead. */
 Test(scenario, cycle_exact_hit)
 {
+	const char *flat[] = { "memory.model=flat", NULL };
 	struct run a, b;
 	const char *base = "{'op': 'mmap', 'name': 'b', 'length': '4K'},"
 			   "{'op': 'write', 'addr': 'b', 'value': 1},";
@@ -136,10 +139,18 @@ Test(scenario, cycle_exact_hit)
 	snprintf(ta, sizeof(ta), ONE_THREAD("%s{'op': 'exit'}"), base);
 	snprintf(tb, sizeof(tb), ONE_THREAD("%s{'op': 'read', 'addr': 'b+8'}, {'op': 'exit'}"),
 		 base);
-	run_text(&a, NULL, ta);
-	run_text(&b, NULL, tb);
+	run_text(&a, flat, ta);
+	run_text(&b, flat, tb);
 	uint64_t want = a.cfg.tlb.l1d_4k.latency + a.cfg.cpu.access + a.cfg.memory.dram_latency;
 	cr_assert_eq(stat(&b, "core0.cycles") - stat(&a, "core0.cycles"), want);
+	run_free(&a);
+	run_free(&b);
+
+	run_text(&a, NULL, ta);
+	run_text(&b, NULL, tb);
+	want = a.cfg.tlb.l1d_4k.latency + a.cfg.cpu.access + a.cfg.cache.l1d.latency;
+	cr_assert_eq(stat(&b, "core0.cycles") - stat(&a, "core0.cycles"), want);
+	cr_assert_eq(stat(&b, "core0.l1d.load.hit") - stat(&a, "core0.l1d.load.hit"), 1);
 	run_free(&a);
 	run_free(&b);
 }
@@ -150,8 +161,9 @@ Test(scenario, cycle_exact_hit)
  * access, so no A/D write happens. */
 Test(scenario, cycle_exact_walk)
 {
+	const char *flat[] = { "memory.model=flat", NULL };
 	struct run r;
-	run_text(&r, NULL, ONE_THREAD(
+	run_text(&r, flat, ONE_THREAD(
 		"{'op': 'mmap', 'name': 'b', 'length': '128K'},"
 		"{'op': 'stride', 'base': 'b', 'length': '128K', 'stride': 4096},"
 		"{'op': 'compute', 'cycles': 1}"));

@@ -14,13 +14,13 @@
 
 pte_t kmm_read_pte(struct kmm *k, struct core *c, paddr_t pa)
 {
-	c->clock += memsys_access(k->ms, c->id, pa, MEM_KERNEL);
+	c->clock += memsys_access(k->ms, c->id, pa, MEM_KERNEL, false, c->clock);
 	return physmem_read(&k->ms->pm, pa, 8);
 }
 
 void kmm_write_pte(struct kmm *k, struct core *c, paddr_t pa, pte_t v)
 {
-	c->clock += memsys_access(k->ms, c->id, pa, MEM_KERNEL);
+	c->clock += memsys_access(k->ms, c->id, pa, MEM_KERNEL, true, c->clock);
 	physmem_write(&k->ms->pm, pa, 8, v);
 }
 
@@ -30,7 +30,7 @@ static void clear_page(struct kmm *k, struct core *c, uint64_t pfn)
 {
 	paddr_t pa = pfn << PAGE_SHIFT;
 	for (unsigned off = 0; off < PAGE_SIZE; off += LINE_SIZE)
-		c->clock += memsys_access(k->ms, c->id, pa + off, MEM_KERNEL);
+		c->clock += memsys_access(k->ms, c->id, pa + off, MEM_KERNEL, true, c->clock);
 	physmem_zero_frame(&k->ms->pm, pfn);
 }
 

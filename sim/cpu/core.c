@@ -105,6 +105,7 @@ struct core *core_create(const struct mmsim_cfg *cfg, unsigned id, struct memsys
 	c->invpcid_cost = cfg->cpu.invpcid;
 	create_tlbs(c, cfg);
 	walker_init(&c->walker, cfg, ms, id);
+	c->walker.clock = &c->clock;
 	if (st)
 		register_stats(c, st);
 	return c;

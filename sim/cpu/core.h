@@ -117,7 +117,7 @@ static inline uint32_t core_translate(struct core *c, vaddr_t va, uint32_t acces
 static inline void core_data(struct core *c, paddr_t pa, uint32_t access)
 {
 	enum mem_kind k = (access & PF_I) ? MEM_IFETCH : (access & PF_W) ? MEM_STORE : MEM_LOAD;
-	c->clock += c->access_cost + memsys_access(c->ms, c->id, pa, k);
+	c->clock += c->access_cost + memsys_access(c->ms, c->id, pa, k, k == MEM_STORE, c->clock);
 	if (k == MEM_STORE)
 		c->stores++;
 	else if (k == MEM_LOAD)

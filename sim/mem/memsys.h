@@ -1,38 +1,56 @@
 /* The memory system as the cores see it: one port through which every
- * physical access (loads, stores, page-walk references, kernel work) is timed.
+ * physical access (loads, stores, fetches, page-walk references, kernel
+ * work) is timed.
  *
- * Now: a flat DRAM latency for every access and counters by kind. The cache
- * hierarchy, DRAM banks and NUMA (issue cache-mem) grow behind this same
- * function, so callers do not change. */
+ * memory.model "hierarchy" (default): the cache hierarchy of sim/cache (per
+ * core L1I/L1D/L2, shared LLC, MESI) in front of the DRAM model of
+ * sim/mem/dram (channels, banks, open rows, bandwidth, NUMA).
+ * memory.model "flat": every access costs memory.dram_latency, nothing is
+ * cached: the setting for isolating translation costs. */
 #ifndef MMSIM_MEMSYS_H
 #define MMSIM_MEMSYS_H
 
 #include "lib/types.h"
+#include "sim/cache/hier.h"
 #include "sim/mem/physmem.h"
 
 enum mem_kind { MEM_LOAD, MEM_STORE, MEM_IFETCH, MEM_WALK, MEM_KERNEL, MEM_DMA, MEM_KINDS };
+
+_Static_assert(MEM_IFETCH == CACHE_KIND_IFETCH && MEM_DMA == CACHE_KIND_DMA &&
+	       MEM_KINDS == CACHE_KINDS, "cache kinds are memory kinds");
 
 extern const char *const mem_kind_name[MEM_KINDS];
 
 struct mmsim_cfg;
 struct stats;
+struct dram;
 
 struct memsys {
 	struct physmem pm;
-	uint32_t dram_latency;
-	uint64_t dram_access[MEM_KINDS];  /* "dram.<kind>" */
+	bool flat;
+	uint32_t flat_latency;
+	struct hier *hier;      /* NULL in the flat model */
+	struct dram *dram;
+	uint64_t access[MEM_KINDS];  /* "mem.access.<kind>" */
 };
 
-struct memsys *memsys_create(const struct mmsim_cfg *cfg, struct stats *st);
+/* NULL with err when the config's hierarchy is malformed or memory runs out. */
+struct memsys *memsys_create(const struct mmsim_cfg *cfg, struct stats *st, char *err);
 void memsys_destroy(struct memsys *ms);
 
-/* Time one access of one cache line's worth (or less) at pa by core. */
+/* Check the config's cache and DRAM geometry (cfg_check calls this). */
+int memsys_cfg_check(const struct mmsim_cfg *cfg, const char *origin, char *err);
+
+/* Time one access of at most a line at pa by core at cycle now; write:
+ * the access needs ownership of the line (stores, A/D updates, kernel
+ * writes). */
 static inline cycles_t memsys_access(struct memsys *ms, unsigned core, paddr_t pa,
-				     enum mem_kind kind)
+				     enum mem_kind kind, bool write, cycles_t now)
 {
-	(void)core; (void)pa;
-	ms->dram_access[kind]++;
-	return ms->dram_latency;
+	ms->access[kind]++;
+	if (ms->flat)
+		return ms->flat_latency;
+	return hier_access(ms->hier, core, pa, kind, write, now);
 }
 
 #endif

@@ -43,6 +43,12 @@ void walker_fini(struct walker *w)
 		tlb_destroy(w->pwc[l]);
 }
 
+/* The cycle the walk's current reference happens at (DRAM queues by it). */
+static cycles_t walk_now(const struct walker *w, const struct walk_result *r)
+{
+	return (w->clock ? *w->clock : 0) + r->cycles;
+}
+
 static bool rsvd_violation(uint64_t rsvd_addr, pte_t e, int level)
 {
 	if (e & rsvd_addr)
@@ -128,7 +134,8 @@ void walk(struct walker *w, uint64_t cr3, uint16_t pcid, vaddr_t va, uint32_t ac
 	int top = pwc_lookup(w, pcid, va, &table, &rights), level;
 	for (level = top; level >= 1; level--) {
 		slot[level] = table + 8 * pt_index(va, level);
-		r->cycles += memsys_access(w->ms, w->core, slot[level], MEM_WALK);
+		r->cycles += memsys_access(w->ms, w->core, slot[level], MEM_WALK, false,
+					   walk_now(w, r));
 		w->refs++;
 		pte_t e = ent[level] = physmem_read(&w->ms->pm, slot[level], 8);
 		if (!(e & PTE_P)) {
@@ -153,14 +160,16 @@ void walk(struct walker *w, uint64_t cr3, uint16_t pcid, vaddr_t va, uint32_t ac
 	for (int l = top; l > level; l--)
 		if (!(ent[l] & PTE_A)) {
 			physmem_write(&w->ms->pm, slot[l], 8, ent[l] | PTE_A);
-			r->cycles += w->ad_update + memsys_access(w->ms, w->core, slot[l], MEM_WALK);
+			r->cycles += w->ad_update + memsys_access(w->ms, w->core, slot[l], MEM_WALK,
+								  true, walk_now(w, r));
 			w->ad_writes++;
 		}
 	pte_t want = PTE_A | ((access & PF_W) ? PTE_D : 0);
 	if ((ent[level] & want) != want) {
 		ent[level] |= want;
 		physmem_write(&w->ms->pm, slot[level], 8, ent[level]);
-		r->cycles += w->ad_update + memsys_access(w->ms, w->core, slot[level], MEM_WALK);
+		r->cycles += w->ad_update + memsys_access(w->ms, w->core, slot[level], MEM_WALK,
+							  true, walk_now(w, r));
 		w->ad_writes++;
 	}
 	for (int l = top; l > level; l--)       /* cache the upper entries read */

@@ -31,6 +31,7 @@ struct mmsim_cfg;
 struct walker {
 	struct memsys *ms;
 	unsigned core;          /* whose memory port the references use */
+	const cycles_t *clock;  /* that core's clock (the walk starts there), or NULL */
 	int levels;             /* 4, or 5 with LA57 */
 	bool smep, smap;
 	uint32_t ad_update;     /* extra cycles per locked A/D write */

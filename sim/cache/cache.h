@@ -1,0 +1,235 @@
+/* One set-associative cache, physically indexed and physically tagged.
+ *
+ * Modelled: size, ways, a power-of-two line size, a lookup latency, a
+ * replacement policy (LRU, tree-PLRU, random, SRRIP, BRRIP: one file each,
+ * repl_*.c, chosen by name), a write policy (write-back + write-allocate, or
+ * write-through + no-write-allocate) and, per line, a MESI state and a dirty
+ * bit. The cache is a store of tags and states only: data lives in physmem.
+ * Simplified: no MSHRs, no banking, no port contention; a lookup costs its
+ * latency whatever happens.
+ *
+ * Physically indexed: with 64-byte lines and 4 KiB pages an L1 of up to 64
+ * sets (32 KiB 8-way, 48 KiB 12-way) takes its index bits from the page
+ * offset, which a VIPT L1 does too, so modelling it PIPT changes nothing.
+ *
+ * Derived fields follow cachegrind's cg_sim.c: block = pa >> line_shift is
+ * the tag (the full block number, not block >> set bits: equal in effect and
+ * one shift cheaper), set = block & set_mask. An invalid way holds
+ * CACHE_NO_BLOCK, so a lookup compares blocks only.
+ *
+ * Who does what: this unit finds, touches, fills and drops lines and keeps
+ * counters; the hierarchy (hier.c) decides when, moves victims down and
+ * keeps coherence. cache_ref() is the whole of a single cache on its own. */
+#ifndef MMSIM_CACHE_H
+#define MMSIM_CACHE_H
+
+#include <assert.h>
+#include "lib/rng.h"
+#include "lib/types.h"
+
+struct stats;
+
+/* Access kinds: enum mem_kind of sim/mem/memsys.h (MEM_LOAD..MEM_DMA),
+ * restated so this header does not depend on the memory port. */
+#define CACHE_KINDS 6
+#define CACHE_KIND_IFETCH 2      /* MEM_IFETCH: routed to the L1I */
+#define CACHE_KIND_DMA 5         /* MEM_DMA: a device, no core's caches */
+
+enum cache_repl {
+	CACHE_REPL_LRU, CACHE_REPL_PLRU, CACHE_REPL_RANDOM, CACHE_REPL_SRRIP, CACHE_REPL_BRRIP,
+	CACHE_REPL_KINDS
+};
+
+/* MESI, per line. A cache outside the coherence domain (the LLC) uses E for
+ * "valid"; the dirty bit says whether the line is newer than the level
+ * below, for every cache. */
+enum mesi { MESI_I, MESI_S, MESI_E, MESI_M };
+
+#define CACHE_NO_BLOCK UINT64_MAX
+#define CACHE_NONE     UINT32_MAX      /* cache_find(): not present */
+
+struct cache_cfg {
+	uint64_t size;        /* bytes; size / (ways * line) sets, a power of two;
+	                       * 0 in a hier_cfg: the level is absent */
+	uint32_t ways;        /* 1..255 (tree-PLRU: a power of two, <= 64) */
+	uint32_t line;        /* bytes, a power of two, 8..4096 */
+	uint32_t latency;     /* cycles of a lookup at this level */
+	const char *repl;     /* "lru" (also NULL), "plru", "random", "srrip", "brrip" */
+	bool write_through;   /* write-through + no-write-allocate; default
+	                       * write-back + write-allocate */
+	bool wb_noalloc;      /* a writeback from above that misses here goes on
+	                       * down instead of allocating (cachegrind's LL) */
+	uint64_t seed;        /* random victims, BRRIP insertion */
+	uint32_t slices;      /* 0 or 1: one array; else a power of two <= sets:
+	                       * the sets are split into slices chosen by a hash
+	                       * of the block (a sliced LLC) */
+};
+
+struct cache;
+
+/* A replacement policy (repl_*.c). Lines are numbered idx = set*ways + way. */
+struct repl_ops {
+	const char *name;
+	enum cache_repl kind;
+	void (*touch)(struct cache *c, uint32_t idx);       /* hit on idx */
+	void (*fill)(struct cache *c, uint32_t idx);        /* idx just filled */
+	uint32_t (*victim)(struct cache *c, uint32_t set);  /* set full: way to evict */
+};
+
+/* The policy called name, or NULL. */
+const struct repl_ops *cache_repl_find(const char *name);
+
+struct cache {
+	/* hot: what a lookup needs */
+	uint64_t *block;      /* [sets*ways] pa >> line_shift, or CACHE_NO_BLOCK */
+	uint64_t *meta;       /* [sets*ways] policy word: LRU stamp, RRIP RRPV */
+	uint8_t *state;       /* [sets*ways] enum mesi; MESI_I iff CACHE_NO_BLOCK */
+	uint8_t *dirty;       /* [sets*ways] 1: newer than the level below */
+	uint64_t *set_meta;   /* [sets] policy word: tree-PLRU bits */
+	uint64_t set_mask;    /* sets - 1 */
+	uint32_t ways;
+	unsigned line_shift;  /* log2(line) */
+	unsigned way_shift;   /* log2(ways) when ways is a power of two */
+	unsigned slice_bits;  /* log2(slices); 0: not sliced */
+	unsigned slice_shift; /* log2(sets per slice) */
+	uint32_t latency;
+	enum cache_repl repl;
+	const struct repl_ops *ops;
+	uint64_t tick;        /* LRU clock */
+	struct rng rng;       /* random victims, BRRIP insertion */
+	bool write_through;
+	bool wb_noalloc;
+
+	/* counters: demand accesses by kind and in total */
+	uint64_t access[CACHE_KINDS], hit[CACHE_KINDS], miss[CACHE_KINDS];
+	uint64_t accesses, hits, misses;
+	uint64_t fills;        /* lines installed */
+	uint64_t evictions;    /* valid lines displaced by a fill */
+	uint64_t writebacks;   /* dirty lines this cache sent down */
+	uint64_t wb_in;        /* writebacks received from above */
+	uint64_t inval_coh;    /* lines dropped for another core's write */
+	uint64_t inval_back;   /* lines dropped because the inclusive LLC evicted them */
+	uint64_t inval_dma;    /* lines dropped because a device wrote them */
+
+	/* cold */
+	uint32_t sets;
+	uint64_t size;
+};
+
+/* Victim of a fill: valid only when block != CACHE_NO_BLOCK. */
+struct cache_victim {
+	uint64_t block;
+	uint8_t state;
+	uint8_t dirty;
+};
+
+/* Check a configuration; name prefixes messages ("cache.l1d"). Returns 0 or
+ * -1 with "name.key: what" in err (MMSIM_ERR_LEN bytes). */
+int cache_cfg_check(const struct cache_cfg *cfg, const char *name, char *err);
+
+/* cfg must pass cache_cfg_check (asserted). NULL only when out of memory. */
+struct cache *cache_create(const struct cache_cfg *cfg);
+void cache_destroy(struct cache *c);
+
+/* Register the counters as "<prefix>.access", "<prefix>.load.miss", ... */
+void cache_stats(struct cache *c, struct stats *st, const char *prefix);
+
+static inline uint64_t cache_block(const struct cache *c, paddr_t pa)
+{
+	return pa >> c->line_shift;
+}
+
+/* The set of block. Sliced: the slice bits (the top set bits) are XORed
+ * with a Fibonacci hash of the whole block, so consecutive lines spread
+ * over the slices and every set of a slice is still used. */
+static inline uint32_t cache_set(const struct cache *c, uint64_t block)
+{
+	uint64_t set = block;
+	if (c->slice_bits)
+		set ^= (block * 0x9e3779b97f4a7c15ull) >> (64 - c->slice_bits) << c->slice_shift;
+	return (uint32_t)(set & c->set_mask);
+}
+
+/* The line holding block, or CACHE_NONE. No side effects. */
+static inline uint32_t cache_find(const struct cache *c, uint64_t block)
+{
+	uint32_t base = cache_set(c, block) * c->ways;
+	const uint64_t *b = c->block + base;
+	for (uint32_t w = 0; w < c->ways; w++)
+		if (b[w] == block)
+			return base + w;
+	return CACHE_NONE;
+}
+
+/* The one-line hit rules of LRU and RRIP, shared by cache_touch() and the
+ * policies' ops tables (repl_lru.c, repl_rrip.c). */
+static inline void cache_repl_lru_touch(struct cache *c, uint32_t idx)
+{
+	c->meta[idx] = ++c->tick;
+}
+
+static inline void cache_repl_rrip_touch(struct cache *c, uint32_t idx)
+{
+	c->meta[idx] = 0;
+}
+
+/* A demand hit on line idx: tell the policy. A switch on the policy with
+ * the one-line rules inline, the ops table for tree-PLRU: measured faster
+ * than calling through the ops table for every policy (docs/cache-model.md,
+ * "Hot path"). */
+static inline void cache_touch(struct cache *c, uint32_t idx)
+{
+	switch (c->repl) {
+	case CACHE_REPL_LRU:
+		cache_repl_lru_touch(c, idx);
+		break;
+	case CACHE_REPL_SRRIP:
+	case CACHE_REPL_BRRIP:
+		cache_repl_rrip_touch(c, idx);
+		break;
+	case CACHE_REPL_RANDOM:
+		break;
+	default:
+		c->ops->touch(c, idx);
+	}
+}
+
+/* Count one demand access of kind that hit or missed. */
+static inline void cache_count(struct cache *c, unsigned kind, bool hit)
+{
+	assert(kind < CACHE_KINDS);
+	c->access[kind]++;
+	c->accesses++;
+	if (hit) {
+		c->hit[kind]++;
+		c->hits++;
+	} else {
+		c->miss[kind]++;
+		c->misses++;
+	}
+}
+
+/* Install block (not present) with state and dirty bit, in the lowest
+ * invalid way of its set, else in the policy's victim way, whose old
+ * contents go to *v (v->block == CACHE_NO_BLOCK if there were none).
+ * Returns the new line. */
+uint32_t cache_fill(struct cache *c, uint64_t block, uint8_t state, bool dirty,
+		    struct cache_victim *v);
+
+/* Drop line idx (no counter: callers count why). */
+static inline void cache_drop(struct cache *c, uint32_t idx)
+{
+	c->block[idx] = CACHE_NO_BLOCK;
+	c->state[idx] = MESI_I;
+	c->dirty[idx] = 0;
+}
+
+/* The cache alone, as cachegrind simulates one: look pa's line up, count
+ * the access, touch on a hit, fill on a miss (the victim is forgotten).
+ * Returns true on a hit. */
+bool cache_ref(struct cache *c, paddr_t pa, unsigned kind);
+
+/* Valid lines now (tests, occupancy reports). */
+uint64_t cache_occupancy(const struct cache *c);
+
+#endif

@@ -1,0 +1,176 @@
+/* MESI between the cores' private caches, back-invalidation and DMA.
+ *
+ * Snooping: a private miss or an upgrade looks the line up in every other
+ * core's L1I, L1D and L2 (no directory; at up to 64 cores this is a few
+ * hundred set scans per private miss, and nothing on hits). The transitions
+ * are the textbook MESI ones (Papamarcos & Patel 1984; Hennessy & Patterson,
+ * "Computer Architecture", 5.2):
+ *   remote read:  M -> S (the dirty data is written back below the private
+ *                 caches and supplied: a cache-to-cache transfer),
+ *                 E -> S, S -> S;
+ *   remote write: M, E, S -> I (an M line's data goes to the writer);
+ *   upgrade:      own S -> M after the others' copies are invalidated.
+ * A core's copies are handled together: the newest dirty one (L1D before
+ * L2) is the one written back, once. */
+#include "sim/cache/internal.h"
+
+#include "sim/mem/dram.h"
+
+static void caches_of(struct hier *h, unsigned core, struct cache *c[3])
+{
+	c[0] = h->core[core].l1i;
+	c[1] = h->core[core].l1d;
+	c[2] = h->core[core].l2;
+}
+
+bool coh_snoop_read(struct hier *h, unsigned core, uint64_t block, bool *owned,
+		    cycles_t now)
+{
+	bool any = false;
+	for (unsigned o = 0; o < h->ncores; o++) {
+		struct cache *c[3], *wb = NULL;
+		if (o == core)
+			continue;
+		caches_of(h, o, c);
+		for (int j = 0; j < 3; j++) {
+			uint32_t idx = c[j] ? cache_find(c[j], block) : CACHE_NONE;
+			if (idx == CACHE_NONE)
+				continue;
+			any = true;
+			*owned |= c[j]->state[idx] == MESI_M;
+			if (c[j]->dirty[idx] && !wb)
+				wb = c[j];
+			c[j]->dirty[idx] = 0;
+			c[j]->state[idx] = MESI_S;
+		}
+		if (wb) {
+			wb->writebacks++;
+			llc_put(h, o, block, true, true, now);
+		}
+	}
+	return any;
+}
+
+bool coh_snoop_write(struct hier *h, unsigned core, uint64_t block, bool *owned)
+{
+	bool any = false;
+	for (unsigned o = 0; o < h->ncores; o++) {
+		struct cache *c[3];
+		if (o == core)
+			continue;
+		caches_of(h, o, c);
+		for (int j = 0; j < 3; j++) {
+			uint32_t idx = c[j] ? cache_find(c[j], block) : CACHE_NONE;
+			if (idx == CACHE_NONE)
+				continue;
+			any = true;
+			*owned |= c[j]->state[idx] == MESI_M;
+			cache_drop(c[j], idx);
+			c[j]->inval_coh++;
+			h->core[core].inval_sent++;
+		}
+	}
+	return any;
+}
+
+cycles_t coh_upgrade(struct hier *h, unsigned core, uint64_t block)
+{
+	bool owned = false;
+	bool any = h->ncores > 1 && coh_snoop_write(h, core, block, &owned);
+	assert(!owned && "coh_upgrade: an S line while another core holds M");
+	(void)owned;
+	h->core[core].upgrades++;
+	struct cache *c[3];
+	caches_of(h, core, c);
+	for (int j = 1; j < 3; j++) {           /* L1D and L2: the L1I stays S */
+		uint32_t idx = c[j] ? cache_find(c[j], block) : CACHE_NONE;
+		if (idx != CACHE_NONE)
+			c[j]->state[idx] = MESI_M;
+	}
+	return any ? h->inval_latency : 0;
+}
+
+void coh_back_invalidate(struct hier *h, uint64_t block, bool *dirty)
+{
+	for (unsigned o = 0; o < h->ncores; o++) {
+		struct cache *c[3];
+		caches_of(h, o, c);
+		for (int j = 0; j < 3; j++) {
+			uint32_t idx = c[j] ? cache_find(c[j], block) : CACHE_NONE;
+			if (idx == CACHE_NONE)
+				continue;
+			*dirty |= c[j]->dirty[idx];
+			cache_drop(c[j], idx);
+			c[j]->inval_back++;
+			h->back_inval++;
+		}
+	}
+}
+
+cycles_t hier_dma_write(struct hier *h, paddr_t pa, cycles_t now)
+{
+	uint64_t block = pa >> h->line_shift;
+	h->dma_writes++;
+	for (unsigned o = 0; o < h->ncores; o++) {
+		struct cache *c[3];
+		caches_of(h, o, c);
+		for (int j = 0; j < 3; j++) {
+			uint32_t idx = c[j] ? cache_find(c[j], block) : CACHE_NONE;
+			if (idx != CACHE_NONE) {
+				cache_drop(c[j], idx);      /* the device rewrites it all */
+				c[j]->inval_dma++;
+			}
+		}
+	}
+	uint32_t idx = h->llc ? cache_find(h->llc, block) : CACHE_NONE;
+	if (h->llc)
+		cache_count(h->llc, CACHE_KIND_DMA, idx != CACHE_NONE);
+	if (idx != CACHE_NONE) {
+		cache_drop(h->llc, idx);
+		h->llc->inval_dma++;
+	}
+	h->mem_writes++;
+	return h->dram ? dram_access(h->dram, 0, pa, true, now) : h->mem_latency;
+}
+
+/* Write back core o's dirty copy of block, if any; its M copies become E. */
+static bool dma_clean(struct hier *h, unsigned o, uint64_t block, cycles_t now)
+{
+	struct cache *c[3], *wb = NULL;
+	caches_of(h, o, c);
+	for (int j = 0; j < 3; j++) {
+		uint32_t idx = c[j] ? cache_find(c[j], block) : CACHE_NONE;
+		if (idx == CACHE_NONE)
+			continue;
+		if (c[j]->dirty[idx] && !wb)
+			wb = c[j];
+		c[j]->dirty[idx] = 0;
+		if (c[j]->state[idx] == MESI_M)
+			c[j]->state[idx] = MESI_E;
+	}
+	if (wb) {
+		wb->writebacks++;
+		llc_put(h, o, block, true, true, now);
+	}
+	return wb != NULL;
+}
+
+cycles_t hier_dma_read(struct hier *h, paddr_t pa, cycles_t now)
+{
+	uint64_t block = pa >> h->line_shift;
+	bool from_core = false;
+	h->dma_reads++;
+	for (unsigned o = 0; o < h->ncores; o++)
+		from_core |= dma_clean(h, o, block, now);
+	if (from_core)
+		return h->c2c_latency;
+	cycles_t lat = 0;
+	if (h->llc) {
+		uint32_t idx = cache_find(h->llc, block);
+		cache_count(h->llc, CACHE_KIND_DMA, idx != CACHE_NONE);
+		if (idx != CACHE_NONE)
+			return h->llc->latency;
+		lat = h->llc->latency;
+	}
+	return lat + hier_mem_read(h, 0, block, now);
+}
