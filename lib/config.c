@@ -131,6 +131,8 @@ static const struct cfg_key schema[] = {
 	CACHE_ROWS("cache.l2", cache.l2, 1 * MiB, 0, 16, 10, "per-core L2 (size 0: none)"),
 	CACHE_ROWS("cache.llc", cache.llc, 5632 * KiB, 0, 11, 40, "shared LLC (size 0: none)"),
 	U32("cache.llc.slices", cache.llc_slices, 1, 256, 4, "LLC slices (a power of two)"),
+	BOOL("cache.llc.wb_noalloc", cache.llc_wb_noalloc, 0,
+	     "writebacks that miss the LLC go to memory without allocating (cachegrind's LL)"),
 	ENUM("cache.inclusion", cache.inclusion, cfg_inclusion_names, CINCL_NONINCLUSIVE,
 	     "LLC inclusion: non-inclusive | inclusive | exclusive"),
 	U32("cache.c2c_latency", cache.c2c_latency, 0, 100000, 50,

@@ -62,6 +62,7 @@ struct mmsim_cfg {
 		struct cfg_cache l1i, l1d, l2, llc;
 		bool l1d_write_through;/* "cache.l1d.write_through" */
 		uint32_t llc_slices;   /* "cache.llc.slices" */
+	bool llc_wb_noalloc;   /* "cache.llc.wb_noalloc" */
 		uint32_t inclusion;    /* "cache.inclusion": enum cache_inclusion */
 		uint32_t c2c_latency;  /* "cache.c2c_latency" */
 		uint32_t inval_latency;/* "cache.inval_latency" */

@@ -11,6 +11,9 @@ static const char usage[] =
 	"  config [-c CONFIG] [-s KEY=VALUE]...\n"
 	"                        print the effective config, every key (defaults if no -c)\n"
 	"  config --keys         every config key as a table: type, range, default, meaning\n"
+	"  lackey -c CONFIG TRACE\n"
+	"                        replay a valgrind lackey trace through the cache hierarchy\n"
+	"                        (identity translation, core 0), cachegrind-style totals\n"
 	"  version               print the version\n";
 
 int main(int argc, char **argv)
@@ -24,6 +27,8 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 1, argv + 1, stdout);
 	if (!strcmp(cmd, "config"))
 		return cmd_config(argc - 1, argv + 1, stdout);
+	if (!strcmp(cmd, "lackey"))
+		return cmd_lackey(argc - 1, argv + 1, stdout);
 	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
 		printf("mmsim %s\n", MMSIM_VERSION);
 		return 0;

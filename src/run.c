@@ -15,7 +15,7 @@
 static const char usage[] =
 	"usage: mmsim run -c CONFIG.json TRACE.json [options]\n"
 	"  -c, --config FILE   machine config (configs/default.json)\n"
-	"  -s KEY=VALUE        override one config key (repeatable), e.g. -s tlb.l1d.entries=128\n"
+	"  -s KEY=VALUE        override one config key (repeatable), e.g. -s tlb.l1d.4k.entries=128\n"
 	"      --seed N        the run's seed (same as -s seed=N)\n"
 	"      --stats FILE    write every counter as JSON\n"
 	"      --check[=N]     check kernel and TLB invariants after every (N-th) kernel\n"

@@ -22,12 +22,12 @@ expect() {
 	fi
 }
 
-printf '{ "tlb": { "l1d": { "entires": 64 } } }\n' >"$tmp/typo.json"
+printf '{ "tlb": { "l1d": { "4k": { "entires": 64 } } } }\n' >"$tmp/typo.json"
 expect "misspelled config key" 2 \
-	"$tmp/typo.json: tlb.l1d.entires: unknown key; did you mean \"entries\"?" -- \
+	"$tmp/typo.json: tlb.l1d.4k.entires: unknown key; did you mean \"entries\"?" -- \
 	"$MMSIM" run -c "$tmp/typo.json" traces/seq-touch.json
-expect "bad -s key" 2 "-s: tlb.l1d.way" -- \
-	"$MMSIM" run -c configs/default.json -s tlb.l1d.way=4 traces/seq-touch.json
+expect "bad -s key" 2 "-s: tlb.l1d.4k.way: unknown key; did you mean" -- \
+	"$MMSIM" run -c configs/default.json -s tlb.l1d.4k.way=4 traces/seq-touch.json
 expect "missing trace" 2 "$tmp/nope.json: cannot open" -- \
 	"$MMSIM" run -c configs/default.json "$tmp/nope.json"
 expect "no config" 2 "no config given" -- "$MMSIM" run traces/seq-touch.json
@@ -51,6 +51,20 @@ if cmp -s "$tmp/a.json" "$tmp/b.json" && grep -q '"core0.dtlb.miss"' "$tmp/a.jso
 else
 	echo "FAIL: two runs of the demo differ, or the stats lack core0.dtlb.miss"
 	fail=$((fail + 1))
+fi
+
+# mmsim lackey against cachegrind's own totals for the same run of ls
+if command -v xz >/dev/null 2>&1; then
+	want=$(awk '$1 == "ls" && $2 == "32768,8,64" { print $5, $6, $7, $8, $9, $10, $11, $12, $13 }' \
+		tests/data/cachegrind.txt)
+	got=$("$MMSIM" lackey -c configs/cachegrind.json tests/data/ls.lackey.xz |
+		awk '/refs/ { printf "%s %s %s ", $(NF-6), $(NF-3), $NF }' | sed 's/ $//')
+	if [ -n "$want" ] && [ "$got" = "$want" ]; then
+		pass=$((pass + 1))
+	else
+		echo "FAIL: mmsim lackey on ls: got '$got', cachegrind says '$want'"
+		fail=$((fail + 1))
+	fi
 fi
 
 echo "cli: $pass passed, $fail failed"

@@ -36,6 +36,7 @@ static void hier_cfg_of(const struct mmsim_cfg *cfg, struct hier_cfg *h)
 	h->l2 = cache_cfg_of(cfg, &cfg->cache.l2, cfg->seed + 3);
 	h->llc = cache_cfg_of(cfg, &cfg->cache.llc, cfg->seed + 4);
 	h->llc.slices = cfg->cache.llc_slices;
+	h->llc.wb_noalloc = cfg->cache.llc_wb_noalloc;
 	h->inclusion = cfg_inclusion_names[cfg->cache.inclusion];
 	h->c2c_latency = cfg->cache.c2c_latency;
 	h->inval_latency = cfg->cache.inval_latency;
