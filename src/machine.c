@@ -142,7 +142,8 @@ static void run_check_now(struct machine *m)
 	for (uint32_t p = 0; p < m->tr->nprocs && n < ARRAY_SIZE(mms); p++)
 		if (m->procs[p].mm)
 			mms[n++] = m->procs[p].mm;
-	if (kmm_validate(m->kmm, mms, n, m->check_err) || check_tlbs(m, m->check_err))
+	if (kmm_validate(m->kmm, mms, n, m->check_err) || check_tlbs(m, m->check_err) ||
+	    (m->ms->hier && hier_validate(m->ms->hier, m->check_err)))
 		m->check_failed = 1;
 }
 

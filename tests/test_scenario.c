@@ -460,3 +460,41 @@ Test(scenario, pcid_keeps_translations_across_switches)
 	run_free(&a);
 	run_free(&b);
 }
+
+/* Issue cache-mem: two threads on two cores taking turns writing one line
+ * move it back and forth (cache-to-cache transfers, invalidations); a third
+ * core writing its own line sees almost none (only page-table lines the
+ * others' walkers dirtied). */
+Test(scenario, coherence_ping_pong)
+{
+	struct run r;
+	char err[MMSIM_ERR_LEN];
+	cfg_defaults(&r.cfg);
+	cr_assert_eq(cfg_load(&r.cfg, "configs/tiny.json", err), 0);
+	cr_assert_eq(cfg_set(&r.cfg, "cores=3", "-s", err), 0);
+	cr_assert_eq(trace_load(&r.tr, "traces/coherence.json", err), 0, "%s", err);
+	r.m = machine_create(&r.cfg, &r.tr, 1, err);
+	cr_assert(r.m, "%s", err);
+	cr_assert_eq(machine_run(r.m, err), 0, "--check: %s", err);
+	uint64_t c2c = stat(&r, "core0.coherence.c2c") + stat(&r, "core1.coherence.c2c");
+	uint64_t inval = stat(&r, "core0.coherence.inval_sent") +
+			 stat(&r, "core1.coherence.inval_sent");
+	cr_assert_geq(c2c, 1600, "c2c %llu of 2000 writes", (unsigned long long)c2c);
+	cr_assert_geq(inval, 1600);
+	cr_assert_leq(stat(&r, "core2.coherence.c2c"), 8);
+	machine_destroy(r.m);
+	trace_free(&r.tr);
+}
+
+/* The same trace in the flat memory model has no caches to keep coherent. */
+Test(scenario, flat_model_has_no_cache_counters)
+{
+	struct run r;
+	const char *flat[] = { "memory.model=flat", NULL };
+	run_text(&r, flat, ONE_THREAD("{'op': 'mmap', 'name': 'b', 'length': '4K'},"
+				      "{'op': 'write', 'addr': 'b', 'value': 1}"));
+	uint64_t v;
+	cr_assert_not(stats_get(machine_stats(r.m), "llc.access", &v));
+	cr_assert_eq(stat(&r, "mem.access.store"), 1);
+	run_free(&r);
+}
