@@ -306,6 +306,8 @@ static int set_string(struct mmsim_cfg *cfg, const struct cfg_key *k, const char
 		      const char *origin, char *err)
 {
 	size_t n = strlen(s);
+	if (!utf8_valid(s, n))
+		return errf(err, "%s: %s: not valid UTF-8", origin, k->path);
 	if (n >= k->size)
 		return errf(err, "%s: %s: longer than %zu bytes", origin, k->path, k->size - 1);
 	memset(field(cfg, k), 0, k->size);
@@ -391,7 +393,9 @@ static int parse_enum(const struct cfg_key *k, const char *name, const char *ori
 		size_t n = strlen(list);
 		snprintf(list + n, sizeof(list) - n, "%s%s", i ? ", " : "", k->choices[i]);
 	}
-	return errf(err, "%s: %s: \"%s\" is not one of: %s", origin, k->path, name, list);
+	char text[96];
+	return errf(err, "%s: %s: \"%s\" is not one of: %s", origin, k->path,
+		    json_printable(name, text, sizeof(text)), list);
 }
 
 static int load_leaf(struct mmsim_cfg *cfg, const struct cfg_key *k, const cJSON *v,
@@ -506,13 +510,16 @@ int cfg_load(struct mmsim_cfg *cfg, const char *path, char *err)
 
 int cfg_set(struct mmsim_cfg *cfg, const char *assignment, const char *origin, char *err)
 {
+	char text[96];
 	const char *eq = strchr(assignment, '=');
 	if (!eq || eq == assignment)
-		return errf(err, "%s: %s: expected key.path=value", origin, assignment);
+		return errf(err, "%s: %s: expected key.path=value", origin,
+			    json_printable(assignment, text, sizeof(text)));
 	char path[PATH_MAX_LEN];
 	size_t plen = (size_t)(eq - assignment);
 	if (plen >= sizeof(path))
-		return errf(err, "%s: %.*s: unknown key", origin, (int)plen, assignment);
+		return errf(err, "%s: %s: unknown key", origin,
+			    json_printable(assignment, text, sizeof(text)));
 	memcpy(path, assignment, plen);
 	path[plen] = '\0';
 	const char *value = eq + 1;
@@ -526,10 +533,11 @@ int cfg_set(struct mmsim_cfg *cfg, const char *assignment, const char *origin, c
 		for (size_t i = 0; i < NKEYS; i++)
 			all[i] = schema[i].path;
 		const char *hint = json_suggest(path, all, NKEYS);
+		json_printable(path, text, sizeof(text));
 		if (hint)
 			return errf(err, "%s: %s: unknown key; did you mean \"%s\"?",
-				    origin, path, hint);
-		return errf(err, "%s: %s: unknown key", origin, path);
+				    origin, text, hint);
+		return errf(err, "%s: %s: unknown key", origin, text);
 	}
 
 	switch (k->type) {
@@ -541,7 +549,8 @@ int cfg_set(struct mmsim_cfg *cfg, const char *assignment, const char *origin, c
 		else if (strcmp(value, "false") == 0)
 			set_num(cfg, k, 0);
 		else
-			return errf(err, "%s: %s: \"%s\" is not true or false", origin, path, value);
+			return errf(err, "%s: %s: \"%s\" is not true or false", origin, path,
+				    json_printable(value, text, sizeof(text)));
 		return 0;
 	case CFG_ENUM: {
 		int i = parse_enum(k, value, origin, err);
@@ -558,7 +567,8 @@ int cfg_set(struct mmsim_cfg *cfg, const char *assignment, const char *origin, c
 		if (value[strspn(value, " \t")] == '-')
 			return errf(err, "%s: %s: must not be negative", origin, path);
 		if (parse_u64(value, units, &x) < 0)
-			return errf(err, "%s: %s: \"%s\" is not %s", origin, path, value,
+			return errf(err, "%s: %s: \"%s\" is not %s", origin, path,
+				    json_printable(value, text, sizeof(text)),
 				    units ? "a size (a number, optionally with K, M, G or T)"
 					  : "a number (decimal or 0x-hex)");
 		if (check_range(k, x, origin, err) < 0)

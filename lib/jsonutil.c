@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <sys/stat.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,10 +11,23 @@
 
 int errf(char *err, const char *fmt, ...)
 {
+	char raw[MMSIM_ERR_LEN];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(err, MMSIM_ERR_LEN, fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	/* One line, whatever the input held: control characters are escaped,
+	 * so a key or value quoted from a file cannot break the message. */
+	size_t o = 0;
+	for (const char *p = raw; *p && o + 5 < MMSIM_ERR_LEN; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c < 0x20 || c == 0x7f)
+			o += (size_t)snprintf(err + o, MMSIM_ERR_LEN - o,
+					      c == '\n' ? "\\n" : c == '\t' ? "\\t" : "\\x%02x", c);
+		else
+			err[o++] = (char)c;
+	}
+	err[o] = '\0';
 	return -1;
 }
 
@@ -45,11 +59,62 @@ static long utf8_invalid_at(const unsigned char *s, size_t n)
 	return -1;
 }
 
+bool utf8_valid(const char *s, size_t n)
+{
+	return utf8_invalid_at((const unsigned char *)s, n) < 0;
+}
+
+const char *json_printable(const char *s, char *buf, size_t n)
+{
+	size_t o = 0;
+	for (; *s && o + 8 < n; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (o >= 60) {
+			memcpy(buf + o, "...", 4);
+			return buf;
+		}
+		if (c == '\n')
+			o += (size_t)snprintf(buf + o, n - o, "\\n");
+		else if (c == '\t')
+			o += (size_t)snprintf(buf + o, n - o, "\\t");
+		else if (c < 0x20 || c == 0x7f)
+			o += (size_t)snprintf(buf + o, n - o, "\\x%02x", c);
+		else
+			buf[o++] = (char)c;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+/* Offset of a \u0000 escape inside a JSON string, or -1: cJSON would
+ * decode it to a NUL that silently cuts the string short. */
+static long escaped_nul_at(const char *s, size_t n)
+{
+	bool in_string = false;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '"') {
+			in_string = !in_string;
+		} else if (in_string && s[i] == '\\' && i + 1 < n) {
+			if (s[i + 1] == 'u' && i + 5 < n && s[i + 2] == '0' && s[i + 3] == '0' &&
+			    s[i + 4] == '0' && s[i + 5] == '0')
+				return (long)i;
+			i++;                /* skip the escaped character */
+		}
+	}
+	return -1;
+}
+
 cJSON *json_load_file(const char *path, char *err)
 {
 	FILE *f = fopen(path, "rb");
 	if (!f) {
 		errf(err, "%s: cannot open: %s", path, strerror(errno));
+		return NULL;
+	}
+	struct stat sb;
+	if (fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		fclose(f);
+		errf(err, "%s: cannot read: %s", path, strerror(EISDIR));
 		return NULL;
 	}
 	size_t cap = 1 << 16, n = 0;
@@ -65,6 +130,7 @@ cJSON *json_load_file(const char *path, char *err)
 		}
 	}
 	bool rerr = ferror(f);
+	int rerrno = errno;
 	fclose(f);
 	if (!buf) {
 		errf(err, "%s: out of memory reading the file", path);
@@ -72,7 +138,7 @@ cJSON *json_load_file(const char *path, char *err)
 	}
 	if (rerr) {
 		free(buf);
-		errf(err, "%s: read error", path);
+		errf(err, "%s: read error: %s", path, strerror(rerrno));
 		return NULL;
 	}
 	buf[n] = '\0';
@@ -85,6 +151,13 @@ cJSON *json_load_file(const char *path, char *err)
 	long bad = utf8_invalid_at((unsigned char *)buf, n);
 	if (bad >= 0) {
 		errf(err, "%s: byte %ld: invalid UTF-8", path, bad);
+		free(buf);
+		return NULL;
+	}
+	long nul = escaped_nul_at(buf, n);
+	if (nul >= 0) {
+		errf(err, "%s: byte %ld: \\u0000 (a NUL character) is not allowed in a string",
+		     path, nul);
 		free(buf);
 		return NULL;
 	}
@@ -161,11 +234,12 @@ int json_check_keys(const cJSON *obj, const char *const *allowed, size_t n,
 			continue;
 		const char *hint = json_suggest(m->string, allowed, n);
 		const char *dot = place && *place ? "." : "";
+		char key[96];
+		json_printable(m->string, key, sizeof(key));
 		if (hint)
 			return errf(err, "%s: %s%s%s: unknown key; did you mean \"%s\"?",
-				    file, place ? place : "", dot, m->string, hint);
-		return errf(err, "%s: %s%s%s: unknown key", file, place ? place : "",
-			    dot, m->string);
+				    file, place ? place : "", dot, key, hint);
+		return errf(err, "%s: %s%s%s: unknown key", file, place ? place : "", dot, key);
 	}
 	return 0;
 }
@@ -179,10 +253,13 @@ int parse_u64(const char *s, bool units, uint64_t *out)
 	errno = 0;
 	char *end;
 	unsigned long long v;
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
-		v = strtoull(s + 2, &end, 16), end = (end == s + 2) ? (char *)s : end;
-	else
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		if (!isxdigit((unsigned char)s[2]))
+			return -1;      /* strtoull would take a sign or blanks */
+		v = strtoull(s + 2, &end, 16);
+	} else {
 		v = strtoull(s, &end, 10);
+	}
 	if (end == s || errno == ERANGE)
 		return -1;
 	if (units && *end) {
@@ -227,7 +304,9 @@ int json_u64(const cJSON *v, bool units, uint64_t *out,
 	if (cJSON_IsString(v)) {
 		if (parse_u64(v->valuestring, units, out) == 0)
 			return 0;
-		return errf(err, "%s: %s: \"%s\" is not %s", file, place, v->valuestring,
+		char text[96];
+		return errf(err, "%s: %s: \"%s\" is not %s", file, place,
+			    json_printable(v->valuestring, text, sizeof(text)),
 			    units ? "a size (a number, optionally with K, M, G or T)"
 				  : "a number (decimal or 0x-hex)");
 	}

@@ -32,6 +32,14 @@ int json_u64(const cJSON *v, bool units, uint64_t *out,
 /* The same parse from a C string (used by -s overrides). */
 int parse_u64(const char *s, bool units, uint64_t *out);
 
+/* s made safe to quote in a one-line message: control characters escaped
+ * (\n, \t, \xNN), at most about 60 characters (then "..."). Returns buf
+ * (n >= 80 bytes). */
+const char *json_printable(const char *s, char *buf, size_t n);
+
+/* Is s[0..n) valid UTF-8? */
+bool utf8_valid(const char *s, size_t n);
+
 /* printf into err, for messages of the form "FILE: PLACE: ...". Returns -1
  * so callers can `return errf(...)`. */
 int errf(char *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -560,8 +560,8 @@ static int unknown_op(struct ld *ld, const char *name)
 	const char *hint = json_suggest(name, names, ARRAY_SIZE(names));
 	if (hint)
 		return fail(ld, "op", "unknown op \"%s\"; did you mean \"%s\"?", name, hint);
-	return fail(ld, "op", "unknown op \"%s\" (one of mmap, munmap, read, write, seq, "
-		    "stride, random, repeat, compute, exit)", name);
+	return fail(ld, "op", "unknown op \"%s\" (one of mmap, munmap, read, write, fetch, "
+		    "seq, stride, random, repeat, compute, exit)", name);
 }
 
 /* One op object; depth = number of repeats around it. */

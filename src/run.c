@@ -24,7 +24,8 @@ static const char usage[] =
 
 struct run_args {
 	const char *config, *trace, *stats;
-	const char **sets;
+	char **sets;            /* -s assignments; --seed N becomes "seed=N" */
+	bool *owned;            /* sets[i] was allocated here */
 	int nsets;
 	uint64_t check;
 	bool quiet;
@@ -36,42 +37,68 @@ static int bad(const char *msg, const char *arg)
 	return 2;
 }
 
+static void free_args(struct run_args *a)
+{
+	for (int i = 0; i < a->nsets; i++)
+		if (a->owned[i])
+			free(a->sets[i]);
+	free(a->sets);
+	free(a->owned);
+}
+
+/* "--check=N": N a whole number from 1 to 2^64-1, digits only. */
+static int parse_check(const char *s, uint64_t *n)
+{
+	if (!*s || strspn(s, "0123456789") != strlen(s))
+		return -1;
+	errno = 0;
+	*n = strtoull(s, NULL, 10);
+	return errno == ERANGE || *n == 0 ? -1 : 0;
+}
+
 static int parse_args(int argc, char **argv, struct run_args *a)
 {
-	static char seedbuf[64];
+	static const char *const with_value[] = { "-c", "--config", "-s", "--seed", "--stats" };
 	a->sets = calloc((size_t)argc, sizeof(*a->sets));
+	a->owned = calloc((size_t)argc, sizeof(*a->owned));
 	for (int i = 1; i < argc; i++) {
 		const char *s = argv[i];
-		bool more = i + 1 < argc;
-		if ((!strcmp(s, "-c") || !strcmp(s, "--config")) && more)
+		bool needs = false;
+		for (size_t k = 0; k < ARRAY_SIZE(with_value); k++)
+			needs |= strcmp(s, with_value[k]) == 0;
+		if (needs && i + 1 >= argc)
+			return bad("option needs a value", s);
+		if (!strcmp(s, "-c") || !strcmp(s, "--config")) {
 			a->config = argv[++i];
-		else if (!strcmp(s, "-s") && more)
+		} else if (!strcmp(s, "-s")) {
 			a->sets[a->nsets++] = argv[++i];
-		else if (!strcmp(s, "--seed") && more) {
-			snprintf(seedbuf, sizeof(seedbuf), "seed=%s", argv[++i]);
-			a->sets[a->nsets++] = seedbuf;
-		} else if (!strcmp(s, "--stats") && more)
+		} else if (!strcmp(s, "--seed")) {
+			const char *v = argv[++i];
+			char *set = malloc(strlen(v) + 6);
+			if (!set)
+				abort();
+			sprintf(set, "seed=%s", v);
+			a->owned[a->nsets] = true;
+			a->sets[a->nsets++] = set;
+		} else if (!strcmp(s, "--stats")) {
 			a->stats = argv[++i];
-		else if (!strcmp(s, "--check"))
+		} else if (!strcmp(s, "--check")) {
 			a->check = 1;
-		else if (!strncmp(s, "--check=", 8)) {
-			char *end;
-			a->check = strtoull(s + 8, &end, 10);
-			if (*end || !a->check || s[8] == '-')
+		} else if (!strncmp(s, "--check=", 8)) {
+			if (parse_check(s + 8, &a->check))
 				return bad("--check=N needs a whole number N >= 1", s);
-		}
-		else if (!strcmp(s, "-q") || !strcmp(s, "--quiet"))
+		} else if (!strcmp(s, "-q") || !strcmp(s, "--quiet")) {
 			a->quiet = true;
-		else if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
+		} else if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
 			fputs(usage, stdout);
 			return 1;
-		} else if (s[0] == '-' && s[1])
-			return bad(more || strchr("cs", s[1]) == NULL ? "unknown option"
-				   : "option needs a value", s);
-		else if (!a->trace)
+		} else if (s[0] == '-' && s[1]) {
+			return bad("unknown option", s);
+		} else if (!a->trace) {
 			a->trace = s;
-		else
+		} else {
 			return bad("more than one trace given", s);
+		}
 	}
 	if (!a->config)
 		return bad("no config given (-c FILE)", NULL);
@@ -114,11 +141,11 @@ int cmd_run(int argc, char **argv, FILE *out)
 	char err[MMSIM_ERR_LEN];
 	int rc = parse_args(argc, argv, &a);
 	if (rc) {
-		free(a.sets);
+		free_args(&a);
 		return rc == 1 ? 0 : rc;
 	}
 	rc = load_inputs(&a, &cfg, &tr);
-	free(a.sets);
+	free_args(&a);
 	if (rc)
 		return rc;
 	struct machine *m = machine_create(&cfg, &tr, a.check, err);

@@ -326,7 +326,7 @@ Test(trace, err_unknown_op)
 		     ": " AT ".op: unknown op \"mmpa\"; did you mean \"mmap\"?");
 	expect_error(OPS("{'op': 'jump'}"),
 		     ": " AT ".op: unknown op \"jump\" (one of mmap, munmap, read, "
-		     "write, seq, stride, random, repeat, compute, exit)");
+		     "write, fetch, seq, stride, random, repeat, compute, exit)");
 }
 
 Test(trace, err_size_3)
