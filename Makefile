@@ -53,7 +53,8 @@ all: $(MMSIM)
 
 # deps.sh runs only when pkg-config cannot find a dependency.
 deps $(DEPS_STAMP):
-	@pkg-config --exists libcjson criterion 2>/dev/null || ./scripts/deps.sh
+	@{ pkg-config --exists libcjson criterion && command -v xz; } >/dev/null 2>&1 || \
+		./scripts/deps.sh
 	@mkdir -p build && touch $(DEPS_STAMP)
 
 $(BUILD)/obj/%.o: %.c | $(DEPS_STAMP)
