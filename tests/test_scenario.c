@@ -363,6 +363,7 @@ Test(scenario, pwc_disabled_walks_read_four_levels)
 	cr_assert_eq(walks2, 256);
 	cr_assert_eq(refs2, 4 * 256, "refs per walk %.2f", (double)refs2 / walks2);
 	run_free(&r);
+	run_free(&one);
 
 	const char *pwc[] = { "tlb.stlb.entries=0", NULL };
 	run_text(&r, pwc, t);
