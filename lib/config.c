@@ -123,6 +123,9 @@ static const struct cfg_key schema[] = {
 	    "NUMA nodes: memory split evenly, cores in contiguous blocks"),
 	U32("memory.numa.remote", memory.numa_remote, 0, 100000, 120,
 	    "extra cycles of an access to another node's memory"),
+	STRING("memory.numa.distance", memory.numa_distance, "",
+	       "extra cycles by (core's node, memory's node): rows split by ';', e.g. "
+	       "\"0 120; 120 0\"; empty: memory.numa.remote off the diagonal"),
 	U32("cache.line", cache.line, 16, 4096, 64, "bytes of a cache line, every level"),
 	CACHE_ROWS("cache.l1i", cache.l1i, 32 * KiB, 1 * KiB, 8, 4, "L1 instruction cache"),
 	CACHE_ROWS("cache.l1d", cache.l1d, 32 * KiB, 1 * KiB, 8, 4, "L1 data cache"),

@@ -55,6 +55,9 @@ struct mmsim_cfg {
 		} dram;
 		uint32_t numa_nodes;   /* "memory.numa.nodes" */
 		uint32_t numa_remote;  /* "memory.numa.remote": extra cycles off-node */
+		char numa_distance[256]; /* "memory.numa.distance": "" (uniform remote) or
+		                        * N rows of N extra-cycle figures, rows split by
+		                        * ';', e.g. "0 120; 120 0" */
 	} memory;
 
 	struct {                   /* "cache.*": used by memory.model hierarchy */

@@ -499,3 +499,32 @@ Test(scenario, flat_model_has_no_cache_counters)
 	cr_assert_eq(stat(&r, "mem.access.store"), 1);
 	run_free(&r);
 }
+
+/* NUMA: with two nodes, core 1 sits on node 1. The kernel (no NUMA policy
+ * yet) allocates from the bottom of memory, node 0, so core 1's DRAM
+ * accesses are remote and cost memory.numa.distance more. */
+Test(scenario, numa_remote_accesses_cost_more)
+{
+	const char *t = "{'processes': [{'threads': [{'cpu': 1, 'ops': ["
+			"{'op': 'mmap', 'name': 'b', 'length': '4M'},"
+			"{'op': 'stride', 'base': 'b', 'length': '4M', 'stride': 64, 'count': 20000}]}]}]}";
+	const char *near[] = { "cores=2", "memory.numa.nodes=2", "memory.numa.distance=0 0; 0 0",
+			       NULL };
+	const char *far[] = { "cores=2", "memory.numa.nodes=2", "memory.numa.distance=0 0; 500 0",
+			      NULL };
+	struct run a, b;
+	run_text(&a, near, t);
+	run_text(&b, far, t);
+	uint64_t remote = stat(&b, "dram.remote");
+	cr_assert_gt(remote, 0);
+	cr_assert_eq(stat(&a, "dram.remote"), remote, "the same accesses, only costlier");
+	/* every DRAM read is core 1's and remote, and each is exactly 500
+	 * cycles slower; nothing is written back in so small a run */
+	cr_assert_eq(stat(&b, "dram.read"), remote);
+	cr_assert_eq(stat(&b, "dram.write"), 0);
+	uint64_t diff = stat(&b, "core1.cycles") - stat(&a, "core1.cycles");
+	cr_assert_eq(diff, 500 * remote, "diff %llu for %llu remote reads",
+		     (unsigned long long)diff, (unsigned long long)remote);
+	run_free(&a);
+	run_free(&b);
+}

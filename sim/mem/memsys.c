@@ -42,8 +42,46 @@ static void hier_cfg_of(const struct mmsim_cfg *cfg, struct hier_cfg *h)
 	h->inval_latency = cfg->cache.inval_latency;
 }
 
+/* Parse memory.numa.distance ("0 120; 120 0") into d->remote. */
+static int parse_distance(const char *s, unsigned nodes, struct dram_cfg *d, char *err)
+{
+	unsigned row = 0, col = 0;
+	const char *p = s;
+	while (*p) {
+		if (*p == ' ' || *p == ',' || *p == '\t') {
+			p++;
+		} else if (*p == ';') {
+			if (col != nodes)
+				return errf(err, "memory.numa.distance: row %u has %u figures, not %u",
+					    row + 1, col, nodes);
+			row++, col = 0, p++;
+		} else if (*p >= '0' && *p <= '9') {
+			char *end;
+			unsigned long v = strtoul(p, &end, 10);
+			if (row >= nodes || col >= nodes)
+				return errf(err, "memory.numa.distance: more than %u x %u figures",
+					    nodes, nodes);
+			if (v > 100000)
+				return errf(err, "memory.numa.distance: %lu is out of range (0..100000)", v);
+			d->remote[row][col++] = (uint32_t)v;
+			p = end;
+		} else {
+			return errf(err, "memory.numa.distance: unexpected '%c' (numbers, spaces "
+				    "and ';' only)", *p);
+		}
+	}
+	if (row + 1 != nodes || col != nodes)
+		return errf(err, "memory.numa.distance: needs %u rows of %u figures "
+			    "(memory.numa.nodes = %u)", nodes, nodes, nodes);
+	for (unsigned i = 0; i < nodes; i++)
+		if (d->remote[i][i])
+			return errf(err, "memory.numa.distance: the diagonal (a node's own "
+				    "memory) must be 0, row %u has %u", i + 1, d->remote[i][i]);
+	return 0;
+}
+
 /* Cores in contiguous blocks per node, memory split evenly. */
-static void dram_cfg_of(const struct mmsim_cfg *cfg, struct dram_cfg *d)
+static int dram_cfg_of(const struct mmsim_cfg *cfg, struct dram_cfg *d, char *err)
 {
 	dram_cfg_defaults(d, cfg->memory.size);
 	d->channels = cfg->memory.dram.channels;
@@ -59,6 +97,9 @@ static void dram_cfg_of(const struct mmsim_cfg *cfg, struct dram_cfg *d)
 	dram_cfg_numa_even(d, cfg->memory.size, nodes, cfg->memory.numa_remote);
 	for (unsigned c = 0; c < cfg->cores && c < DRAM_MAX_CORES; c++)
 		d->core_node[c] = (uint8_t)(c * nodes / cfg->cores);
+	if (cfg->memory.numa_distance[0])
+		return parse_distance(cfg->memory.numa_distance, nodes, d, err);
+	return 0;
 }
 
 int memsys_cfg_check(const struct mmsim_cfg *cfg, const char *origin, char *err)
@@ -69,8 +110,8 @@ int memsys_cfg_check(const struct mmsim_cfg *cfg, const char *origin, char *err)
 	struct hier_cfg h;
 	struct dram_cfg d;
 	hier_cfg_of(cfg, &h);
-	dram_cfg_of(cfg, &d);
-	if (hier_cfg_check(&h, cfg->cores, why) || dram_cfg_check(&d, "memory.dram", why))
+	if (dram_cfg_of(cfg, &d, why) || hier_cfg_check(&h, cfg->cores, why) ||
+	    dram_cfg_check(&d, "memory.dram", why))
 		return errf(err, "%s: %s", origin, why);
 	return 0;
 }
@@ -94,7 +135,7 @@ struct memsys *memsys_create(const struct mmsim_cfg *cfg, struct stats *st, char
 		struct hier_cfg h;
 		struct dram_cfg d;
 		hier_cfg_of(cfg, &h);
-		dram_cfg_of(cfg, &d);
+		dram_cfg_of(cfg, &d, err);
 		ms->dram = dram_create(&d);
 		ms->hier = hier_create(&h, cfg->cores, ms->dram);
 		if (st) {
