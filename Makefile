@@ -33,7 +33,7 @@ LDLIBS   = $(PKG_LIBS) -lm
 # EXCLUDE: patterns of sources to leave out of a build (work in progress).
 EXCLUDE ?=
 LIB_SRCS  := $(filter-out $(EXCLUDE),$(sort $(wildcard lib/*.c sim/*/*.c kernel/*.c kernel/*/*.c)))
-CMD_SRCS  := $(sort $(wildcard src/*.c))
+CMD_SRCS  := $(filter-out $(EXCLUDE),$(sort $(wildcard src/*.c)))
 TEST_SRCS := $(filter-out $(EXCLUDE),$(sort $(wildcard tests/*.c)))
 BENCH_SRCS := $(sort $(wildcard bench/*.c))
 

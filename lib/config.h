@@ -119,6 +119,7 @@ struct mmsim_cfg {
 			uint32_t syscall;  /* "kernel.cost.syscall": entry+exit of a syscall */
 			uint32_t mmap;     /* "kernel.cost.mmap": VMA work of mmap */
 			uint32_t munmap;   /* "kernel.cost.munmap": VMA work of munmap */
+			uint32_t mprotect; /* "kernel.cost.mprotect": VMA work of mprotect */
 			uint32_t page_alloc; /* "kernel.cost.page_alloc": buddy alloc bookkeeping */
 			uint32_t page_free;  /* "kernel.cost.page_free": buddy free bookkeeping */
 		} cost;

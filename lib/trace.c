@@ -340,6 +340,7 @@ static int check_span(struct ld *ld, const char *key, const struct addr_expr *a,
 
 static const char *const k_mmap[] = { "op", "name", "addr", "length", "prot", "fixed" };
 static const char *const k_munmap[] = { "op", "addr", "length" };
+static const char *const k_mprotect[] = { "op", "addr", "length", "prot" };
 static const char *const k_read[] = { "op", "addr", "size", "expect" };
 static const char *const k_write[] = { "op", "addr", "size", "value" };
 static const char *const k_fetch[] = { "op", "addr", "size" };
@@ -362,6 +363,7 @@ static const struct op_spec {
 #define SPEC(n, k, keys) { n, k, keys, ARRAY_SIZE(keys) }
 	SPEC("mmap", OP_MMAP, k_mmap),
 	SPEC("munmap", OP_MUNMAP, k_munmap),
+	SPEC("mprotect", OP_MPROTECT, k_mprotect),
 	SPEC("read", OP_READ, k_read),
 	SPEC("write", OP_WRITE, k_write),
 	SPEC("fetch", OP_FETCH, k_fetch),
@@ -560,8 +562,8 @@ static int unknown_op(struct ld *ld, const char *name)
 	const char *hint = json_suggest(name, names, ARRAY_SIZE(names));
 	if (hint)
 		return fail(ld, "op", "unknown op \"%s\"; did you mean \"%s\"?", name, hint);
-	return fail(ld, "op", "unknown op \"%s\" (one of mmap, munmap, read, write, fetch, "
-		    "seq, stride, random, repeat, compute, exit)", name);
+	return fail(ld, "op", "unknown op \"%s\" (one of mmap, munmap, mprotect, read, write, "
+		    "fetch, seq, stride, random, repeat, compute, exit)", name);
 }
 
 /* One op object; depth = number of repeats around it. */
@@ -588,6 +590,11 @@ static int compile_op(struct ld *ld, const cJSON *obj, int depth)
 	switch (spec->kind) {
 	case OP_MMAP:    rc = op_mmap(ld, obj, &o); break;
 	case OP_MUNMAP:  rc = op_munmap(ld, obj, &o); break;
+	case OP_MPROTECT:
+		if (!field(obj, "prot"))
+			return fail(ld, NULL, "\"prot\" is required");
+		rc = op_munmap(ld, obj, &o) || get_prot(ld, obj, &o.prot) ? -1 : 0;
+		break;
 	case OP_READ:
 	case OP_FETCH:
 	case OP_WRITE:   rc = op_access(ld, obj, &o); break;

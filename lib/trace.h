@@ -14,6 +14,7 @@
 enum op_kind {
 	OP_MMAP,       /* addr (hint or fixed), len, prot, flags; defines region */
 	OP_MUNMAP,     /* addr, len */
+	OP_MPROTECT,   /* addr, len, prot */
 	OP_READ,       /* addr, size; value = expected value if OPF_EXPECT */
 	OP_WRITE,      /* addr, size; value written if OPF_VALUE */
 	OP_FETCH,      /* addr, size: an instruction fetch (iTLB, NX checked) */

@@ -14,3 +14,28 @@ awk -v keys="$tmp.keys" '
 ' "$doc" >"$tmp" && mv "$tmp" "$doc"
 rm -f "$tmp.keys"
 echo "updated $doc"
+
+# configs/default.json: every key with its default, sizes written with units,
+# the description kept.
+"$MMSIM" config >"$tmp.json"
+python3 - "$tmp.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+old = json.load(open('configs/default.json'))
+out = {'description': old['description']}
+out.update(d)
+def unit(v):
+    for s, n in (('G', 30), ('M', 20), ('K', 10)):
+        if v and v % (1 << n) == 0:
+            return '%d%s' % (v >> n, s)
+    return v
+out['memory']['size'] = unit(out['memory']['size'])
+out['memory']['dram']['row'] = unit(out['memory']['dram']['row'])
+for k in ('l1i', 'l1d', 'l2', 'llc'):
+    out['cache'][k]['size'] = unit(out['cache'][k]['size'])
+with open('configs/default.json', 'w') as f:
+    json.dump(out, f, indent=2)
+    f.write('\n')
+PY
+rm -f "$tmp.json"
+echo "updated configs/default.json"

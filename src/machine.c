@@ -16,6 +16,11 @@
 
 #define REPEAT_DEPTH 17
 #define MAX_FAULT_RETRIES 4
+/* A compute op advances its core's clock at most this much per step, so no
+ * core runs far ahead of the others: an IPI or a coherence action from
+ * another core then lands within one slice of when it was sent, instead of
+ * after the whole computation. */
+#define COMPUTE_SLICE 1000
 
 struct process {
 	const struct trace_proc *tp;
@@ -33,6 +38,7 @@ struct thread {
 	struct process *proc;
 	unsigned index;         /* within its process */
 	bool done;
+	uint64_t compute_left;  /* cycles left of the compute op at pc */
 	/* pattern in progress (pat_left > 0) */
 	uint64_t pat_left, pat_off;
 	vaddr_t pat_base;
@@ -373,6 +379,23 @@ static void op_munmap(struct machine *m, struct thread *t, struct core *c, const
 	t->pc++;
 }
 
+static void op_mprotect(struct machine *m, struct thread *t, struct core *c,
+			const struct op *op)
+{
+	vaddr_t va;
+	if (!resolve(m, t, c, &op->addr, &va))
+		return;
+	int r = kmm_mprotect(m->kmm, t->proc->mm, c, va, op->len, op->prot);
+	run_check(m);
+	if (r < 0) {
+		char why[64];
+		snprintf(why, sizeof(why), "mprotect failed (errno %d)", -r);
+		kill_process(m, t, c, why);
+		return;
+	}
+	t->pc++;
+}
+
 static void op_read_write(struct machine *m, struct thread *t, struct core *c,
 			  const struct op *op)
 {
@@ -411,6 +434,7 @@ static void thread_step(struct machine *m, struct thread *t, struct core *c)
 	switch (op->kind) {
 	case OP_MMAP:   op_mmap(m, t, c, op); break;
 	case OP_MUNMAP: op_munmap(m, t, c, op); break;
+	case OP_MPROTECT: op_mprotect(m, t, c, op); break;
 	case OP_READ:
 	case OP_FETCH:
 	case OP_WRITE:  op_read_write(m, t, c, op); break;
@@ -443,11 +467,18 @@ static void thread_step(struct machine *m, struct thread *t, struct core *c)
 		else
 			t->nrep--, t->pc++;
 		break;
-	case OP_COMPUTE:
-		c->clock += op->count;
-		c->compute_cycles += op->count;
-		t->pc++;
+	case OP_COMPUTE: {
+		if (!t->compute_left)
+			t->compute_left = op->count;
+		uint64_t n = t->compute_left < COMPUTE_SLICE ? t->compute_left : COMPUTE_SLICE;
+		c->clock += n;
+		c->compute_cycles += n;
+		t->compute_left -= n;
+		if (!t->compute_left)
+			t->pc++;
+		m->ops -= t->compute_left != 0;   /* count the op once */
 		break;
+	}
 	case OP_EXIT:
 		thread_exit(m, t, c);
 		break;

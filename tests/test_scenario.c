@@ -528,3 +528,91 @@ Test(scenario, numa_remote_accesses_cost_more)
 	run_free(&a);
 	run_free(&b);
 }
+
+/* Issue smp-shootdown: four threads of one process on four cores touch a
+ * region; thread 0 unmaps it; every later access from any thread must
+ * fault, never hit a stale entry. The unmap sends exactly 3 IPIs. */
+Test(scenario, munmap_four_cores_no_stale_hit)
+{
+	struct run r;
+	const char *sets[] = { "cores=4", NULL };
+	char t[4096];
+	int n = snprintf(t, sizeof(t), "{'processes': [{'name': 'mt', 'threads': ["
+		" {'cpu': 0, 'ops': ["
+		"   {'op': 'mmap', 'name': 'b', 'addr': '0x50000000', 'fixed': true, 'length': '64K'},"
+		"   {'op': 'stride', 'base': 'b', 'length': '64K', 'stride': 4096, 'write': 1},"
+		"   {'op': 'compute', 'cycles': 3000000},"
+		"   {'op': 'munmap', 'addr': 'b', 'length': '64K'},"
+		"   {'op': 'read', 'addr': '0x50000000'}]}");
+	for (int i = 1; i < 4; i++)
+		n += snprintf(t + n, sizeof(t) - (size_t)n, ","
+			" {'cpu': %d, 'ops': ["
+			"   {'op': 'compute', 'cycles': 1000000},"
+			"   {'op': 'stride', 'base': '0x50000000', 'length': '64K', 'stride': 4096},"
+			"   {'op': 'compute', 'cycles': 10000000},"
+			"   {'op': 'read', 'addr': '0x5000%d000'}]}", i, i);
+	snprintf(t + n, sizeof(t) - (size_t)n, "]}]}");
+	run_text(&r, sets, t);
+	cr_assert_eq(stat(&r, "mm.tlbflush.shootdown.munmap"), 1);
+	cr_assert_eq(stat(&r, "core0.ipi.sent"), 3);
+	for (int i = 1; i < 4; i++) {
+		char name[64];
+		snprintf(name, sizeof(name), "core%d.ipi.received", i);
+		cr_assert_eq(stat(&r, name), 1, "%s", name);
+	}
+	/* 16 pages <= the flush ceiling: INVLPG each on every core */
+	cr_assert_eq(stat(&r, "mm.tlbflush.pages_hist.16"), 1);
+	cr_assert_eq(stat(&r, "core2.invlpg"), 16);
+	cr_assert_gt(stat(&r, "core0.ipi.wait_cycles"), 0);
+	cr_assert_eq(stat(&r, "mm.segv"), 1, "the first later access kills the process");
+	cr_assert_eq(stat(&r, "run.process_kills"), 1);
+	assert_conserved(&r);
+	run_free(&r);
+}
+
+/* mprotect to read-only shoots down the other core's writable entries, so
+ * its later write faults (SIGSEGV) instead of writing through a stale
+ * translation; an upgrade back to read-write is flushed too, as Linux does. */
+Test(scenario, mprotect_downgrade_and_upgrade)
+{
+	struct run r;
+	const char *sets[] = { "cores=2", NULL };
+	const char *t = "{'processes': [{'threads': ["
+		" {'cpu': 0, 'ops': ["
+		"   {'op': 'mmap', 'name': 'b', 'addr': '0x60000000', 'fixed': true, 'length': '16K'},"
+		"   {'op': 'stride', 'base': 'b', 'length': '16K', 'stride': 4096, 'write': 1},"
+		"   {'op': 'compute', 'cycles': 2000000},"
+		"   {'op': 'mprotect', 'addr': 'b', 'length': '16K', 'prot': 'r'},"
+		"   {'op': 'read', 'addr': 'b'},"
+		"   {'op': 'mprotect', 'addr': 'b', 'length': '8K', 'prot': 'rw'},"
+		"   {'op': 'write', 'addr': 'b+8', 'value': 7},"
+		"   {'op': 'read', 'addr': 'b+8', 'expect': 7}]},"
+		" {'cpu': 1, 'ops': ["
+		"   {'op': 'compute', 'cycles': 1000000},"
+		"   {'op': 'stride', 'base': '0x60000000', 'length': '16K', 'stride': 4096, 'write': 1},"
+		"   {'op': 'compute', 'cycles': 20000000},"
+		"   {'op': 'write', 'addr': '0x60003000', 'value': 1}]}]}]}";
+	run_text(&r, sets, t);
+	cr_assert_eq(stat(&r, "mm.mprotect"), 2);
+	cr_assert_eq(stat(&r, "mm.tlbflush.cause.mprotect"), 2);
+	cr_assert_eq(stat(&r, "mm.tlbflush.shootdown.mprotect"), 2);
+	cr_assert_eq(stat(&r, "core1.ipi.received"), 2);
+	cr_assert_eq(machine_mismatches(r.m), 0, "%s", machine_events(r.m));
+	cr_assert_eq(stat(&r, "mm.segv"), 1);
+	cr_assert(strstr(machine_events(r.m), "(thread 1, op 3) killed"), "%s",
+		  machine_events(r.m));
+	run_free(&r);
+}
+
+/* mprotect over a hole fails with ENOMEM, as on Linux (the process, here,
+ * is killed for the failed call). */
+Test(scenario, mprotect_hole_fails)
+{
+	struct run r;
+	run_text(&r, NULL, ONE_THREAD(
+		"{'op': 'mmap', 'name': 'a', 'addr': '0x70000000', 'fixed': true, 'length': '4K'},"
+		"{'op': 'mprotect', 'addr': 'a', 'length': '8K', 'prot': 'r'}"));
+	cr_assert(strstr(machine_events(r.m), "mprotect failed (errno 12)"), "%s",
+		  machine_events(r.m));
+	run_free(&r);
+}

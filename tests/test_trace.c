@@ -325,8 +325,8 @@ Test(trace, err_unknown_op)
 	expect_error(OPS("{'op': 'mmpa', 'length': '4K'}"),
 		     ": " AT ".op: unknown op \"mmpa\"; did you mean \"mmap\"?");
 	expect_error(OPS("{'op': 'jump'}"),
-		     ": " AT ".op: unknown op \"jump\" (one of mmap, munmap, read, "
-		     "write, fetch, seq, stride, random, repeat, compute, exit)");
+		     ": " AT ".op: unknown op \"jump\" (one of mmap, munmap, mprotect, "
+		     "read, write, fetch, seq, stride, random, repeat, compute, exit)");
 }
 
 Test(trace, err_size_3)

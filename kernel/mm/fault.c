@@ -30,12 +30,14 @@ static bool access_error(const struct vma *v, uint32_t code)
 	return !(v->prot & (PROT_R | PROT_W | PROT_X));
 }
 
-static pte_t vma_pte_bits(const struct vma *v)
+pte_t pte_prot_bits(uint32_t prot)
 {
-	pte_t bits = PTE_P | PTE_US;
-	if (v->prot & PROT_W)
+	pte_t bits = PTE_P;
+	if (prot & (PROT_R | PROT_W | PROT_X))
+		bits |= PTE_US;
+	if (prot & PROT_W)
 		bits |= PTE_RW;
-	if (!(v->prot & PROT_X))
+	if (!(prot & PROT_X))
 		bits |= PTE_NX;
 	return bits;
 }
@@ -47,7 +49,7 @@ static enum fault_result do_anonymous_page(struct kmm *k, struct mm *mm, struct 
 	if (pfn < 0)
 		return FAULT_OOM;
 	k->memmap[pfn].mapcount = 1;
-	pte_t e = ((paddr_t)pfn << PAGE_SHIFT) | vma_pte_bits(v);
+	pte_t e = ((paddr_t)pfn << PAGE_SHIFT) | pte_prot_bits(v->prot);
 	if (code & PF_W)
 		e |= PTE_D;
 	kmm_write_pte(k, c, slot, e);

@@ -28,10 +28,27 @@ static void kmm_register_stats(struct kmm *k, struct stats *st)
 	stats_add(st, &k->pt_free, "mm.pgtable_free");
 	stats_add(st, &k->mmap_calls, "mm.mmap");
 	stats_add(st, &k->munmap_calls, "mm.munmap");
+	stats_add(st, &k->mprotect_calls, "mm.mprotect");
 	stats_add(st, &k->flush_pages, "mm.tlbflush.pages");
 	stats_add(st, &k->flush_full, "mm.tlbflush.full");
 	stats_add(st, &k->shootdown, "mm.tlbflush.shootdown");
 	stats_add(st, &k->ipi_sent, "mm.tlbflush.ipi");
+	for (int i = 0; i < FLUSH_CAUSES; i++) {
+		stats_add(st, &k->flush_cause[i], "mm.tlbflush.cause.%s", flush_cause_name[i]);
+		stats_add(st, &k->shootdown_cause[i], "mm.tlbflush.shootdown.%s",
+			  flush_cause_name[i]);
+	}
+	static const char *const hist[FLUSH_HIST_BUCKETS] = { "1", "2", "4", "8", "16", "33",
+							     "more" };
+	for (int b = 0; b < FLUSH_HIST_BUCKETS; b++)
+		stats_add(st, &k->flush_hist[b], "mm.tlbflush.pages_hist.%s", hist[b]);
+	for (unsigned i = 0; i < k->ncores; i++) {
+		stats_add(st, &k->ipi[i].sent, "core%u.ipi.sent", i);
+		stats_add(st, &k->ipi[i].received, "core%u.ipi.received", i);
+		stats_add(st, &k->ipi[i].initiate_cycles, "core%u.ipi.initiate_cycles", i);
+		stats_add(st, &k->ipi[i].wait_cycles, "core%u.ipi.wait_cycles", i);
+		stats_add(st, &k->ipi[i].handle_cycles, "core%u.ipi.handle_cycles", i);
+	}
 
 	struct zone *z = &k->normal;
 	stats_add(st, &z->managed_pages, "buddy.%s.managed", z->name);
@@ -57,6 +74,7 @@ struct kmm *kmm_create(const struct mmsim_cfg *cfg, struct memsys *ms,
 	k->ncores = ncores;
 	k->nframes = ms->pm.nframes;
 	k->tlbstate = calloc(ncores, sizeof(*k->tlbstate));
+	k->ipi = calloc(ncores, sizeof(*k->ipi));
 	k->levels = cfg->mmu.la57 ? 5 : 4;
 	k->user_va_end = cfg->mmu.la57 ? USER_VA_END_LA57 : USER_VA_END;
 	k->memmap = calloc(k->nframes, sizeof(*k->memmap));
@@ -79,5 +97,6 @@ void kmm_destroy(struct kmm *k)
 	free(k->memmap);
 	free(k->gather);
 	free(k->tlbstate);
+	free(k->ipi);
 	free(k);
 }

@@ -42,6 +42,22 @@ struct mm {
 
 enum fault_result { FAULT_DONE, FAULT_SIGSEGV, FAULT_OOM, FAULT_SIGBUS };
 
+/* Why a TLB flush was needed ("mm.tlbflush.cause.<name>"). */
+enum flush_cause { FLUSH_MUNMAP, FLUSH_MPROTECT, FLUSH_EXIT, FLUSH_CAUSES };
+extern const char *const flush_cause_name[FLUSH_CAUSES];
+
+/* Pages per flush request, by bucket ("mm.tlbflush.pages_hist.<upper>"):
+ * 1, 2, 4, 8, 16, 33 (the ceiling's range), and above (full flushes). */
+#define FLUSH_HIST_BUCKETS 7
+
+/* Per-core shootdown counters ("coreN.ipi.*"). */
+struct core_ipi_stats {
+	uint64_t sent, received;
+	uint64_t initiate_cycles;   /* sending IPIs */
+	uint64_t wait_cycles;       /* waiting for the acknowledgements */
+	uint64_t handle_cycles;     /* taking IPIs and flushing for others */
+};
+
 /* Per-core PCID bookkeeping, as Linux's cpu_tlbstate: a few dynamic ASID
  * slots, each remembering which mm it last held and how up to date its TLB
  * entries are (the mm's tlb_gen when they were last flushed). */
@@ -79,8 +95,12 @@ struct kmm {
 	uint64_t pgfault, pgfault_anon, pgfault_spurious, pgfault_wp;
 	uint64_t segv, oom_kills;
 	uint64_t pgalloc, pgfree, pt_alloc, pt_free;
-	uint64_t mmap_calls, munmap_calls;
+	uint64_t mmap_calls, munmap_calls, mprotect_calls;
 	uint64_t flush_pages, flush_full, shootdown, ipi_sent;
+	uint64_t flush_cause[FLUSH_CAUSES];     /* flush requests by cause */
+	uint64_t shootdown_cause[FLUSH_CAUSES]; /* those that needed IPIs */
+	uint64_t flush_hist[FLUSH_HIST_BUCKETS];
+	struct core_ipi_stats *ipi;             /* per core */
 };
 
 struct kmm *kmm_create(const struct mmsim_cfg *cfg, struct memsys *ms,
@@ -105,6 +125,8 @@ void mm_destroy(struct kmm *k, struct mm *mm, struct core *c);
 struct vma *vma_find(struct mm *mm, vaddr_t va);        /* VMA containing va */
 int vma_insert(struct mm *mm, vaddr_t start, vaddr_t end, uint32_t prot);
 void vma_remove_range(struct mm *mm, vaddr_t start, vaddr_t end);
+/* Is [start, end) covered by VMAs without a gap? */
+bool vma_range_mapped(const struct mm *mm, vaddr_t start, vaddr_t end);
 bool vma_range_free(const struct mm *mm, vaddr_t start, vaddr_t end);
 vaddr_t get_unmapped_area(const struct mm *mm, vaddr_t hint, uint64_t len);
 int vma_validate(const struct mm *mm, char *err);
@@ -116,15 +138,19 @@ paddr_t pt_alloc_path(struct kmm *k, struct mm *mm, struct core *c, vaddr_t va);
 void pt_zap_range(struct kmm *k, struct mm *mm, struct core *c, vaddr_t start, vaddr_t end);
 /* Free every remaining table, PML4 last (after everything was zapped). */
 void pt_free_all(struct kmm *k, struct mm *mm, struct core *c);
+/* Rewrite the rights of the present PTEs of [start, end) to `bits` (the
+ * PTE_RW/PTE_US/PTE_NX part); returns the span changed (lo >= hi: none). */
+void pt_change_prot(struct kmm *k, struct mm *mm, struct core *c, vaddr_t start,
+		    vaddr_t end, pte_t bits, vaddr_t *lo, vaddr_t *hi);
 
 /* --- TLB flushing (tlbflush.c) --- */
 /* flush_tlb_mm_range(): invalidate [start, end) on every core that may cache
  * mm's translations. */
 void flush_tlb_mm_range(struct kmm *k, struct mm *mm, struct core *c,
-			vaddr_t start, vaddr_t end);
+			vaddr_t start, vaddr_t end, enum flush_cause cause);
 /* tlb_finish_mmu(): flush the span of PTEs cleared since the last call (if
  * any), then free the gathered frames. */
-void tlb_finish_mmu(struct kmm *k, struct mm *mm, struct core *c);
+void tlb_finish_mmu(struct kmm *k, struct mm *mm, struct core *c, enum flush_cause cause);
 /* switch_mm_irqs_off(): make core c run next (NULL: no user mm, an idle
  * core), loading CR3 — with PCIDs, reusing the mm's ASID slot on this core
  * without a flush when nothing changed since (tlb_gen) — and keeping the mm
@@ -135,6 +161,11 @@ void switch_mm(struct kmm *k, struct core *c, struct mm *next);
 bool kmm_pcid_current(const struct kmm *k, unsigned core, uint16_t pcid, struct mm **mm);
 
 /* --- faults and syscalls (fault.c, mmap.c) --- */
+/* The rights bits of a user PTE for a VMA's protection (vm_get_page_prot()):
+ * P and US always — PROT_NONE keeps P but drops US, so user accesses fault
+ * while the kernel can still reach the page —, RW for PROT_W, NX without
+ * PROT_X. */
+pte_t pte_prot_bits(uint32_t prot);
 /* handle_mm_fault(): why gets a one-line reason for a kill. */
 enum fault_result kmm_page_fault(struct kmm *k, struct mm *mm, struct core *c,
 				 vaddr_t va, uint32_t error_code, char *why);
@@ -142,6 +173,10 @@ enum fault_result kmm_page_fault(struct kmm *k, struct mm *mm, struct core *c,
 int64_t kmm_mmap(struct kmm *k, struct mm *mm, struct core *c, vaddr_t addr,
 		 uint64_t len, uint32_t prot, bool fixed);
 int kmm_munmap(struct kmm *k, struct mm *mm, struct core *c, vaddr_t addr, uint64_t len);
+/* mprotect(): new rights for [addr, addr+len), which must be mapped
+ * throughout (else -ENOMEM, as Linux). */
+int kmm_mprotect(struct kmm *k, struct mm *mm, struct core *c, vaddr_t addr, uint64_t len,
+		 uint32_t prot);
 
 /* The whole kernel's invariants (buddy lists, page states, page tables
  * against struct page). 0 or -1 with err. */

@@ -29,7 +29,7 @@ struct mm *mm_create(struct kmm *k, struct core *c)
 void mm_destroy(struct kmm *k, struct mm *mm, struct core *c)
 {
 	pt_free_all(k, mm, c);
-	tlb_finish_mmu(k, mm, c);
+	tlb_finish_mmu(k, mm, c, FLUSH_EXIT);
 	/* no core may keep the dead mm as its loaded one */
 	for (unsigned i = 0; i < k->ncores; i++)
 		if (k->tlbstate[i].loaded == mm)

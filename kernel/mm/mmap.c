@@ -41,6 +41,32 @@ int kmm_munmap(struct kmm *k, struct mm *mm, struct core *c, vaddr_t addr, uint6
 	vaddr_t end = addr + len > mm->task_size ? mm->task_size : addr + len;
 	vma_remove_range(mm, addr, end);
 	pt_zap_range(k, mm, c, addr, end);
-	tlb_finish_mmu(k, mm, c);
+	tlb_finish_mmu(k, mm, c, FLUSH_MUNMAP);
+	return 0;
+}
+
+int kmm_mprotect(struct kmm *k, struct mm *mm, struct core *c, vaddr_t addr, uint64_t len,
+		 uint32_t prot)
+{
+	c->clock += k->cfg->kernel.cost.syscall + k->cfg->kernel.cost.mprotect;
+	k->mprotect_calls++;
+	if ((addr & ~PAGE_MASK) || len > mm->task_size)
+		return -EINVAL;
+	len = (len + PAGE_SIZE - 1) & PAGE_MASK;
+	vaddr_t end = addr + len;
+	if (len == 0)
+		return 0;
+	if (end > mm->task_size || !vma_range_mapped(mm, addr, end))
+		return -ENOMEM;
+	/* mprotect_fixup(): the range becomes one VMA of the new rights
+	 * (split from its neighbours, merged with equal ones) ... */
+	vma_remove_range(mm, addr, end);
+	vma_insert(mm, addr, end, prot);
+	/* ... change_protection(): rewrite the PTEs, and flush what changed,
+	 * upgrades included, as Linux's flush_tlb_range() after it does. */
+	vaddr_t lo, hi;
+	pt_change_prot(k, mm, c, addr, end, pte_prot_bits(prot), &lo, &hi);
+	if (lo < hi)
+		flush_tlb_mm_range(k, mm, c, lo, hi, FLUSH_MPROTECT);
 	return 0;
 }

@@ -111,3 +111,44 @@ void pt_free_all(struct kmm *k, struct mm *mm, struct core *c)
 	mm->pt_pages--;
 	k->pt_free++;
 }
+
+/* change_pte_range(): rewrite the rights of the present leaves of `table`
+ * (at `level`, mapping VA from `base`) that lie in [start, end). */
+static void change_table(struct kmm *k, struct core *c, paddr_t table, int level,
+			 vaddr_t base, vaddr_t start, vaddr_t end, pte_t bits,
+			 vaddr_t *lo, vaddr_t *hi)
+{
+	const pte_t rights = PTE_RW | PTE_US | PTE_NX;
+	uint64_t size = pt_level_size(level);
+	for (unsigned i = pt_index(start, level); i < PT_ENTRIES; i++) {
+		vaddr_t va = base + i * size;
+		if (va >= end)
+			break;
+		pte_t e = kmm_read_pte(k, c, table + 8 * i);
+		if (!(e & PTE_P))
+			continue;
+		if (level > 1) {
+			assert(!(e & PTE_PS));
+			change_table(k, c, e & PTE_ADDR_MASK, level - 1, va,
+				     start > va ? start : va, end < va + size ? end : va + size,
+				     bits, lo, hi);
+			continue;
+		}
+		pte_t n = (e & ~rights) | (bits & rights);
+		if (n == e)
+			continue;
+		kmm_write_pte(k, c, table + 8 * i, n);
+		if (*lo >= *hi)
+			*lo = va, *hi = va + size;
+		*lo = va < *lo ? va : *lo;
+		*hi = va + size > *hi ? va + size : *hi;
+	}
+}
+
+void pt_change_prot(struct kmm *k, struct mm *mm, struct core *c, vaddr_t start,
+		    vaddr_t end, pte_t bits, vaddr_t *lo, vaddr_t *hi)
+{
+	*lo = *hi = 0;
+	if (start < end)
+		change_table(k, c, mm->pgd, k->levels, 0, start, end, bits, lo, hi);
+}

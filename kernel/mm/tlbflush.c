@@ -39,18 +39,52 @@ static void flush_one_core(struct core *t, vaddr_t start, vaddr_t end, bool full
 		core_invlpg(t, va);
 }
 
+const char *const flush_cause_name[FLUSH_CAUSES] = { "munmap", "mprotect", "exit" };
+
+static void count_flush(struct kmm *k, uint64_t pages, bool full, enum flush_cause cause)
+{
+	static const uint64_t upper[FLUSH_HIST_BUCKETS - 1] = { 1, 2, 4, 8, 16, 33 };
+	unsigned b = 0;
+	while (b < FLUSH_HIST_BUCKETS - 1 && pages > upper[b])
+		b++;
+	k->flush_hist[b]++;
+	k->flush_cause[cause]++;
+	if (full)
+		k->flush_full++;
+	else
+		k->flush_pages += pages;
+}
+
+/* One IPI to core t: deliver, handle, flush, acknowledge. Returns the
+ * cycle the acknowledgement reaches the initiator c. */
+static cycles_t shoot_one(struct kmm *k, struct mm *mm, struct core *c, struct core *t,
+			  vaddr_t start, vaddr_t end, bool full)
+{
+	c->clock += k->cfg->ipi.send;
+	k->ipi[c->id].initiate_cycles += k->cfg->ipi.send;
+	k->ipi[c->id].sent++;
+	k->ipi[t->id].received++;
+	k->ipi_sent++;
+	cycles_t arrive = c->clock + k->cfg->ipi.latency;
+	if (t->clock < arrive)
+		t->clock = arrive;
+	cycles_t t0 = t->clock;
+	t->clock += k->cfg->ipi.handler;
+	flush_one_core(t, start, end, full);
+	mark_flushed(k, t, mm);
+	k->ipi[t->id].handle_cycles += t->clock - t0;
+	return t->clock + k->cfg->ipi.latency;
+}
+
 void flush_tlb_mm_range(struct kmm *k, struct mm *mm, struct core *c,
-			vaddr_t start, vaddr_t end)
+			vaddr_t start, vaddr_t end, enum flush_cause cause)
 {
 	uint64_t pages = (end - start) >> PAGE_SHIFT;
 	bool full = pages > k->cfg->kernel.flush_ceiling;
 	cycles_t done = 0;
 
 	mm->tlb_gen++;
-	if (full)
-		k->flush_full++;
-	else
-		k->flush_pages += pages;
+	count_flush(k, pages, full, cause);
 	for (unsigned i = 0; i < k->ncores; i++) {
 		if (!(mm->cpumask & (1ull << i)))
 			continue;
@@ -60,30 +94,24 @@ void flush_tlb_mm_range(struct kmm *k, struct mm *mm, struct core *c,
 			mark_flushed(k, t, mm);
 			continue;
 		}
-		/* IPI: send, deliver, handle, acknowledge. */
-		c->clock += k->cfg->ipi.send;
-		k->ipi_sent++;
-		cycles_t arrive = c->clock + k->cfg->ipi.latency;
-		if (t->clock < arrive)
-			t->clock = arrive;
-		t->clock += k->cfg->ipi.handler;
-		flush_one_core(t, start, end, full);
-		mark_flushed(k, t, mm);
-		cycles_t ack = t->clock + k->cfg->ipi.latency;
+		cycles_t ack = shoot_one(k, mm, c, t, start, end, full);
 		if (ack > done)
 			done = ack;
 	}
 	if (done) {
 		k->shootdown++;
-		if (c->clock < done)
+		k->shootdown_cause[cause]++;
+		if (c->clock < done) {
+			k->ipi[c->id].wait_cycles += done - c->clock;
 			c->clock = done;
+		}
 	}
 }
 
-void tlb_finish_mmu(struct kmm *k, struct mm *mm, struct core *c)
+void tlb_finish_mmu(struct kmm *k, struct mm *mm, struct core *c, enum flush_cause cause)
 {
 	if (k->gather_lo < k->gather_hi)
-		flush_tlb_mm_range(k, mm, c, k->gather_lo, k->gather_hi);
+		flush_tlb_mm_range(k, mm, c, k->gather_lo, k->gather_hi, cause);
 	k->gather_lo = k->gather_hi = 0;
 	for (size_t i = 0; i < k->ngather; i++)
 		kmm_free_page(k, c, k->gather[i]);

@@ -36,6 +36,17 @@ struct vma *vma_find(struct mm *mm, vaddr_t va)
 	return NULL;
 }
 
+bool vma_range_mapped(const struct mm *mm, vaddr_t start, vaddr_t end)
+{
+	uint32_t i = vma_lower_bound(mm, start);
+	for (vaddr_t at = start; at < end; i++) {
+		if (i == mm->nvma || mm->vma[i].start > at)
+			return false;           /* a gap at `at` */
+		at = mm->vma[i].end;
+	}
+	return true;
+}
+
 bool vma_range_free(const struct mm *mm, vaddr_t start, vaddr_t end)
 {
 	uint32_t i = vma_lower_bound(mm, start);
