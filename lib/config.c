@@ -199,6 +199,8 @@ static const struct cfg_key schema[] = {
 	    "cycles of system-call entry and exit"),
 	U32("kernel.cost.mmap", kernel.cost.mmap, 0, COST_MAX, 800,
 	    "cycles of the VMA work of mmap"),
+	U32("kernel.cost.clone", kernel.cost.clone, 0, COST_MAX, 30000,
+	    "cycles of creating a thread (clone), besides the syscall entry"),
 	U32("kernel.cost.mprotect", kernel.cost.mprotect, 0, COST_MAX, 800,
 	    "VMA work of one mprotect"),
 	U32("kernel.cost.munmap", kernel.cost.munmap, 0, COST_MAX, 800,

@@ -117,6 +117,7 @@ struct mmsim_cfg {
 		struct {
 			uint32_t fault;    /* "kernel.cost.fault": #PF entry, exit, lookup */
 			uint32_t syscall;  /* "kernel.cost.syscall": entry+exit of a syscall */
+			uint32_t clone;    /* "kernel.cost.clone": creating a thread */
 			uint32_t mmap;     /* "kernel.cost.mmap": VMA work of mmap */
 			uint32_t munmap;   /* "kernel.cost.munmap": VMA work of munmap */
 			uint32_t mprotect; /* "kernel.cost.mprotect": VMA work of mprotect */

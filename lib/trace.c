@@ -39,6 +39,7 @@ struct ld {
 	const char *file;
 	char *err;
 	struct trace_proc *proc;  /* process being loaded */
+	uint32_t thread;          /* index of the thread being loaded */
 	uint32_t rcap;            /* capacity of proc->regions */
 	struct op *ops;           /* ops of the thread being compiled */
 	uint32_t nops, cap;
@@ -352,6 +353,9 @@ static const char *const k_random[] = { "op", "base", "length", "size", "count",
 					"seed", "kind" };
 static const char *const k_repeat[] = { "op", "count", "ops" };
 static const char *const k_compute[] = { "op", "cycles" };
+static const char *const k_thread_ref[] = { "op", "thread" };
+static const char *const k_bare[] = { "op" };
+static const char *const k_migrate[] = { "op", "cpu" };
 static const char *const k_exit[] = { "op" };
 
 static const struct op_spec {
@@ -372,6 +376,12 @@ static const struct op_spec {
 	SPEC("random", OP_RANDOM, k_random),
 	SPEC("repeat", OP_REPEAT, k_repeat),
 	SPEC("compute", OP_COMPUTE, k_compute),
+	SPEC("spawn", OP_SPAWN, k_thread_ref),
+	SPEC("join", OP_JOIN, k_thread_ref),
+	SPEC("barrier", OP_BARRIER, k_bare),
+	SPEC("yield", OP_YIELD, k_bare),
+	SPEC("sleep", OP_SLEEP, k_compute),
+	SPEC("migrate", OP_MIGRATE, k_migrate),
 	SPEC("exit", OP_EXIT, k_exit),
 #undef SPEC
 };
@@ -513,6 +523,56 @@ static int op_pattern(struct ld *ld, const cJSON *obj, struct op *o)
 	return 0;
 }
 
+/* "cpu": 0..63, or -1 / absent for any core. */
+static int get_cpu(struct ld *ld, const cJSON *obj, int32_t *cpu)
+{
+	const cJSON *v = field(obj, "cpu");
+	uint64_t c = UINT64_MAX;
+	*cpu = -1;
+	if (!v)
+		return 0;
+	if (!cJSON_IsNumber(v))
+		return fail(ld, "cpu", "expected a number (0 to %d, or -1 for any core)",
+			    TRACE_MAX_CPU);
+	if (v->valuedouble == -1)
+		return 0;
+	if (v->valuedouble >= 0 && get_u64(ld, obj, "cpu", false, &c, NULL))
+		return -1;   /* not a whole number */
+	if (c > TRACE_MAX_CPU)
+		return fail(ld, "cpu", "must be 0 to %d, or -1 for any core", TRACE_MAX_CPU);
+	*cpu = (int32_t)c;
+	return 0;
+}
+
+/* spawn/join: "thread" is the index of another thread of this process. */
+static int op_thread_ref(struct ld *ld, const cJSON *obj, struct op *o)
+{
+	uint64_t k;
+	if (get_u64(ld, obj, "thread", false, &k, NULL))
+		return -1;
+	if (k >= ld->proc->nthreads)
+		return fail(ld, "thread", "%" PRIu64 " is not a thread of this process "
+			    "(it has %u)", k, ld->proc->nthreads);
+	if (k == ld->thread)
+		return fail(ld, "thread", "a thread cannot %s itself",
+			    o->kind == OP_SPAWN ? "spawn" : "join");
+	o->other = (uint32_t)k;
+	return 0;
+}
+
+static int op_migrate(struct ld *ld, const cJSON *obj, struct op *o)
+{
+	int32_t cpu;
+	if (!field(obj, "cpu"))
+		return fail(ld, NULL, "\"cpu\" is required");
+	if (get_cpu(ld, obj, &cpu))
+		return -1;
+	if (cpu < 0)
+		return fail(ld, "cpu", "must name a core (0 to %d)", TRACE_MAX_CPU);
+	o->other = (uint32_t)cpu;
+	return 0;
+}
+
 static int op_compute(struct ld *ld, const cJSON *obj, struct op *o)
 {
 	return get_count(ld, obj, "cycles", &o->count, NULL);
@@ -563,7 +623,8 @@ static int unknown_op(struct ld *ld, const char *name)
 	if (hint)
 		return fail(ld, "op", "unknown op \"%s\"; did you mean \"%s\"?", name, hint);
 	return fail(ld, "op", "unknown op \"%s\" (one of mmap, munmap, mprotect, read, write, "
-		    "fetch, seq, stride, random, repeat, compute, exit)", name);
+		    "fetch, seq, stride, random, repeat, compute, spawn, join, barrier, yield, "
+		    "sleep, migrate, exit)", name);
 }
 
 /* One op object; depth = number of repeats around it. */
@@ -602,7 +663,13 @@ static int compile_op(struct ld *ld, const cJSON *obj, int depth)
 	case OP_STRIDE:
 	case OP_RANDOM:  rc = op_pattern(ld, obj, &o); break;
 	case OP_REPEAT:  return op_repeat(ld, obj, &o, depth);
-	case OP_COMPUTE: rc = op_compute(ld, obj, &o); break;
+	case OP_COMPUTE:
+	case OP_SLEEP:   rc = op_compute(ld, obj, &o); break;
+	case OP_SPAWN:
+	case OP_JOIN:    rc = op_thread_ref(ld, obj, &o); break;
+	case OP_MIGRATE: rc = op_migrate(ld, obj, &o); break;
+	case OP_BARRIER:
+	case OP_YIELD:   break;
 	case OP_EXIT:    break;
 	case OP_END:     assert(0); break;
 	}
@@ -654,30 +721,9 @@ static int collect_regions(struct ld *ld, const cJSON *parent, int depth)
 
 /* ---- threads, processes, the file ------------------------------------- */
 
-static const char *const k_thread[] = { "cpu", "ops" };
+static const char *const k_thread[] = { "cpu", "spawned", "ops" };
 static const char *const k_proc[] = { "name", "threads" };
 static const char *const k_top[] = { "name", "description", "processes" };
-
-/* "cpu": 0..63, or -1 / absent for any core. */
-static int get_cpu(struct ld *ld, const cJSON *obj, int32_t *cpu)
-{
-	const cJSON *v = field(obj, "cpu");
-	uint64_t c = UINT64_MAX;
-	*cpu = -1;
-	if (!v)
-		return 0;
-	if (!cJSON_IsNumber(v))
-		return fail(ld, "cpu", "expected a number (0 to %d, or -1 for any core)",
-			    TRACE_MAX_CPU);
-	if (v->valuedouble == -1)
-		return 0;
-	if (v->valuedouble >= 0 && get_u64(ld, obj, "cpu", false, &c, NULL))
-		return -1;   /* not a whole number */
-	if (c > TRACE_MAX_CPU)
-		return fail(ld, "cpu", "must be 0 to %d, or -1 for any core", TRACE_MAX_CPU);
-	*cpu = (int32_t)c;
-	return 0;
-}
 
 static int load_thread(struct ld *ld, const cJSON *obj, struct trace_thread *th)
 {
@@ -687,6 +733,10 @@ static int load_thread(struct ld *ld, const cJSON *obj, struct trace_thread *th)
 		return -1;
 	if (get_cpu(ld, obj, &th->cpu))
 		return -1;
+	const cJSON *sp = field(obj, "spawned");
+	if (sp && !cJSON_IsBool(sp))
+		return fail(ld, "spawned", "expected true or false");
+	th->spawned = sp && cJSON_IsTrue(sp);
 	ld->ops = NULL;
 	ld->nops = ld->cap = 0;
 	int rc = compile_ops(ld, obj, 0);
@@ -732,6 +782,39 @@ static int proc_name(struct ld *ld, const cJSON *obj, const struct trace *t, uin
 	return 0;
 }
 
+/* Every spawn names a "spawned" thread, and every "spawned" thread is
+ * named by some spawn (else it could never run). */
+static int check_spawns(struct ld *ld, const struct trace_proc *p)
+{
+	bool *named = calloc(p->nthreads, sizeof(*named));
+	if (!named)
+		return fail(ld, NULL, "out of memory");
+	int rc = 0;
+	for (uint32_t i = 0; i < p->nthreads && !rc; i++) {
+		for (uint32_t k = 0; k < p->threads[i].nops && !rc; k++) {
+			const struct op *o = &p->threads[i].ops[k];
+			if (o->kind != OP_SPAWN)
+				continue;
+			if (!p->threads[o->other].spawned) {
+				size_t old = place_push(ld, ".threads[%u].ops[%u]", i, k);
+				rc = fail(ld, NULL, "spawns thread %u, which is not \"spawned\": "
+					  "true (it starts on its own)", o->other);
+				place_pop(ld, old);
+			}
+			named[o->other] = true;
+		}
+	}
+	for (uint32_t i = 0; i < p->nthreads && !rc; i++) {
+		if (!p->threads[i].spawned || named[i])
+			continue;
+		size_t old = place_push(ld, ".threads[%u]", i);
+		rc = fail(ld, NULL, "is \"spawned\": true but no spawn op starts it");
+		place_pop(ld, old);
+	}
+	free(named);
+	return rc;
+}
+
 static int load_proc(struct ld *ld, const cJSON *obj, struct trace *t, uint32_t idx)
 {
 	struct trace_proc *p = &t->procs[idx];
@@ -751,6 +834,7 @@ static int load_proc(struct ld *ld, const cJSON *obj, struct trace *t, uint32_t 
 		uint32_t i = 0;
 		cJSON_ArrayForEach(th, threads) {
 			size_t old = place_push(ld, ".threads[%u]", (unsigned)i);
+			ld->thread = i;
 			int rc = pass == 1 ? collect_regions(ld, th, 0)
 					   : load_thread(ld, th, &p->threads[i]);
 			place_pop(ld, old);
@@ -759,7 +843,7 @@ static int load_proc(struct ld *ld, const cJSON *obj, struct trace *t, uint32_t 
 			i++;
 		}
 	}
-	return 0;
+	return check_spawns(ld, p);
 }
 
 static int load_root(struct ld *ld, const cJSON *root, struct trace *t)

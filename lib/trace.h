@@ -24,6 +24,12 @@ enum op_kind {
 	OP_REPEAT,     /* count = iterations; other = index of the matching OP_END */
 	OP_END,        /* other = index of the matching OP_REPEAT */
 	OP_COMPUTE,    /* count = cycles */
+	OP_SPAWN,      /* other = index of a "spawned" thread of the process to start */
+	OP_JOIN,       /* other = index of a thread of the process to wait for */
+	OP_BARRIER,    /* wait until every started, live thread of the process is here */
+	OP_YIELD,      /* give the rest of the time slice to the core's next thread */
+	OP_SLEEP,      /* count = cycles the thread is off its core */
+	OP_MIGRATE,    /* other = the core the thread moves to */
 	OP_EXIT,       /* the thread (and, for the last thread, the process) ends */
 };
 
@@ -65,6 +71,7 @@ struct op {
 
 struct trace_thread {
 	int32_t cpu;        /* affinity, or -1 for any core */
+	bool spawned;       /* starts only when a spawn op names it */
 	struct op *ops;
 	uint32_t nops;
 };

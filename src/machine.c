@@ -29,6 +29,7 @@ struct process {
 	vaddr_t *region_base;   /* per named region: base once mapped */
 	bool *region_mapped;
 	uint32_t live;          /* threads not yet done */
+	uint32_t at_barrier;    /* started threads waiting at the barrier */
 	bool killed;
 };
 
@@ -37,7 +38,12 @@ struct thread {
 	uint32_t nops, pc;
 	struct process *proc;
 	unsigned index;         /* within its process */
+	unsigned core;          /* whose run queue it is on */
+	bool started;           /* false until spawned ("spawned": true threads) */
 	bool done;
+	bool blocked;           /* in a join or at a barrier */
+	struct thread *join_on; /* the thread a join waits for */
+	cycles_t wake_at;       /* sleeping until this cycle */
 	uint64_t compute_left;  /* cycles left of the compute op at pc */
 	/* pattern in progress (pat_left > 0) */
 	uint64_t pat_left, pat_off;
@@ -51,7 +57,7 @@ struct thread {
 struct runq {
 	struct thread **t;
 	uint32_t n, cur;
-	uint32_t live;          /* threads not done */
+	uint32_t live;          /* threads started, not done, not blocked */
 	cycles_t slice_start;
 	struct mm *mm;          /* the mm this core's CR3 holds, or NULL */
 };
@@ -75,6 +81,8 @@ struct machine {
 
 	/* counters ("run.*") */
 	uint64_t ops, accesses, mismatches, kills, exits, ctx_switches;
+	uint64_t sched_events;  /* wakeups, spawns, migrations: queues changed */
+	uint64_t deadlocks;     /* processes whose threads blocked forever */
 
 	char events[4096];      /* killed processes, mismatches (first ones) */
 	size_t events_len;
@@ -82,6 +90,7 @@ struct machine {
 
 static void event(struct machine *m, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+static void migrate(struct machine *m, struct thread *t, struct core *c, unsigned to);
 static void event(struct machine *m, const char *fmt, ...)
 {
 	size_t room = sizeof(m->events) - m->events_len;
@@ -333,12 +342,99 @@ static void pattern_step(struct machine *m, struct thread *t, struct core *c,
 		t->pc++;
 }
 
+/* t may run again from cycle `now` on its core (an idle core's clock
+ * catches up to the event that woke it). */
+static void wake(struct machine *m, struct thread *t, cycles_t now)
+{
+	struct core *tc = m->cores[t->core];
+	t->blocked = false;
+	t->join_on = NULL;
+	if (!m->rq[t->core].live && tc->clock < now)
+		tc->clock = now;
+	m->sched_events++;
+}
+
+/* The last started thread of the process reached the barrier (or the last
+ * one not there exited): release everyone waiting. */
+static void barrier_check(struct machine *m, struct process *p, cycles_t now)
+{
+	uint32_t started = 0;
+	for (uint32_t i = 0; i < m->nthreads; i++) {
+		struct thread *t = &m->threads[i];
+		started += t->proc == p && t->started && !t->done;
+	}
+	if (!p->at_barrier || p->at_barrier < started)
+		return;
+	for (uint32_t i = 0; i < m->nthreads; i++) {
+		struct thread *t = &m->threads[i];
+		if (t->proc == p && t->blocked && !t->join_on)
+			wake(m, t, now);
+	}
+	p->at_barrier = 0;
+}
+
 static void thread_exit(struct machine *m, struct thread *t, struct core *c)
 {
 	t->done = true;
+	m->sched_events++;
+	for (uint32_t i = 0; i < m->nthreads; i++)
+		if (m->threads[i].join_on == t)
+			wake(m, &m->threads[i], c->clock);
+	barrier_check(m, t->proc, c->clock);
 	if (--t->proc->live == 0) {
 		m->exits++;
 		process_end(m, t->proc, c);
+	}
+}
+
+/* spawn, join, barrier, yield, sleep, migrate. */
+static void op_sched(struct machine *m, struct thread *t, struct core *c, const struct op *op)
+{
+	struct process *p = t->proc;
+	struct thread *other = op->kind == OP_SPAWN || op->kind == OP_JOIN ?
+			       &m->threads[(t - m->threads) - t->index + op->other] : NULL;
+	t->pc++;
+	switch (op->kind) {
+	case OP_SPAWN:
+		c->clock += m->cfg.kernel.cost.syscall + m->cfg.kernel.cost.clone;
+		if (other->started) {
+			t->pc--;
+			kill_process(m, t, c, "spawn of a thread that was already started");
+			return;
+		}
+		other->started = true;
+		wake(m, other, c->clock);
+		break;
+	case OP_JOIN:
+		c->clock += m->cfg.kernel.cost.syscall;
+		if (!other->done) {
+			t->blocked = true;
+			t->join_on = other;
+			m->sched_events++;
+		}
+		break;
+	case OP_BARRIER:
+		c->clock += m->cfg.kernel.cost.syscall;
+		t->blocked = true;
+		p->at_barrier++;
+		m->sched_events++;
+		barrier_check(m, p, c->clock);
+		break;
+	case OP_YIELD:
+		c->clock += m->cfg.kernel.cost.syscall;
+		m->rq[c->id].slice_start = c->clock - m->cfg.cpu.quantum;
+		break;
+	case OP_SLEEP:
+		c->clock += m->cfg.kernel.cost.syscall;
+		t->wake_at = c->clock + op->count;
+		m->sched_events++;
+		break;
+	case OP_MIGRATE:
+		c->clock += m->cfg.kernel.cost.syscall;
+		migrate(m, t, c, op->other);
+		break;
+	default:
+		break;
 	}
 }
 
@@ -482,6 +578,14 @@ static void thread_step(struct machine *m, struct thread *t, struct core *c)
 	case OP_EXIT:
 		thread_exit(m, t, c);
 		break;
+	case OP_SPAWN:
+	case OP_JOIN:
+	case OP_BARRIER:
+	case OP_YIELD:
+	case OP_SLEEP:
+	case OP_MIGRATE:
+		op_sched(m, t, c, op);
+		break;
 	}
 }
 
@@ -501,25 +605,48 @@ static void switch_to(struct machine *m, struct core *c, struct runq *rq, struct
 	rq->mm = mm;
 }
 
-/* The thread core c runs next, after round-robin preemption; NULL if none. */
+static bool live_thread(const struct thread *t)
+{
+	return t->started && !t->done && !t->blocked;
+}
+
+static bool runnable(const struct thread *t, cycles_t now)
+{
+	return live_thread(t) && t->wake_at <= now;
+}
+
+/* The thread core c runs next, after round-robin preemption; NULL if none.
+ * If every live thread of the core sleeps, the core idles until the first
+ * wakes. */
 static struct thread *pick_thread(struct machine *m, struct core *c, struct runq *rq)
 {
-	struct thread *cur = rq->t[rq->cur];
+	if (!rq->n)
+		return NULL;
+	struct thread *cur = rq->t[rq->cur], *pick = NULL;
 	bool expired = c->clock - rq->slice_start >= m->cfg.cpu.quantum;
-	if (!cur->done && (!expired || rq->live == 1)) {
-		if (rq->mm != cur->proc->mm)   /* first run on this core */
-			switch_to(m, c, rq, cur);
-		return cur;
-	}
-	for (uint32_t k = 1; k <= rq->n; k++) {
+	if (runnable(cur, c->clock) && !expired)
+		pick = cur;
+	for (uint32_t k = 1; k <= rq->n && !pick; k++) {
 		uint32_t i = (rq->cur + k) % rq->n;
-		if (!rq->t[i]->done) {
+		if (runnable(rq->t[i], c->clock)) {
 			rq->cur = i;
-			switch_to(m, c, rq, rq->t[i]);
-			return rq->t[i];
+			pick = rq->t[i];
 		}
 	}
-	return NULL;
+	if (!pick) {                       /* everyone sleeps: idle until one wakes */
+		for (uint32_t k = 0; k < rq->n; k++)
+			if (live_thread(rq->t[k]) && (!pick || rq->t[k]->wake_at < pick->wake_at))
+				pick = rq->t[k];
+		if (!pick)
+			return NULL;
+		/* idle until then; the caller re-sorts the cores by clock */
+		c->idle_cycles += pick->wake_at - c->clock;
+		c->clock = pick->wake_at;
+		return NULL;
+	}
+	if (pick != cur || rq->mm != pick->proc->mm)
+		switch_to(m, c, rq, pick);
+	return pick;
 }
 
 static void count_live(struct machine *m)
@@ -528,10 +655,59 @@ static void count_live(struct machine *m)
 		struct runq *rq = &m->rq[i];
 		uint32_t live = 0;
 		for (uint32_t k = 0; k < rq->n; k++)
-			live += !rq->t[k]->done;
+			live += live_thread(rq->t[k]);
 		if (rq->live && !live && rq->mm)
 			switch_to(m, m->cores[i], rq, NULL);   /* idle: leave the mm */
 		rq->live = live;
+	}
+}
+
+static void rq_add(struct runq *rq, struct thread *t)
+{
+	rq->t = realloc(rq->t, (rq->n + 1) * sizeof(*rq->t));
+	if (!rq->t)
+		abort();
+	rq->t[rq->n++] = t;
+}
+
+/* migrate: t leaves core c's run queue for core `to`'s, and goes on there
+ * no earlier than now. */
+static void migrate(struct machine *m, struct thread *t, struct core *c, unsigned to)
+{
+	struct runq *rq = &m->rq[c->id];
+	uint32_t i = 0;
+	while (rq->t[i] != t)
+		i++;
+	memmove(&rq->t[i], &rq->t[i + 1], (rq->n - i - 1) * sizeof(*rq->t));
+	rq->n--;
+	if (rq->cur >= rq->n)
+		rq->cur = 0;
+	rq->slice_start = c->clock - m->cfg.cpu.quantum;    /* pick afresh */
+	t->core = to;
+	rq_add(&m->rq[to], t);
+	struct core *tc = m->cores[to];
+	if (!m->rq[to].live && tc->clock < c->clock)
+		tc->clock = c->clock;
+	m->sched_events++;
+}
+
+/* No core can run, yet threads remain: they wait for something that will
+ * never happen (a join on a thread blocked itself, a barrier some thread
+ * never reaches, a spawn that never runs). Each such process is reported
+ * and ended. */
+static void report_deadlocks(struct machine *m)
+{
+	for (uint32_t i = 0; i < m->nthreads; i++) {
+		struct thread *t = &m->threads[i];
+		if (t->done || !t->proc->mm)
+			continue;
+		struct core *c = m->cores[t->core];
+		event(m, "process %s: deadlock: thread %u %s forever\n", t->proc->tp->name,
+		      t->index, !t->started ? "is never spawned, so waits" :
+		      t->join_on ? "waits in a join" : "waits at a barrier");
+		m->deadlocks++;
+		t->proc->killed = true;
+		process_end(m, t->proc, c);
 	}
 }
 
@@ -592,7 +768,7 @@ int machine_run(struct machine *m, char *err)
 		 * stopping at the second's old clock is exact. */
 		struct core *c = m->heap[0], *next = heap_second(m->heap, n);
 		struct runq *rq = &m->rq[c->id];
-		uint64_t events = m->exits + m->kills + m->kmm->ipi_sent;
+		uint64_t events = m->exits + m->kills + m->kmm->ipi_sent + m->sched_events;
 		bool changed = false;
 		do {
 			struct thread *t = pick_thread(m, c, rq);
@@ -601,7 +777,8 @@ int machine_run(struct machine *m, char *err)
 				break;
 			}
 			thread_step(m, t, c);
-			if (m->exits + m->kills + m->kmm->ipi_sent != events || t->done) {
+			if (m->exits + m->kills + m->kmm->ipi_sent + m->sched_events != events ||
+			    t->done) {
 				changed = true;  /* run queues or other clocks changed */
 				break;
 			}
@@ -615,6 +792,7 @@ int machine_run(struct machine *m, char *err)
 			heap_down(m->heap, n, 0);
 		}
 	}
+	report_deadlocks(m);
 	run_check_now(m);
 	return m->check_failed ? -1 : 0;
 }
@@ -644,12 +822,15 @@ static int place_threads(struct machine *m, char *err)
 			t->proc = pr;
 			t->index = k;
 			pr->live++;
-			unsigned core = tt->cpu >= 0 ? (unsigned)tt->cpu : rr++ % m->cfg.cores;
-			struct runq *rq = &m->rq[core];
-			rq->t = realloc(rq->t, (rq->n + 1) * sizeof(*rq->t));
-			if (!rq->t)
-				abort();
-			rq->t[rq->n++] = t;
+			for (uint32_t o = 0; o < tt->nops; o++)
+				if (tt->ops[o].kind == OP_MIGRATE && tt->ops[o].other >= m->cfg.cores)
+					return errf(err, "%s: processes[%u].threads[%u]: op %u migrates to "
+						    "core %u, which does not exist (the config has %u "
+						    "cores)", tr->path, p, k, o, tt->ops[o].other,
+						    m->cfg.cores);
+			t->started = !tt->spawned;
+			t->core = tt->cpu >= 0 ? (unsigned)tt->cpu : rr++ % m->cfg.cores;
+			rq_add(&m->rq[t->core], t);
 		}
 	}
 	return 0;
@@ -681,6 +862,7 @@ static void register_stats(struct machine *m)
 	stats_add(m->st, &m->exits, "run.process_exits");
 	stats_add(m->st, &m->kills, "run.process_kills");
 	stats_add(m->st, &m->mismatches, "run.value_mismatches");
+	stats_add(m->st, &m->deadlocks, "run.deadlocks");
 }
 
 struct machine *machine_create(const struct mmsim_cfg *cfg, const struct trace *tr,
@@ -745,6 +927,7 @@ void machine_destroy(struct machine *m)
 struct stats *machine_stats(struct machine *m) { return m->st; }
 uint64_t machine_mismatches(const struct machine *m) { return m->mismatches; }
 uint64_t machine_kills(const struct machine *m) { return m->kills; }
+uint64_t machine_deadlocks(const struct machine *m) { return m->deadlocks; }
 const char *machine_events(const struct machine *m) { return m->events; }
 
 cycles_t machine_cycles(const struct machine *m)

@@ -37,6 +37,8 @@ cycles_t machine_cycles(const struct machine *m);
 /* Reads whose "expect" did not match, and processes killed. */
 uint64_t machine_mismatches(const struct machine *m);
 uint64_t machine_kills(const struct machine *m);
+/* Processes ended because their threads blocked forever (a trace bug). */
+uint64_t machine_deadlocks(const struct machine *m);
 /* One line per killed process / mismatch, for the report ("" if none). */
 const char *machine_events(const struct machine *m);
 

@@ -164,6 +164,11 @@ int cmd_run(int argc, char **argv, FILE *out)
 		fprintf(stderr, "mmsim: %s\n", err);
 		rc = 1;
 	}
+	if (machine_deadlocks(m)) {
+		fprintf(stderr, "mmsim: %llu deadlocked processes (see above)\n",
+			(unsigned long long)machine_deadlocks(m));
+		rc = 1;
+	}
 	if (machine_mismatches(m)) {
 		fprintf(stderr, "mmsim: %llu value mismatches (see above)\n",
 			(unsigned long long)machine_mismatches(m));

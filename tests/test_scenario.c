@@ -616,3 +616,102 @@ Test(scenario, mprotect_hole_fails)
 		  machine_events(r.m));
 	run_free(&r);
 }
+
+/* ---- issue smp-shootdown: scheduler ops ---- */
+
+#define TWO_THREADS(a, b) \
+	"{'processes': [{'name': 'p', 'threads': [{'cpu': 0, 'ops': [" a "]}, " b "]}]}"
+
+/* A spawned thread starts only when spawned, no earlier than its spawner's
+ * clock then; join waits for it to exit. */
+Test(scenario, spawn_and_join)
+{
+	struct run r;
+	const char *sets[] = { "cores=2", NULL };
+	run_text(&r, sets, TWO_THREADS(
+		"{'op': 'mmap', 'name': 'b', 'addr': '0x40000000', 'fixed': true, 'length': '4K'},"
+		"{'op': 'compute', 'cycles': 500000},"
+		"{'op': 'spawn', 'thread': 1},"
+		"{'op': 'join', 'thread': 1},"
+		"{'op': 'read', 'addr': 'b', 'expect': 99}",
+		"{'cpu': 1, 'spawned': true, 'ops': ["
+		"  {'op': 'compute', 'cycles': 300000},"
+		"  {'op': 'write', 'addr': '0x40000000', 'value': 99}]}"));
+	cr_assert_eq(machine_mismatches(r.m), 0, "the join saw the child's write: %s",
+		     machine_events(r.m));
+	/* core 1 idled until the spawn (>= 500000), then computed 300000 */
+	cr_assert_geq(stat(&r, "core1.cycles"), 800000);
+	/* core 0 waited in the join until the child exited */
+	cr_assert_geq(stat(&r, "core0.cycles"), stat(&r, "core1.cycles"));
+	cr_assert_eq(stat(&r, "run.process_exits"), 1);
+	run_free(&r);
+}
+
+/* A barrier holds every thread until the last arrives. */
+Test(scenario, barrier_holds_until_all_arrive)
+{
+	struct run r;
+	const char *sets[] = { "cores=2", NULL };
+	run_text(&r, sets, TWO_THREADS(
+		"{'op': 'mmap', 'name': 'b', 'addr': '0x40000000', 'fixed': true, 'length': '4K'},"
+		"{'op': 'write', 'addr': 'b', 'value': 1},"
+		"{'op': 'barrier'},"
+		"{'op': 'read', 'addr': 'b', 'expect': 2}",
+		"{'cpu': 1, 'ops': ["
+		"  {'op': 'compute', 'cycles': 2000000},"
+		"  {'op': 'write', 'addr': '0x40000000', 'value': 2},"
+		"  {'op': 'barrier'}]}"));
+	cr_assert_eq(machine_mismatches(r.m), 0, "%s", machine_events(r.m));
+	cr_assert_geq(stat(&r, "core0.cycles"), 2000000, "core 0 waited at the barrier");
+	run_free(&r);
+}
+
+/* sleep takes the thread off its core: alone there, the core idles; yield
+ * hands the core to its other thread. */
+Test(scenario, sleep_idles_and_yield_switches)
+{
+	struct run r;
+	run_text(&r, NULL, TWO_THREADS(
+		"{'op': 'sleep', 'cycles': 1000000},"
+		"{'op': 'compute', 'cycles': 10}",
+		"{'cpu': 0, 'ops': ["
+		"  {'op': 'compute', 'cycles': 10},"
+		"  {'op': 'yield'},"
+		"  {'op': 'compute', 'cycles': 10}]}"));
+	cr_assert_gt(stat(&r, "core0.idle_cycles"), 900000);
+	cr_assert_geq(stat(&r, "core0.cycles"), 1000000);
+	cr_assert_geq(stat(&r, "run.context_switches"), 3);
+	run_free(&r);
+}
+
+/* migrate moves a thread to another core's queue; its translations must be
+ * rebuilt there (the new core's TLB never held them). */
+Test(scenario, migrate_moves_the_thread)
+{
+	struct run r;
+	const char *sets[] = { "cores=2", NULL };
+	run_text(&r, sets, ONE_THREAD(
+		"{'op': 'mmap', 'name': 'b', 'length': '16K'},"
+		"{'op': 'stride', 'base': 'b', 'length': '16K', 'stride': 4096, 'write': 1},"
+		"{'op': 'migrate', 'cpu': 1},"
+		"{'op': 'stride', 'base': 'b', 'length': '16K', 'stride': 4096}"));
+	cr_assert_eq(stat(&r, "core0.stores"), 4);
+	cr_assert_eq(stat(&r, "core1.loads"), 4);
+	cr_assert_eq(stat(&r, "core1.dtlb.miss"), 4);
+	cr_assert_eq(stat(&r, "core1.page_faults"), 0);
+	run_free(&r);
+}
+
+/* Threads that wait forever are a trace bug: reported, and the run says so. */
+Test(scenario, deadlock_is_reported)
+{
+	struct run r;
+	run_text(&r, NULL, TWO_THREADS(
+		"{'op': 'join', 'thread': 1}",
+		"{'cpu': 0, 'ops': [{'op': 'join', 'thread': 0}]}"));
+	cr_assert_eq(machine_deadlocks(r.m), 1);
+	cr_assert(strstr(machine_events(r.m), "deadlock: thread 0 waits in a join forever"),
+		  "%s", machine_events(r.m));
+	assert_conserved(&r);
+	run_free(&r);
+}

@@ -326,7 +326,8 @@ Test(trace, err_unknown_op)
 		     ": " AT ".op: unknown op \"mmpa\"; did you mean \"mmap\"?");
 	expect_error(OPS("{'op': 'jump'}"),
 		     ": " AT ".op: unknown op \"jump\" (one of mmap, munmap, mprotect, "
-		     "read, write, fetch, seq, stride, random, repeat, compute, exit)");
+		     "read, write, fetch, seq, stride, random, repeat, compute, spawn, join, "
+		     "barrier, yield, sleep, migrate, exit)");
 }
 
 Test(trace, err_size_3)

@@ -52,6 +52,7 @@ static void register_stats(struct core *c, struct stats *st)
 	stats_add(st, &c->stores, "core%u.stores", id);
 	stats_add(st, &c->fetches, "core%u.fetches", id);
 	stats_add(st, &c->compute_cycles, "core%u.compute_cycles", id);
+	stats_add(st, &c->idle_cycles, "core%u.idle_cycles", id);
 	stats_add(st, &c->page_faults, "core%u.page_faults", id);
 	for (int side = 0; side < 2; side++) {
 		stats_add(st, &c->l1_hit[side], "core%u.%s.hit", id, side_name[side]);

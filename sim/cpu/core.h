@@ -57,6 +57,7 @@ struct core {
 	uint64_t dirty_rewalks; /* stores that walked again to set D */
 	uint64_t cr3_loads, cr3_noflush, invlpgs, invpcids;
 	uint64_t compute_cycles;
+	uint64_t idle_cycles;   /* waiting with every thread asleep */
 
 	/* cold */
 	unsigned id;
