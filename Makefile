@@ -19,7 +19,7 @@ OPT     := -O2
 endif
 
 # Lazily evaluated so that they see packages deps.sh has just installed.
-PKGS     = libcjson
+PKGS     = libcjson libzstd
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 TEST_CFLAGS = $(shell pkg-config --cflags criterion 2>/dev/null)
@@ -53,7 +53,7 @@ all: $(MMSIM)
 
 # deps.sh runs only when pkg-config cannot find a dependency.
 deps $(DEPS_STAMP):
-	@{ pkg-config --exists libcjson criterion && command -v xz; } >/dev/null 2>&1 || \
+	@{ pkg-config --exists libcjson criterion libzstd && command -v xz; } >/dev/null 2>&1 || \
 		./scripts/deps.sh
 	@mkdir -p build && touch $(DEPS_STAMP)
 

@@ -9,6 +9,7 @@ have() { pkg-config --exists "$1" 2>/dev/null; }
 command -v pkg-config >/dev/null 2>&1 || need="$need pkg-config"
 have libcjson || need="$need libcjson-dev"
 have criterion || need="$need libcriterion-dev"
+have libzstd || need="$need libzstd-dev"                 # mmsim binary traces
 command -v xz >/dev/null 2>&1 || need="$need xz-utils"   # .xz lackey traces
 
 [ -z "$need" ] && exit 0

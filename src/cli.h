@@ -10,5 +10,6 @@
 int cmd_run(int argc, char **argv, FILE *out);
 int cmd_config(int argc, char **argv, FILE *out);
 int cmd_lackey(int argc, char **argv, FILE *out);
+int cmd_convert(int argc, char **argv, FILE *out);
 
 #endif

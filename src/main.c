@@ -11,6 +11,9 @@ static const char usage[] =
 	"  config [-c CONFIG] [-s KEY=VALUE]...\n"
 	"                        print the effective config, every key (defaults if no -c)\n"
 	"  config --keys         every config key as a table: type, range, default, meaning\n"
+	"  convert IN OUT [--from FMT] [--to mmsim|lackey] [--zstd[=LEVEL]]\n"
+	"                        convert a recorded trace (lackey, champsim, mmsim) to the\n"
+	"                        mmsim binary format or back to lackey text\n"
 	"  lackey -c CONFIG TRACE\n"
 	"                        replay a valgrind lackey trace through the cache hierarchy\n"
 	"                        (identity translation, core 0), cachegrind-style totals\n"
@@ -27,6 +30,8 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 1, argv + 1, stdout);
 	if (!strcmp(cmd, "config"))
 		return cmd_config(argc - 1, argv + 1, stdout);
+	if (!strcmp(cmd, "convert"))
+		return cmd_convert(argc - 1, argv + 1, stdout);
 	if (!strcmp(cmd, "lackey"))
 		return cmd_lackey(argc - 1, argv + 1, stdout);
 	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
