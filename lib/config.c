@@ -169,6 +169,8 @@ static const struct cfg_key schema[] = {
 	U32("mmu.maxphyaddr", mmu.maxphyaddr, 36, 52, 46,
 	    "physical address bits; PTE bits maxphyaddr..51 are reserved"),
 
+	U32("cpu.instruction", cpu.instruction, 0, 1000, 1,
+	    "cycles of a replayed instruction without a data access (ChampSim traces)"),
 	U32("cpu.access", cpu.access, 0, 1000, 0,
 	    "cycles a load or store issues in, on top of translation and memory"),
 	U64("cpu.quantum", cpu.quantum, 1000, 1000000000000ull, 3000000,

@@ -97,6 +97,8 @@ struct mmsim_cfg {
 	struct {
 		uint32_t access;       /* "cpu.access": cycles a load/store issues in,
 		                        * on top of translation and memory */
+		uint32_t instruction;  /* "cpu.instruction": cycles of a recorded
+		                        * instruction that makes no data access */
 		uint64_t quantum;      /* "cpu.quantum": round-robin time slice */
 		uint32_t context_switch; /* "cpu.context_switch": cycles per switch */
 		uint32_t cr3_load;     /* "cpu.cr3_load": cycles of a MOV to CR3 */

@@ -13,6 +13,7 @@
  * nothing stays allocated. Nothing here runs on the hot path. */
 #include "lib/trace.h"
 #include "lib/jsonutil.h"
+#include "lib/rtrace.h"
 
 #include <assert.h>
 #include <ctype.h>
@@ -38,6 +39,7 @@
 struct ld {
 	const char *file;
 	char *err;
+	struct trace *trace;      /* the trace being loaded (for its paths) */
 	struct trace_proc *proc;  /* process being loaded */
 	uint32_t thread;          /* index of the thread being loaded */
 	uint32_t rcap;            /* capacity of proc->regions */
@@ -356,6 +358,7 @@ static const char *const k_compute[] = { "op", "cycles" };
 static const char *const k_thread_ref[] = { "op", "thread" };
 static const char *const k_bare[] = { "op" };
 static const char *const k_migrate[] = { "op", "cpu" };
+static const char *const k_replay[] = { "op", "path", "format", "layout", "limit" };
 static const char *const k_exit[] = { "op" };
 
 static const struct op_spec {
@@ -382,6 +385,7 @@ static const struct op_spec {
 	SPEC("yield", OP_YIELD, k_bare),
 	SPEC("sleep", OP_SLEEP, k_compute),
 	SPEC("migrate", OP_MIGRATE, k_migrate),
+	SPEC("replay", OP_REPLAY, k_replay),
 	SPEC("exit", OP_EXIT, k_exit),
 #undef SPEC
 };
@@ -573,6 +577,55 @@ static int op_migrate(struct ld *ld, const cJSON *obj, struct op *o)
 	return 0;
 }
 
+/* replay: a recorded stream, opened once here to check it exists and has a
+ * known format (the run opens it again). */
+static int op_replay(struct ld *ld, const cJSON *obj, struct op *o)
+{
+	const cJSON *v = field(obj, "path");
+	if (!v)
+		return fail(ld, NULL, "\"path\" is required");
+	if (!cJSON_IsString(v) || !v->valuestring[0])
+		return fail(ld, "path", "expected a file name");
+	enum rtrace_format fmt = RT_AUTO;
+	const cJSON *f = field(obj, "format");
+	if (f && (!cJSON_IsString(f) || rtrace_format_parse(f->valuestring, &fmt)))
+		return fail(ld, "format", "expected \"auto\", \"lackey\", \"champsim\" or "
+			    "\"mmsim\"");
+	const cJSON *l = field(obj, "layout");
+	o->flags = OPF_AUTOMAP;
+	if (l && (!cJSON_IsString(l) || (strcmp(l->valuestring, "auto") &&
+					 strcmp(l->valuestring, "explicit"))))
+		return fail(ld, "layout", "expected \"auto\" (map touched pages on demand) "
+			    "or \"explicit\" (the trace's own mmaps)");
+	if (l && strcmp(l->valuestring, "explicit") == 0)
+		o->flags = 0;
+	bool given;
+	o->count = 0;
+	if (get_count(ld, obj, "limit", &o->count, &given))
+		return -1;
+	/* the path is relative to the trace file's folder */
+	const char *slash = strrchr(ld->file, '/');
+	int dir = v->valuestring[0] == '/' || !slash ? 0 : (int)(slash - ld->file + 1);
+	size_t n = (size_t)dir + strlen(v->valuestring) + 1;
+	char *full = malloc(n);
+	char **paths = realloc(ld->trace->paths, (ld->trace->npaths + 1) * sizeof(*paths));
+	if (!full || !paths) {
+		free(full);
+		return fail(ld, NULL, "out of memory");
+	}
+	snprintf(full, n, "%.*s%s", dir, ld->file, v->valuestring);
+	ld->trace->paths = paths;
+	paths[ld->trace->npaths] = full;
+	o->other = ld->trace->npaths++;
+	o->prot = (uint8_t)fmt;
+	char why[MMSIM_ERR_LEN];
+	struct rtrace *rt = rtrace_open(full, fmt, why);
+	if (!rt)
+		return fail(ld, "path", "%s", why);
+	rtrace_close(rt);
+	return 0;
+}
+
 static int op_compute(struct ld *ld, const cJSON *obj, struct op *o)
 {
 	return get_count(ld, obj, "cycles", &o->count, NULL);
@@ -624,7 +677,7 @@ static int unknown_op(struct ld *ld, const char *name)
 		return fail(ld, "op", "unknown op \"%s\"; did you mean \"%s\"?", name, hint);
 	return fail(ld, "op", "unknown op \"%s\" (one of mmap, munmap, mprotect, read, write, "
 		    "fetch, seq, stride, random, repeat, compute, spawn, join, barrier, yield, "
-		    "sleep, migrate, exit)", name);
+		    "sleep, migrate, replay, exit)", name);
 }
 
 /* One op object; depth = number of repeats around it. */
@@ -668,6 +721,7 @@ static int compile_op(struct ld *ld, const cJSON *obj, int depth)
 	case OP_SPAWN:
 	case OP_JOIN:    rc = op_thread_ref(ld, obj, &o); break;
 	case OP_MIGRATE: rc = op_migrate(ld, obj, &o); break;
+	case OP_REPLAY:  rc = op_replay(ld, obj, &o); break;
 	case OP_BARRIER:
 	case OP_YIELD:   break;
 	case OP_EXIT:    break;
@@ -884,7 +938,7 @@ int trace_load(struct trace *t, const char *path, char *err)
 	cJSON *root = json_load_file(path, err);
 	if (!root)
 		return -1;
-	struct ld ld = { .file = path, .err = err };
+	struct ld ld = { .file = path, .err = err, .trace = t };
 	int rc = load_root(&ld, root, t);
 	cJSON_Delete(root);
 	if (rc) {
@@ -906,5 +960,8 @@ void trace_free(struct trace *t)
 		free(p->regions);
 	}
 	free(t->procs);
+	for (uint32_t i = 0; i < t->npaths; i++)
+		free(t->paths[i]);
+	free(t->paths);
 	memset(t, 0, sizeof *t);
 }

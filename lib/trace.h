@@ -30,6 +30,9 @@ enum op_kind {
 	OP_YIELD,      /* give the rest of the time slice to the core's next thread */
 	OP_SLEEP,      /* count = cycles the thread is off its core */
 	OP_MIGRATE,    /* other = the core the thread moves to */
+	OP_REPLAY,     /* other = index of trace.paths: a recorded stream to run;
+	                * prot = its enum rtrace_format; OPF_AUTOMAP; count =
+	                * records at most (0: all) */
 	OP_EXIT,       /* the thread (and, for the last thread, the process) ends */
 };
 
@@ -39,6 +42,7 @@ enum op_kind {
 #define OPF_FIXED     0x04  /* mmap: MAP_FIXED */
 #define OPF_SEEDED    0x08  /* random: seed given in the trace */
 #define OPF_FETCH     0x10  /* patterns: the accesses are instruction fetches */
+#define OPF_AUTOMAP   0x20  /* replay: map touched pages on demand */
 
 /* op.prot (PROT_* bits as Linux) */
 #define PROT_R 0x1
@@ -86,6 +90,9 @@ struct trace_proc {
 
 struct trace {
 	char path[256];
+	char **paths;       /* recorded streams named by replay ops, resolved
+	                     * relative to the trace file */
+	uint32_t npaths;
 	struct trace_proc *procs;
 	uint32_t nprocs;
 };

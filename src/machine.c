@@ -9,6 +9,7 @@
 #include "kernel/mm/kmm.h"
 #include "lib/jsonutil.h"
 #include "lib/rng.h"
+#include "lib/rtrace.h"
 #include "lib/stats.h"
 #include "sim/cpu/core.h"
 #include "sim/mem/memsys.h"
@@ -21,6 +22,9 @@
  * another core then lands within one slice of when it was sent, instead of
  * after the whole computation. */
 #define COMPUTE_SLICE 1000
+#define REPLAY_BATCH 256    /* records read from a recorded stream at a time */
+#define REPLAY_MAX_ACCESS 64 /* larger recorded accesses are cut to a line, as
+                              * cachegrind does */
 
 struct process {
 	const struct trace_proc *tp;
@@ -45,6 +49,11 @@ struct thread {
 	struct thread *join_on; /* the thread a join waits for */
 	cycles_t wake_at;       /* sleeping until this cycle */
 	uint64_t compute_left;  /* cycles left of the compute op at pc */
+	/* replay op in progress (rt != NULL): a batch of records, ri..rn left */
+	struct rtrace *rt;
+	struct rtrace_rec *rbuf;
+	long rn, ri;
+	uint64_t rdone;
 	/* pattern in progress (pat_left > 0) */
 	uint64_t pat_left, pat_off;
 	vaddr_t pat_base;
@@ -82,7 +91,9 @@ struct machine {
 	/* counters ("run.*") */
 	uint64_t ops, accesses, mismatches, kills, exits, ctx_switches;
 	uint64_t sched_events;  /* wakeups, spawns, migrations: queues changed */
+	uint64_t replay_records, replay_automaps;
 	uint64_t deadlocks;     /* processes whose threads blocked forever */
+	uint64_t replay_errors; /* recorded streams that turned out malformed */
 
 	char events[4096];      /* killed processes, mismatches (first ones) */
 	size_t events_len;
@@ -91,6 +102,7 @@ struct machine {
 static void event(struct machine *m, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 static void migrate(struct machine *m, struct thread *t, struct core *c, unsigned to);
+static void replay_end(struct thread *t);
 static void event(struct machine *m, const char *fmt, ...)
 {
 	size_t room = sizeof(m->events) - m->events_len;
@@ -183,6 +195,8 @@ static void process_end(struct machine *m, struct process *p, struct core *c)
 {
 	for (uint32_t i = 0; i < m->nthreads; i++) {
 		struct thread *t = &m->threads[i];
+		if (t->proc == p && t->rt)
+			replay_end(t);
 		if (t->proc == p && !t->done) {
 			t->done = true;
 			p->live--;
@@ -209,6 +223,20 @@ static void kill_process(struct machine *m, struct thread *t, struct core *c,
 
 /* -------------------------------------------------------------- accesses */
 
+/* A replay with layout "auto" touched a page no mapping covers: the loader
+ * maps it (read, write, execute), as the recorded program's own mmaps and
+ * ELF loading did; neighbouring pages merge into one mapping. */
+static void replay_automap(struct machine *m, struct thread *t, struct core *c, vaddr_t va,
+			   uint32_t code)
+{
+	struct mm *mm = t->proc->mm;
+	if ((code & PF_P) || va >= mm->task_size || vma_find(mm, va))
+		return;
+	if (kmm_mmap(m->kmm, mm, c, va & PAGE_MASK, PAGE_SIZE, PROT_R | PROT_W | PROT_X,
+		     true) >= 0)
+		m->replay_automaps++;
+}
+
 /* Translate one piece of an access, trapping to the kernel on #PF until it
  * succeeds. Returns false if the process was killed. */
 static bool translate(struct machine *m, struct thread *t, struct core *c, vaddr_t va,
@@ -219,6 +247,8 @@ static bool translate(struct machine *m, struct thread *t, struct core *c, vaddr
 		if (!code)
 			return true;
 		code &= ~PF_RAISED;
+		if (t->rt && (t->ops[t->pc].flags & OPF_AUTOMAP))
+			replay_automap(m, t, c, va, code);
 		char why[MMSIM_ERR_LEN];
 		enum fault_result r = kmm_page_fault(m->kmm, t->proc->mm, c, va, code, why);
 		run_check(m);
@@ -373,6 +403,62 @@ static void barrier_check(struct machine *m, struct process *p, cycles_t now)
 	p->at_barrier = 0;
 }
 
+static void replay_end(struct thread *t)
+{
+	rtrace_close(t->rt);
+	free(t->rbuf);
+	t->rt = NULL;
+	t->rbuf = NULL;
+	t->rn = t->ri = 0;
+	t->rdone = 0;
+}
+
+/* One record of the replay op at t->pc (opening the stream first). */
+static void replay_step(struct machine *m, struct thread *t, struct core *c,
+			const struct op *op)
+{
+	char err[MMSIM_ERR_LEN];
+	if (!t->rt) {
+		t->rt = rtrace_open(m->tr->paths[op->other], (enum rtrace_format)op->prot, err);
+		t->rbuf = calloc(REPLAY_BATCH, sizeof(*t->rbuf));
+		if (!t->rt || !t->rbuf) {
+			kill_process(m, t, c, err);
+			return;
+		}
+	}
+	if (t->ri == t->rn) {
+		size_t want = REPLAY_BATCH;
+		if (op->count && op->count - t->rdone < want)
+			want = op->count - t->rdone;
+		long n = want ? rtrace_read(t->rt, t->rbuf, want, err) : 0;
+		if (n < 0) {
+			m->replay_errors++;
+			kill_process(m, t, c, err);
+			return;
+		}
+		if (n == 0) {
+			replay_end(t);
+			t->pc++;
+			return;
+		}
+		t->rn = n;
+		t->ri = 0;
+	}
+	const struct rtrace_rec *r = &t->rbuf[t->ri++];
+	t->rdone++;
+	m->replay_records++;
+	if (r->kind == RT_COMPUTE) {
+		uint64_t cyc = (uint64_t)r->count * m->cfg.cpu.instruction;
+		c->clock += cyc;
+		c->compute_cycles += cyc;
+		return;
+	}
+	unsigned size = r->size < REPLAY_MAX_ACCESS ? r->size : REPLAY_MAX_ACCESS;
+	uint32_t acc = PF_U | (r->kind == RT_FETCH ? PF_I :
+			       r->kind == RT_LOAD ? 0 : PF_W);   /* modify: a store */
+	access(m, t, c, r->addr, size, acc, NULL);
+}
+
 static void thread_exit(struct machine *m, struct thread *t, struct core *c)
 {
 	t->done = true;
@@ -521,6 +607,10 @@ static void thread_step(struct machine *m, struct thread *t, struct core *c)
 		pattern_step(m, t, c, &t->ops[t->pc]);
 		return;
 	}
+	if (t->rt) {
+		replay_step(m, t, c, &t->ops[t->pc]);
+		return;
+	}
 	if (t->pc >= t->nops) {
 		thread_exit(m, t, c);
 		return;
@@ -585,6 +675,9 @@ static void thread_step(struct machine *m, struct thread *t, struct core *c)
 	case OP_SLEEP:
 	case OP_MIGRATE:
 		op_sched(m, t, c, op);
+		break;
+	case OP_REPLAY:
+		replay_step(m, t, c, op);
 		break;
 	}
 }
@@ -863,6 +956,8 @@ static void register_stats(struct machine *m)
 	stats_add(m->st, &m->kills, "run.process_kills");
 	stats_add(m->st, &m->mismatches, "run.value_mismatches");
 	stats_add(m->st, &m->deadlocks, "run.deadlocks");
+	stats_add(m->st, &m->replay_records, "run.replay.records");
+	stats_add(m->st, &m->replay_automaps, "run.replay.automaps");
 }
 
 struct machine *machine_create(const struct mmsim_cfg *cfg, const struct trace *tr,
@@ -911,6 +1006,9 @@ void machine_destroy(struct machine *m)
 	}
 	for (unsigned i = 0; m->rq && i < m->cfg.cores; i++)
 		free(m->rq[i].t);
+	for (uint32_t i = 0; m->threads && i < m->nthreads; i++)
+		if (m->threads[i].rt)
+			replay_end(&m->threads[i]);
 	kmm_destroy(m->kmm);
 	for (unsigned i = 0; m->cores && i < m->cfg.cores; i++)
 		core_destroy(m->cores[i]);

@@ -715,3 +715,46 @@ Test(scenario, deadlock_is_reported)
 	assert_conserved(&r);
 	run_free(&r);
 }
+
+/* Issue recorded-traces: a recorded program replays through the whole
+ * machine. ls's lackey trace has 104068 loads and 43120 stores (cachegrind's
+ * Dr and Dw for the same run, tests/data/cachegrind.txt); every page it
+ * touches is mapped on demand. */
+Test(scenario, replay_lackey_trace)
+{
+	struct run r;
+	char err[MMSIM_ERR_LEN];
+	cfg_defaults(&r.cfg);
+	cr_assert_eq(cfg_load(&r.cfg, "configs/tiny.json", err), 0);
+	cr_assert_eq(trace_load(&r.tr, "traces/replay-ls.json", err), 0, "%s", err);
+	r.m = machine_create(&r.cfg, &r.tr, 20000, err);
+	cr_assert(r.m, "%s", err);
+	cr_assert_eq(machine_run(r.m, err), 0, "--check: %s", err);
+	cr_assert_eq(stat(&r, "run.replay.records"), 541728);
+	cr_assert_eq(stat(&r, "core0.loads") + stat(&r, "core0.stores"), 104068 + 43120);
+	cr_assert_geq(stat(&r, "core0.fetches"), 394540, "every instruction fetched");
+	cr_assert_eq(stat(&r, "run.process_kills"), 0, "%s", machine_events(r.m));
+	cr_assert_eq(stat(&r, "run.replay.automaps"), stat(&r, "mm.pgfault.anon"));
+	machine_destroy(r.m);
+	trace_free(&r.tr);
+}
+
+/* "limit" stops after that many records; a missing file is bad input at
+ * load time, naming the op. */
+Test(scenario, replay_limit_and_missing_file)
+{
+	struct run r;
+	char cwd[512], text[1024];
+	cr_assert(getcwd(cwd, sizeof(cwd)));
+	snprintf(text, sizeof(text), ONE_THREAD("{'op': 'replay', 'path': '%s/tests/data/"
+						"ls.lackey.xz', 'limit': 1000}"), cwd);
+	run_text(&r, NULL, text);
+	cr_assert_eq(stat(&r, "run.replay.records"), 1000);
+	run_free(&r);
+
+	struct trace t;
+	char err[MMSIM_ERR_LEN];
+	cr_assert_eq(trace_load(&t, "tests/badinput/replay-missing.json", err), -1);
+	cr_assert(strstr(err, "processes[0].threads[0].ops[0].path: ") &&
+		  strstr(err, "nope.lackey"), "%s", err);
+}

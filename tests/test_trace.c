@@ -327,7 +327,7 @@ Test(trace, err_unknown_op)
 	expect_error(OPS("{'op': 'jump'}"),
 		     ": " AT ".op: unknown op \"jump\" (one of mmap, munmap, mprotect, "
 		     "read, write, fetch, seq, stride, random, repeat, compute, spawn, join, "
-		     "barrier, yield, sleep, migrate, exit)");
+		     "barrier, yield, sleep, migrate, replay, exit)");
 }
 
 Test(trace, err_size_3)
