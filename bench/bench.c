@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "lib/config.h"
+#include "lib/rtrace.h"
 #include "lib/stats.h"
 #include "lib/trace.h"
 #include "src/machine.h"
@@ -120,6 +121,13 @@ static void gen_scale(FILE *f, unsigned arg)
 	}
 }
 
+/* trace-decode needs no JSON trace: it decodes a recorded one. */
+static void gen_none(FILE *f, unsigned arg)
+{
+	(void)arg;
+	thread_obj(f, 0, "buf", "4K", "", true);
+}
+
 /* -------------------------------------------------------------- cases */
 
 struct bench_case {
@@ -145,8 +153,8 @@ static const struct bench_case cases[] = {
 	{ "shootdown", "accesses", 0, gen_shootdown, 8, { "cores=8" }, NULL,
 	  "8 cores: mmap/touch/munmap churn (no mprotect yet) by one thread, 7 threads access" },
 	{ "pressure", "accesses", 0, NULL, 0, { NULL }, NULL, "not yet (needs issue reclaim)" },
-	{ "trace-decode", "accesses", 0, NULL, 0, { NULL }, NULL,
-	  "not yet (needs issue recorded-traces)" },
+	{ "trace-decode", "records", 100, gen_none, 0, { NULL }, NULL,
+	  "decode the mmsim binary form of tests/data/ls.lackey.xz 20 times (no simulation)" },
 	{ "scale-1", "accesses", 0, gen_scale, 1, { "cores=1" }, NULL,
 	  "per core: 1M random reads over its own 16M" },
 	{ "scale-2", "accesses", 0, gen_scale, 2, { "cores=2" }, NULL, NULL },
@@ -224,12 +232,51 @@ static uint64_t stat_or_zero(struct machine *m, const char *name)
 	return v;
 }
 
+/* trace-decode: convert ls's lackey trace to the mmsim binary format once
+ * (untimed), then time rtrace_read() over it REPEATS times. */
+static void run_decode(struct result *r)
+{
+	enum { REPEATS = 20, BATCH = 4096 };
+	const char *src = "tests/data/ls.lackey.xz", *bin = TRACE_DIR "/ls.mmt";
+	char err[MMSIM_ERR_LEN];
+	static struct rtrace_rec recs[BATCH];
+	struct rtrace *in = rtrace_open(src, RT_AUTO, err);
+	struct rtrace_writer *w = in ? rtrace_writer_open(bin, RT_MMSIM, 0, 0, "bench", err) : NULL;
+	long n = 0;
+	while (w && (n = rtrace_read(in, recs, BATCH, err)) > 0)
+		for (long i = 0; i < n && n > 0; i++)
+			if (rtrace_write(w, &recs[i], err) < 0)
+				n = -1;
+	rtrace_close(in);
+	if (!w || n < 0 || rtrace_writer_close(w, err) < 0) {
+		set_why(r, "%s", err);
+		r->status = ST_FAILED;
+		return;
+	}
+	double t0 = now();
+	for (int k = 0; k < REPEATS; k++) {
+		struct rtrace *t = rtrace_open(bin, RT_MMSIM, err);
+		while (t && (n = rtrace_read(t, recs, BATCH, err)) > 0)
+			r->count += (uint64_t)n;
+		rtrace_close(t);
+	}
+	r->secs = now() - t0;
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	r->rss_kib = (uint64_t)ru.ru_maxrss;
+	r->status = ST_OK;
+}
+
 /* Run the case's machine in this (child) process and fill r. */
 static void run_case(const struct bench_case *bc, const char *path, struct result *r)
 {
 	struct mmsim_cfg cfg;
 	struct trace tr = { 0 };
 	char err[MMSIM_ERR_LEN];
+	if (bc->gen == gen_none) {
+		run_decode(r);
+		return;
+	}
 	r->status = ST_FAILED;
 	if (load_cfg(bc, &cfg, err) || trace_load(&tr, path, err)) {
 		set_why(r, "%s", err);
