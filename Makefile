@@ -82,6 +82,7 @@ run: $(MMSIM)
 test: $(TESTS) $(MMSIM)
 	$(TESTS) --jobs 2
 	./tests/cli.sh $(MMSIM)
+	./tests/sweep.sh $(MMSIM)
 
 BENCH := $(BUILD)/mmsim-bench
 $(BENCH): $(BENCH_SRCS:%.c=$(BUILD)/obj/%.o) $(CMD_LIB_OBJS) $(LIB)

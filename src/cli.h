@@ -11,5 +11,7 @@ int cmd_run(int argc, char **argv, FILE *out);
 int cmd_config(int argc, char **argv, FILE *out);
 int cmd_lackey(int argc, char **argv, FILE *out);
 int cmd_convert(int argc, char **argv, FILE *out);
+int cmd_sweep(int argc, char **argv, FILE *out);
+int cmd_report(int argc, char **argv, FILE *out);
 
 #endif

@@ -17,6 +17,11 @@ static const char usage[] =
 	"  lackey -c CONFIG TRACE\n"
 	"                        replay a valgrind lackey trace through the cache hierarchy\n"
 	"                        (identity translation, core 0), cachegrind-style totals\n"
+	"  sweep SWEEP.json [-j N] [--out DIR]\n"
+	"                        run a sweep's points in parallel, resumably; results.csv\n"
+	"                        (mmsim sweep --help; docs/sweeps.md)\n"
+	"  report STATS.json [--format text|json|csv]\n"
+	"                        tables from a --stats file\n"
 	"  version               print the version\n";
 
 int main(int argc, char **argv)
@@ -34,6 +39,10 @@ int main(int argc, char **argv)
 		return cmd_convert(argc - 1, argv + 1, stdout);
 	if (!strcmp(cmd, "lackey"))
 		return cmd_lackey(argc - 1, argv + 1, stdout);
+	if (!strcmp(cmd, "sweep"))
+		return cmd_sweep(argc - 1, argv + 1, stdout);
+	if (!strcmp(cmd, "report"))
+		return cmd_report(argc - 1, argv + 1, stdout);
 	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
 		printf("mmsim %s\n", MMSIM_VERSION);
 		return 0;

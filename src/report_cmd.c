@@ -1,0 +1,456 @@
+/* `mmsim report STATS.json`: the tables of a finished run, read back from
+ * its --stats file (docs/stats.md) instead of a live machine, plus views
+ * shaped like the files Linux users know: /proc/meminfo, /proc/vmstat,
+ * /proc/buddyinfo and /proc/slabinfo (each shown when the counters behind
+ * it exist). --format csv gives one name,value line per counter, json the
+ * counters object. Like every report, a view of the registry: nothing here
+ * computes what the counters do not hold, except sums and ratios. */
+#include "src/sweep.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include "lib/jsonutil.h"
+
+static const char usage[] =
+	"usage: mmsim report STATS.json [--format text|json|csv]\n"
+	"  STATS.json          a file written by mmsim run --stats (or by mmsim sweep)\n"
+	"  -f, --format F      text: tables (default); json: the counters object;\n"
+	"                      csv: name,value per counter (result.* first)\n";
+
+#define PAGE_KB (PAGE_SIZE / 1024)
+
+struct rep {
+	const cJSON *root, *counters, *config;
+	unsigned cores;
+};
+
+static bool lookup(const struct rep *r, const char *name, uint64_t *v)
+{
+	const cJSON *c = cJSON_GetObjectItemCaseSensitive(r->counters, name);
+	if (!cJSON_IsNumber(c))
+		return false;
+	*v = (uint64_t)c->valuedouble;
+	return true;
+}
+
+/* The counter named by fmt % i, 0 when absent (as report.c's get()). */
+static unsigned long long get(const struct rep *r, const char *fmt, unsigned i)
+{
+	char name[160];
+	uint64_t v = 0;
+	snprintf(name, sizeof(name), fmt, i);
+	lookup(r, name, &v);
+	return (unsigned long long)v;
+}
+
+static bool has(const struct rep *r, const char *name)
+{
+	uint64_t v;
+	return lookup(r, name, &v);
+}
+
+static double ratio(double a, double b) { return b ? a / b : 0.0; }
+
+static const cJSON *cfg_item(const struct rep *r, const char *a, const char *b)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(r->config, a);
+	return b ? cJSON_GetObjectItemCaseSensitive(v, b) : v;
+}
+
+static const char *meta(const struct rep *r, const char *key)
+{
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(r->root, "mmsim");
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(m, key);
+	return cJSON_IsString(v) ? v->valuestring : "?";
+}
+
+static double result(const struct rep *r, const char *key)
+{
+	const cJSON *res = cJSON_GetObjectItemCaseSensitive(r->root, "result");
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(res, key);
+	return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+/* --- the run summary's tables ---------------------------------------------- */
+
+static void header(FILE *f, const struct rep *r)
+{
+	const cJSON *mem = cfg_item(r, "memory", "size");
+	fprintf(f, "mmsim %s: %s on %s (%u cores", meta(r, "version"), meta(r, "trace"),
+		meta(r, "config"), r->cores);
+	if (cJSON_IsNumber(mem))
+		fprintf(f, ", %.0f MiB", mem->valuedouble / (1 << 20));
+	else if (cJSON_IsString(mem))
+		fprintf(f, ", memory %s", mem->valuestring);
+	fprintf(f, ", seed %s)\n", meta(r, "seed"));
+	fprintf(f, "simulated cycles: %.0f   value mismatches: %.0f   process kills: %.0f\n",
+		result(r, "cycles"), result(r, "value_mismatches"), result(r, "process_kills"));
+}
+
+static void cores_table(FILE *f, const struct rep *r)
+{
+	fprintf(f, "\ncore       cycles    accesses   fetches  page-faults\n");
+	for (unsigned i = 0; i < r->cores; i++)
+		fprintf(f, "%4u %12llu %11llu %9llu %12llu\n", i, get(r, "core%u.cycles", i),
+			get(r, "core%u.loads", i) + get(r, "core%u.stores", i),
+			get(r, "core%u.fetches", i), get(r, "core%u.page_faults", i));
+}
+
+static void tlb_table(FILE *f, const struct rep *r)
+{
+	fprintf(f, "\ncore  dTLB-miss  (4k / 2m / 1g)        miss/1k  STLB-hit  STLB-miss  miss/1k"
+		"  iTLB-miss\n");
+	for (unsigned i = 0; i < r->cores; i++) {
+		double acc = (double)(get(r, "core%u.loads", i) + get(r, "core%u.stores", i) +
+				      get(r, "core%u.fetches", i));
+		unsigned long long dm = get(r, "core%u.dtlb.miss", i), sm = get(r, "core%u.stlb.miss", i);
+		unsigned long long sh = get(r, "core%u.stlb.hit.4k", i) +
+					get(r, "core%u.stlb.hit.2m", i) + get(r, "core%u.stlb.hit.1g", i);
+		char sizes[64];
+		snprintf(sizes, sizeof(sizes), "(%llu / %llu / %llu)", get(r, "core%u.dtlb.miss.4k", i),
+			 get(r, "core%u.dtlb.miss.2m", i), get(r, "core%u.dtlb.miss.1g", i));
+		fprintf(f, "%4u %10llu  %-22s %8.2f %9llu %10llu %8.2f %10llu\n", i, dm, sizes,
+			1000 * ratio((double)dm, acc), sh, sm, 1000 * ratio((double)sm, acc),
+			get(r, "core%u.itlb.miss", i));
+	}
+}
+
+static void walk_table(FILE *f, const struct rep *r)
+{
+	static const char *const lv[] = { "pde", "pdpte", "pml4e" };
+	fprintf(f, "\ncore   walks  cycles/walk  refs/walk  A/D-writes  PWC hit%%: pde  pdpte  pml4e\n");
+	for (unsigned i = 0; i < r->cores; i++) {
+		double w = (double)get(r, "core%u.walk.count", i);
+		fprintf(f, "%4u %7.0f %12.1f %10.2f %11llu            ", i, w,
+			ratio((double)get(r, "core%u.walk.cycles", i), w),
+			ratio((double)get(r, "core%u.walk.refs", i), w),
+			get(r, "core%u.walk.ad_writes", i));
+		for (size_t l = 0; l < ARRAY_SIZE(lv); l++) {
+			char h[64], m[64];
+			snprintf(h, sizeof(h), "core%%u.pwc.%s.hit", lv[l]);
+			snprintf(m, sizeof(m), "core%%u.pwc.%s.miss", lv[l]);
+			double hit = (double)get(r, h, i), all = hit + (double)get(r, m, i);
+			if (all > 0)
+				fprintf(f, "  %5.1f", 100 * hit / all);
+			else
+				fprintf(f, "  %5s", "-");
+		}
+		fprintf(f, "\n");
+	}
+}
+
+static void cache_table(FILE *f, const struct rep *r)
+{
+	if (!has(r, "llc.access") && !has(r, "core0.l1d.access"))
+		return;                     /* the flat memory model */
+	fprintf(f, "\ncore  L1D-miss%%  (walk)  L1I-miss%%  L2-miss%%   coherence: inval  c2c\n");
+	for (unsigned i = 0; i < r->cores; i++)
+		fprintf(f, "%4u %9.2f %7.2f %10.2f %9.2f %17llu %5llu\n", i,
+			100 * ratio((double)get(r, "core%u.l1d.miss", i), (double)get(r, "core%u.l1d.access", i)),
+			100 * ratio((double)get(r, "core%u.l1d.walk.miss", i),
+				    (double)get(r, "core%u.l1d.walk.access", i)),
+			100 * ratio((double)get(r, "core%u.l1i.miss", i), (double)get(r, "core%u.l1i.access", i)),
+			100 * ratio((double)get(r, "core%u.l2.miss", i), (double)get(r, "core%u.l2.access", i)),
+			get(r, "core%u.coherence.inval_sent", i), get(r, "core%u.coherence.c2c", i));
+	double hits = (double)get(r, "dram.row_hit", 0);
+	double acc = hits + (double)(get(r, "dram.row_miss", 0) + get(r, "dram.row_conflict", 0));
+	fprintf(f, "LLC: %llu accesses, %.2f%% miss;  DRAM: %llu reads, %llu writes, "
+		"row-buffer hits %.1f%%, queueing %llu cycles\n", get(r, "llc.access", 0),
+		100 * ratio((double)get(r, "llc.miss", 0), (double)get(r, "llc.access", 0)),
+		get(r, "dram.read", 0), get(r, "dram.write", 0), 100 * ratio(hits, acc),
+		get(r, "dram.queue_cycles", 0));
+}
+
+static void kernel_lines(FILE *f, const struct rep *r)
+{
+	fprintf(f, "\nkernel: page faults %llu (anon %llu, write-protect %llu, spurious %llu), "
+		"SIGSEGV %llu, OOM kills %llu\n", get(r, "mm.pgfault", 0),
+		get(r, "mm.pgfault.anon", 0), get(r, "mm.pgfault.wp", 0),
+		get(r, "mm.pgfault.spurious", 0), get(r, "mm.segv", 0), get(r, "mm.oom_kill", 0));
+	fprintf(f, "        pages allocated %llu, freed %llu; page tables allocated %llu, freed %llu;"
+		" TLB shootdowns %llu (IPIs %llu)\n", get(r, "mm.pgalloc", 0),
+		get(r, "mm.pgfree", 0), get(r, "mm.pgtable_alloc", 0),
+		get(r, "mm.pgtable_free", 0), get(r, "mm.tlbflush.shootdown", 0),
+		get(r, "mm.tlbflush.ipi", 0));
+}
+
+/* --- /proc-style views -------------------------------------------------------- */
+
+/* "buddy.normal.free.order3" or "buddy.node1.normal.free.order3": node,
+ * zone and the rest ("free.order3", "managed"). */
+static bool buddy_name(const char *name, unsigned *node, char *zone, size_t zn,
+		       const char **rest)
+{
+	if (strncmp(name, "buddy.", 6))
+		return false;
+	const char *p = name + 6;
+	int end = 0;
+	*node = 0;
+	if (sscanf(p, "node%u.%n", node, &end) == 1 && end > 0)
+		p += end;
+	const char *dot = strchr(p, '.');
+	if (!dot || (size_t)(dot - p) >= zn)
+		return false;
+	snprintf(zone, zn, "%.*s", (int)(dot - p), p);
+	*rest = dot + 1;
+	return true;
+}
+
+/* The sum of buddy.[nodeN.]ZONE.field over every node and zone; false if
+ * there is none. */
+static bool buddy_sum(const struct rep *r, const char *field, double *sum)
+{
+	const cJSON *c;
+	bool any = false;
+	*sum = 0;
+	cJSON_ArrayForEach(c, r->counters) {
+		unsigned node;
+		char zone[32];
+		const char *rest;
+		if (buddy_name(c->string, &node, zone, sizeof(zone), &rest) && !strcmp(rest, field)) {
+			*sum += c->valuedouble;
+			any = true;
+		}
+	}
+	return any;
+}
+
+static void meminfo_line(FILE *f, const char *name, double pages)
+{
+	fprintf(f, "%-16s%10.0f kB\n", name, pages * PAGE_KB);
+}
+
+static void meminfo(FILE *f, const struct rep *r)
+{
+	double total, freep;
+	if (!buddy_sum(r, "managed", &total) || !buddy_sum(r, "free_pages", &freep))
+		return;
+	fprintf(f, "\nmeminfo (end of run):\n");
+	meminfo_line(f, "MemTotal:", total);
+	meminfo_line(f, "MemFree:", freep);
+	meminfo_line(f, "MemUsed:", total - freep);
+	uint64_t a, b;
+	if (lookup(r, "mm.pgtable_alloc", &a) && lookup(r, "mm.pgtable_free", &b))
+		meminfo_line(f, "PageTables:", (double)a - (double)b);
+}
+
+/* Linux's /proc/vmstat names for the counters mmsim keeps. */
+static const struct { const char *linux_name, *counter; } vmstat_names[] = {
+	{ "nr_free_pages", "buddy.normal.free_pages" },
+	{ "pgalloc_normal", "buddy.normal.alloc" },
+	{ "pgfree", "mm.pgfree" },
+	{ "pgfault", "mm.pgfault" },
+	{ "pgfault_anon", "mm.pgfault.anon" },
+	{ "pgfault_wp", "mm.pgfault.wp" },
+	{ "pgfault_spurious", "mm.pgfault.spurious" },
+	{ "pgalloc", "mm.pgalloc" },
+	{ "pgtable_alloc", "mm.pgtable_alloc" },
+	{ "pgtable_free", "mm.pgtable_free" },
+	{ "nr_tlb_remote_flush", "mm.tlbflush.shootdown" },
+	{ "nr_tlb_remote_flush_received", "mm.tlbflush.ipi" },
+	{ "nr_tlb_local_flush_all", "mm.tlbflush.full" },
+	{ "nr_tlb_local_flush_one", "mm.tlbflush.pages" },
+	{ "oom_kill", "mm.oom_kill" },
+	{ "thp_fault_alloc", "mm.thp.fault_alloc" },
+	{ "thp_collapse_alloc", "mm.thp.collapse_alloc" },
+	{ "thp_split_page", "mm.thp.split" },
+	{ "pswpin", "mm.swap.in" },
+	{ "pswpout", "mm.swap.out" },
+	{ "compact_migrate_scanned", "mm.compact.migrate_scanned" },
+	{ "compact_free_scanned", "mm.compact.free_scanned" },
+};
+
+static void vmstat(FILE *f, const struct rep *r)
+{
+	bool first = true;
+	for (size_t i = 0; i < ARRAY_SIZE(vmstat_names); i++) {
+		uint64_t v;
+		if (!lookup(r, vmstat_names[i].counter, &v))
+			continue;
+		if (first)
+			fprintf(f, "\nvmstat:\n");
+		first = false;
+		fprintf(f, "%s %llu\n", vmstat_names[i].linux_name, (unsigned long long)v);
+	}
+}
+
+/* One row per (node, zone) in the order the counters name them. */
+static void buddyinfo(FILE *f, const struct rep *r)
+{
+	struct row { unsigned node; char zone[32]; double n[32]; unsigned orders; } rows[16];
+	size_t nrows = 0;
+	const cJSON *c;
+	cJSON_ArrayForEach(c, r->counters) {
+		unsigned node, order;
+		char zone[32];
+		const char *rest;
+		int end = 0;
+		if (!buddy_name(c->string, &node, zone, sizeof(zone), &rest) ||
+		    sscanf(rest, "free.order%u%n", &order, &end) != 1 || rest[end] || order >= 32)
+			continue;
+		size_t i = 0;
+		while (i < nrows && !(rows[i].node == node && !strcmp(rows[i].zone, zone)))
+			i++;
+		if (i == nrows) {
+			if (nrows == ARRAY_SIZE(rows))
+				continue;
+			memset(&rows[nrows], 0, sizeof(rows[0]));
+			rows[nrows].node = node;
+			strcpy(rows[nrows++].zone, zone);
+		}
+		rows[i].n[order] = c->valuedouble;
+		if (order + 1 > rows[i].orders)
+			rows[i].orders = order + 1;
+	}
+	if (nrows)
+		fprintf(f, "\nbuddyinfo:\n");
+	for (size_t i = 0; i < nrows; i++) {
+		char zone[32];
+		snprintf(zone, sizeof(zone), "%s", rows[i].zone);
+		zone[0] = (char)(zone[0] >= 'a' && zone[0] <= 'z' ? zone[0] - 32 : zone[0]);
+		fprintf(f, "Node %u, zone %8s", rows[i].node, zone);
+		for (unsigned o = 0; o < rows[i].orders; o++)
+			fprintf(f, " %6.0f", rows[i].n[o]);
+		fprintf(f, "\n");
+	}
+}
+
+/* slab.CACHE.FIELD counters, as /proc/slabinfo's first columns. */
+static void slabinfo(FILE *f, const struct rep *r)
+{
+	static const char *const fields[] = {
+		"active_objs", "num_objs", "objsize", "objperslab", "pagesperslab",
+	};
+	const cJSON *c;
+	bool first = true;
+	char last[96] = "";
+	cJSON_ArrayForEach(c, r->counters) {
+		const char *dot = strrchr(c->string, '.');
+		if (strncmp(c->string, "slab.", 5) || !dot || dot <= c->string + 5)
+			continue;
+		char cache[96];
+		snprintf(cache, sizeof(cache), "%.*s", (int)(dot - c->string - 5), c->string + 5);
+		if (!strcmp(cache, last))
+			continue;
+		strcpy(last, cache);
+		if (first)
+			fprintf(f, "\nslabinfo:\n# %-18s <active_objs> <num_objs> <objsize> "
+				"<objperslab> <pagesperslab>\n", "name");
+		first = false;
+		fprintf(f, "%-20s", cache);
+		for (size_t k = 0; k < ARRAY_SIZE(fields); k++) {
+			char name[160];
+			snprintf(name, sizeof(name), "slab.%s.%s", cache, fields[k]);
+			fprintf(f, " %*llu", (int)strlen(fields[k]) + 2, get(r, name, 0));
+		}
+		fprintf(f, "\n");
+	}
+}
+
+static void text(FILE *f, const struct rep *r)
+{
+	header(f, r);
+	cores_table(f, r);
+	tlb_table(f, r);
+	walk_table(f, r);
+	cache_table(f, r);
+	kernel_lines(f, r);
+	meminfo(f, r);
+	vmstat(f, r);
+	buddyinfo(f, r);
+	slabinfo(f, r);
+}
+
+static void csv(FILE *f, const struct rep *r)
+{
+	static const char *const res[] = { "cycles", "value_mismatches", "process_kills" };
+	char q[512];
+	fprintf(f, "name,value\n");
+	for (size_t i = 0; i < ARRAY_SIZE(res); i++)
+		fprintf(f, "result.%s,%.0f\n", res[i], result(r, res[i]));
+	const cJSON *c;
+	cJSON_ArrayForEach(c, r->counters)
+		fprintf(f, "%s,%.0f\n", csv_field(c->string, q, sizeof(q)), c->valuedouble);
+}
+
+static int usage_error(const char *msg, const char *arg)
+{
+	fprintf(stderr, "mmsim report: %s%s%s\n%s", msg, arg ? ": " : "", arg ? arg : "", usage);
+	return 2;
+}
+
+/* Returns 0, 1 (--help: done) or 2 (bad usage). */
+static int parse_args(int argc, char **argv, const char **path, const char **format)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *s = argv[i];
+		if ((!strcmp(s, "-f") || !strcmp(s, "--format")) && i + 1 < argc) {
+			*format = argv[++i];
+		} else if (!strncmp(s, "--format=", 9)) {
+			*format = s + 9;
+		} else if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
+			fputs(usage, stdout);
+			return 1;
+		} else if (s[0] == '-' && s[1]) {
+			return usage_error("unknown option or missing value", s);
+		} else if (!*path) {
+			*path = s;
+		} else {
+			return usage_error("more than one stats file given", s);
+		}
+	}
+	if (!*path)
+		return usage_error("no stats file given", NULL);
+	if (strcmp(*format, "text") && strcmp(*format, "json") && strcmp(*format, "csv")) {
+		fprintf(stderr, "mmsim report: --format: \"%s\" is not one of: text, json, csv\n",
+			*format);
+		return 2;
+	}
+	return 0;
+}
+
+/* The number of cores: the config's, else the coreN.cycles counters. */
+static unsigned count_cores(const struct rep *r)
+{
+	const cJSON *cores = cfg_item(r, "cores", NULL);
+	if (cJSON_IsNumber(cores) && cores->valuedouble >= 1 && cores->valuedouble <= 4096)
+		return (unsigned)cores->valuedouble;
+	unsigned n = 0;
+	for (char name[32]; snprintf(name, sizeof(name), "core%u.cycles", n), has(r, name);)
+		n++;
+	return n;
+}
+
+int cmd_report(int argc, char **argv, FILE *out)
+{
+	const char *path = NULL, *format = "text";
+	int rc = parse_args(argc, argv, &path, &format);
+	if (rc)
+		return rc == 1 ? 0 : rc;
+	char err[MMSIM_ERR_LEN];
+	cJSON *root = json_load_file(path, err);
+	if (!root) {
+		fprintf(stderr, "mmsim report: %s\n", err);
+		return 2;
+	}
+	struct rep r = { root, cJSON_GetObjectItemCaseSensitive(root, "counters"),
+			 cJSON_GetObjectItemCaseSensitive(root, "config"), 0 };
+	if (!cJSON_IsObject(r.counters)) {
+		fprintf(stderr, "mmsim report: %s: counters: missing (not a file written by "
+			"mmsim run --stats)\n", path);
+		cJSON_Delete(root);
+		return 2;
+	}
+	r.cores = count_cores(&r);
+	if (!strcmp(format, "json")) {
+		char *t = cJSON_Print(r.counters);
+		fprintf(out, "%s\n", t);
+		free(t);
+	} else if (!strcmp(format, "csv")) {
+		csv(out, &r);
+	} else {
+		text(out, &r);
+	}
+	cJSON_Delete(root);
+	return 0;
+}

@@ -1,0 +1,137 @@
+#!/bin/sh
+# Command-line checks of `mmsim sweep`, `mmsim report` and scripts/plot.sh as
+# a user runs them: a 4-point sweep with -j 2, a rerun that runs nothing, an
+# interrupted sweep resumed to the same results, the --emit-commands job file
+# run through GNU parallel (or sh when parallel is not installed) and the
+# --emit-slurm script's tasks, each collected to the same results.csv,
+# mmsim report, and a plot (when gnuplot is installed).
+# Usage: tests/sweep.sh path/to/mmsim   (from the project root)
+set -u
+MMSIM=${1:-build/mmsim}
+case $MMSIM in /*) ;; *) MMSIM=$PWD/$MMSIM ;; esac
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+
+ok() { pass=$((pass + 1)); }
+bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
+
+# expect NAME WANT_RC WANT_TEXT -- command...
+expect() {
+	name=$1 want_rc=$2 want=$3
+	shift 4
+	"$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	if [ "$rc" -ne "$want_rc" ] || { [ -n "$want" ] && ! grep -qF -- "$want" "$tmp/out" "$tmp/err"; }; then
+		echo "FAIL: $name: rc=$rc (want $want_rc), want text: $want"
+		sed 's/^/  | /' "$tmp/err" | head -5
+		fail=$((fail + 1))
+	else
+		pass=$((pass + 1))
+	fi
+}
+
+trace() {  # trace FILE COUNT: random reads over 64 pages
+	cat >"$1" <<EOF
+{ "processes": [ { "threads": [ { "ops": [
+  { "op": "mmap", "name": "buf", "length": "256K", "prot": "rw" },
+  { "op": "stride", "base": "buf", "length": "256K", "stride": 4096 },
+  { "op": "random", "base": "buf", "length": "256K", "count": $2 },
+  { "op": "exit" } ] } ] } ] }
+EOF
+}
+trace "$tmp/small.json" 3000
+trace "$tmp/long.json" 400000
+cat >"$tmp/s.json" <<EOF
+{ "name": "smoke", "base": "$PWD/configs/tiny.json", "traces": ["small.json"],
+  "axes": { "tlb.stlb.entries": [8, 16, 32, 64] },
+  "overrides": { "tlb.stlb.ways": 4, "tlb.l1d.4k.entries": 4 },
+  "metrics": ["result.cycles", "core0.stlb.miss", "core0.dtlb.mpka"] }
+EOF
+sed -e 's/small.json/long.json/' -e 's/\[8, 16, 32, 64\]/[4, 8, 16, 24, 32, 40, 48, 64]/' \
+	"$tmp/s.json" >"$tmp/long-sweep.json"
+
+# --- a sweep, and a rerun that has nothing to do
+expect "sweep runs 4 points" 0 "4 points: 4 run, 0 already done, 0 failed" -- \
+	"$MMSIM" sweep "$tmp/s.json" -j 2 --out "$tmp/a"
+rows=$(wc -l <"$tmp/a/results.csv" 2>/dev/null || echo 0)
+[ "$rows" -eq 5 ] && ok || bad "results.csv has $rows lines, want 5"
+head -1 "$tmp/a/results.csv" | grep -qx 'point,tlb.stlb.entries,trace,seed,result.cycles,core0.stlb.miss,core0.dtlb.mpka' &&
+	ok || bad "results.csv header: $(head -1 "$tmp/a/results.csv")"
+[ "$(ls "$tmp/a/points" | grep -c '\.prov\.json$')" -eq 4 ] && ok || bad "4 provenance records"
+cp "$tmp/a/results.csv" "$tmp/first.csv"
+expect "rerun is a no-op" 0 "4 points: 0 run, 4 already done, 0 failed" -- \
+	"$MMSIM" sweep "$tmp/s.json" -j 2 --out "$tmp/a"
+cmp -s "$tmp/a/results.csv" "$tmp/first.csv" && ok || bad "rerun changed results.csv"
+expect "dry run lists the points" 0 "0003                 64  small       1  done" -- \
+	"$MMSIM" sweep "$tmp/s.json" --out "$tmp/a" --dry-run
+
+# --- bad input: nothing runs
+sed 's/tlb.stlb.entries/tlb.stlb.entires/' "$tmp/s.json" >"$tmp/typo.json"
+expect "misspelled axis key" 2 \
+	"$tmp/typo.json: axes: tlb.stlb.entires: unknown key; did you mean \"tlb.stlb.entries\"?" -- \
+	"$MMSIM" sweep "$tmp/typo.json" --out "$tmp/typo"
+[ ! -e "$tmp/typo" ] && ok || bad "a rejected sweep created its folder"
+expect "unknown metric" 2 "--metrics: core0.dtlb.mis: no such counter; did you mean \"core0.dtlb.miss\"?" -- \
+	"$MMSIM" sweep "$tmp/s.json" --metrics result.cycles,core0.dtlb.mis --dry-run
+expect "unknown option" 2 "unknown option: --frobnicate" -- "$MMSIM" sweep "$tmp/s.json" --frobnicate
+
+# --- interrupted, then resumed: the same table as an uninterrupted run. (A
+# background job of a script ignores SIGINT, so the interrupt is a SIGTERM
+# to the sweep's process group, as a batch system's would be.)
+"$MMSIM" sweep "$tmp/long-sweep.json" -j 2 -q --out "$tmp/whole" >/dev/null 2>&1
+setsid "$MMSIM" sweep "$tmp/long-sweep.json" -j 2 -q --out "$tmp/cut" >/dev/null 2>&1 &
+pid=$!
+i=0   # interrupt once the first point is done
+while [ $i -lt 400 ] && ! ls "$tmp/cut/points/"*.prov.json >/dev/null 2>&1; do
+	sleep 0.02
+	i=$((i + 1))
+done
+kill -TERM "-$pid" 2>/dev/null
+wait "$pid" 2>/dev/null
+[ ! -e "$tmp/cut/results.csv" ] || echo "sweep.sh: note: the sweep ended before the interrupt"
+expect "resumed after an interrupt" 0 "0 failed" -- \
+	"$MMSIM" sweep "$tmp/long-sweep.json" -j 2 --out "$tmp/cut"
+cmp -s "$tmp/cut/results.csv" "$tmp/whole/results.csv" && ok ||
+	bad "an interrupted and resumed sweep differs from a whole one"
+
+# --- the job file: through GNU parallel when it is installed, and collected
+"$MMSIM" sweep "$tmp/s.json" --out "$tmp/b" --emit-commands --mmsim "$MMSIM" >"$tmp/jobs" 2>/dev/null
+[ "$(wc -l <"$tmp/jobs")" -eq 4 ] && ok || bad "--emit-commands: $(wc -l <"$tmp/jobs") lines, want 4"
+if command -v parallel >/dev/null 2>&1 && parallel --version 2>/dev/null | grep -q GNU; then
+	parallel -j 2 --halt now,fail=1 <"$tmp/jobs" && ok || bad "GNU parallel ran the job file"
+else
+	sh -e "$tmp/jobs" && ok || bad "sh ran the job file"
+fi
+expect "collect" 0 "4 points: 4 collected, 0 missing" -- \
+	"$MMSIM" sweep "$tmp/s.json" --out "$tmp/b" --collect
+cmp -s "$tmp/b/results.csv" "$tmp/first.csv" && ok ||
+	bad "results.csv from the job file differs from the local sweep's"
+
+# --- the Slurm array script: each task runs its line of DIR/commands.txt
+"$MMSIM" sweep "$tmp/s.json" --out "$tmp/c" --emit-slurm -q --mmsim "$MMSIM" >"$tmp/job.sh"
+grep -qx '#SBATCH --array=1-4' "$tmp/job.sh" && ok || bad "--emit-slurm: no 4-task array"
+for i in 1 2 3 4; do
+	SLURM_ARRAY_TASK_ID=$i sh "$tmp/job.sh" || bad "Slurm task $i"
+done
+expect "collect after Slurm" 0 "4 points: 4 collected, 0 missing" -- \
+	"$MMSIM" sweep "$tmp/s.json" --out "$tmp/c" --collect
+cmp -s "$tmp/c/results.csv" "$tmp/first.csv" && ok ||
+	bad "results.csv from the Slurm tasks differs from the local sweep's"
+
+# --- report
+expect "report text" 0 "Node 0, zone   Normal" -- "$MMSIM" report "$tmp/a/points/0000.json"
+expect "report csv" 0 "core0.dtlb.miss," -- "$MMSIM" report "$tmp/a/points/0000.json" --format csv
+expect "report json" 0 '"mm.pgfault":' -- "$MMSIM" report "$tmp/a/points/0000.json" --format json
+expect "report bad format" 2 '"xml" is not one of: text, json, csv' -- \
+	"$MMSIM" report "$tmp/a/points/0000.json" --format xml
+
+# --- a plot
+if command -v gnuplot >/dev/null 2>&1; then
+	expect "plot" 0 "wrote" -- scripts/plot.sh "$tmp/a/results.csv" tlb.stlb.entries \
+		core0.stlb.miss --series trace "$tmp/p.png"
+	[ "$(head -c 4 "$tmp/p.png" | od -An -c | tr -d ' ')" = '211PNG' ] && ok || bad "plot is not a PNG"
+fi
+
+echo "sweep: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
