@@ -878,10 +878,11 @@ static int load_proc(struct ld *ld, const cJSON *obj, struct trace *t, uint32_t 
 	if (check_keys(ld, obj, k_proc, ARRAY_SIZE(k_proc)) || proc_name(ld, obj, t, idx) ||
 	    get_array(ld, obj, "threads", "threads", TRACE_MAX_THREADS, &threads))
 		return -1;
-	p->nthreads = (uint32_t)cJSON_GetArraySize(threads);
-	p->threads = calloc(p->nthreads, sizeof *p->threads);
+	uint32_t n = (uint32_t)cJSON_GetArraySize(threads);
+	p->threads = calloc(n, sizeof *p->threads);
 	if (!p->threads)
 		return fail(ld, NULL, "out of memory");
+	p->nthreads = n;   /* only once the array exists: trace_free walks it */
 	ld->proc = p;
 	ld->rcap = 0;
 	for (int pass = 1; pass <= 2; pass++) {
