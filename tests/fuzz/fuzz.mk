@@ -36,7 +36,8 @@ FUZZ_LIB_OBJS := $(FUZZ_LIB_SRCS:%.c=$(FUZZ_DIR)/obj/%.o)
 FUZZ_LIB      := $(FUZZ_DIR)/libmmsim-fuzz.a
 
 # lackey: the recorded-trace reader, fuzzed when lib/lackey.c exists
-FUZZ_NAMES   := config trace $(if $(wildcard lib/lackey.c),lackey)
+FUZZ_NAMES   := config trace $(if $(wildcard lib/lackey.c),lackey) \
+		$(if $(wildcard lib/rtrace.c),rtrace)
 FUZZ_TARGETS := $(FUZZ_NAMES:%=$(FUZZ_DIR)/fuzz_%)
 
 .PHONY: fuzz fuzz-smoke fuzz-build fuzz-deps

@@ -47,6 +47,9 @@ write_dict() {
 	lackey)
 		printf '"%s"\n' "I  " " L " " S " " M " "==1234== " "--1234-- " ",8" ",4096" \
 			"ffffffffffffffff" "\\x0a" ;;
+	rtrace)
+		printf '"%s"\n' "MMSIMTR1" "\\x28\\xb5\\x2f\\xfd" "\\x00\\x00\\x00\\x00" \
+			"\\xff\\xff\\xff\\xff" ;;
 	esac
 }
 
