@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "lib/spawn.h"
 
 #define LACKEY_BUF (64 * 1024)
 
@@ -22,29 +23,6 @@ struct lackey {
 	char buf[LACKEY_BUF];
 };
 
-/* Start `xz -dc -- path` writing into a pipe; returns the read end or -1. */
-static int spawn_xz(const char *path, pid_t *child)
-{
-	int p[2];
-	if (pipe(p) < 0)
-		return -1;
-	pid_t pid = fork();
-	if (pid < 0) {
-		close(p[0]);
-		close(p[1]);
-		return -1;
-	}
-	if (pid == 0) {
-		dup2(p[1], STDOUT_FILENO);
-		close(p[0]);
-		close(p[1]);
-		execlp("xz", "xz", "-dc", "--", path, (char *)NULL);
-		_exit(127);
-	}
-	close(p[1]);
-	*child = pid;
-	return p[0];
-}
 
 struct lackey *lackey_open(const char *path, char *err)
 {
@@ -58,7 +36,7 @@ struct lackey *lackey_open(const char *path, char *err)
 	if (strcmp(path, "-") == 0)
 		lk->fd = dup(STDIN_FILENO);
 	else if (n > 3 && strcmp(path + n - 3, ".xz") == 0 && access(path, R_OK) == 0)
-		lk->fd = spawn_xz(path, &lk->child);
+		lk->fd = spawn_decompressor("xz", path, &lk->child);
 	else
 		lk->fd = open(path, O_RDONLY);
 	if (lk->fd < 0) {

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "lib/spawn.h"
 
 static const char *const format_names[] = {
 	[RT_AUTO] = "auto", [RT_LACKEY] = "lackey",
@@ -59,33 +60,6 @@ static const char *decompressor(const char *path)
 	return NULL;
 }
 
-/* Start `cmd -dc -- path` writing into a pipe (its stderr to /dev/null);
- * returns the read end or -1. */
-static int spawn(const char *cmd, const char *path, pid_t *child)
-{
-	int p[2];
-	if (pipe(p) < 0)
-		return -1;
-	pid_t pid = fork();
-	if (pid < 0) {
-		close(p[0]);
-		close(p[1]);
-		return -1;
-	}
-	if (pid == 0) {
-		int null = open("/dev/null", O_WRONLY);
-		dup2(p[1], STDOUT_FILENO);
-		if (null >= 0)
-			dup2(null, STDERR_FILENO);
-		close(p[0]);
-		close(p[1]);
-		execlp(cmd, cmd, "-dc", "--", path, (char *)NULL);
-		_exit(127);
-	}
-	close(p[1]);
-	*child = pid;
-	return p[0];
-}
 
 static int src_open(struct rtrace *t, const char *path, char *err)
 {
@@ -93,7 +67,7 @@ static int src_open(struct rtrace *t, const char *path, char *err)
 	if (!strcmp(path, "-"))
 		t->fd = dup(STDIN_FILENO);
 	else if (cmd && access(path, R_OK) == 0) {
-		t->fd = spawn(cmd, path, &t->child);
+		t->fd = spawn_decompressor(cmd, path, &t->child);
 		t->child_cmd = cmd;
 	} else
 		t->fd = open(path, O_RDONLY);

@@ -10,6 +10,12 @@
 int cmd_run(int argc, char **argv, FILE *out);
 int cmd_config(int argc, char **argv, FILE *out);
 int cmd_lackey(int argc, char **argv, FILE *out);
+
+struct hier;
+struct lackey_rec;
+/* One lackey record as cachegrind counts it: I a fetch, L a load, S a
+ * store, M one load needing ownership; sizes cut to a line. Core 0. */
+void lackey_replay(struct hier *h, const struct lackey_rec *r);
 int cmd_convert(int argc, char **argv, FILE *out);
 int cmd_sweep(int argc, char **argv, FILE *out);
 int cmd_report(int argc, char **argv, FILE *out);

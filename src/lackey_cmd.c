@@ -15,7 +15,7 @@
 static const char usage[] =
 	"usage: mmsim lackey -c CONFIG.json [-s KEY=VALUE]... TRACE.lackey[.xz]\n";
 
-static void replay(struct hier *h, const struct lackey_rec *r)
+void lackey_replay(struct hier *h, const struct lackey_rec *r)
 {
 	/* cachegrind clamps larger (dirty-helper) accesses to a line */
 	unsigned line = 1u << h->line_shift;
@@ -90,7 +90,7 @@ int cmd_lackey(int argc, char **argv, FILE *out)
 	struct lackey_rec r;
 	int rc;
 	while ((rc = lackey_next(lk, &r, err)) == 1)
-		replay(ms->hier, &r);
+		lackey_replay(ms->hier, &r);
 	if (rc == 0)
 		print_totals(out, ms->hier, lackey_count(lk));
 	lackey_close(lk);

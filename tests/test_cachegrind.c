@@ -23,6 +23,7 @@
 #include "lib/lackey.h"
 #include "sim/cache/hier.h"
 #include "sim/mem/memsys.h"
+#include "src/cli.h"
 
 #define MAX_GEOMS 8
 
@@ -87,20 +88,6 @@ static struct hier *cg_hier(const struct expect *e)
 	return h;
 }
 
-static void replay(struct hier *h, const struct lackey_rec *r)
-{
-	/* cachegrind clamps larger (dirty-helper) accesses to its smallest
-	 * line size; lackey prints them whole. */
-	unsigned line = 1u << h->line_shift;
-	unsigned size = r->size < line ? r->size : line;
-	switch (r->kind) {
-	case 'I': hier_access_sized(h, 0, r->addr, size, MEM_IFETCH, false, 0); break;
-	case 'L': hier_access_sized(h, 0, r->addr, size, MEM_LOAD, false, 0); break;
-	case 'S': hier_access_sized(h, 0, r->addr, size, MEM_STORE, true, 0); break;
-	case 'M': hier_access_sized(h, 0, r->addr, size, MEM_LOAD, true, 0); break;
-	default: cr_assert_fail("record kind %c", r->kind);
-	}
-}
 
 static void totals(const struct hier *h, uint64_t ev[9])
 {
@@ -130,7 +117,7 @@ static void check_program(const char *name)
 	int rc;
 	while ((rc = lackey_next(lk, &r, err)) == 1)
 		for (unsigned i = 0; i < n; i++)
-			replay(h[i], &r);
+			lackey_replay(h[i], &r);
 	cr_assert_eq(rc, 0, "%s", err);
 	lackey_close(lk);
 

@@ -134,18 +134,25 @@ static struct tlb *stlb_for(struct core *c, int size)
 	return (size == PS_1G && c->stlb1g) ? c->stlb1g : c->stlb;
 }
 
-/* #PF invalidates the TLB entries for the faulting address, global ones
- * included (SDM 4.10.4.1; Linux's spurious_kernel_fault() relies on it). */
-static void drop_address(struct core *c, vaddr_t va)
+/* Drop the entries translating va for pcid from every TLB of the core
+ * (globals too unless keep_global). */
+static void invlpg_all(struct core *c, vaddr_t va, uint16_t pcid, bool keep_global)
 {
 	for (int side = 0; side < 2; side++)
 		for (int s = 0; s < PS_SIZES; s++)
 			if (c->l1[side][s])
-				tlb_invlpg(c->l1[side][s], va, c->pcid, false);
+				tlb_invlpg(c->l1[side][s], va, pcid, keep_global);
 	if (c->stlb)
-		tlb_invlpg(c->stlb, va, c->pcid, false);
+		tlb_invlpg(c->stlb, va, pcid, keep_global);
 	if (c->stlb1g)
-		tlb_invlpg(c->stlb1g, va, c->pcid, false);
+		tlb_invlpg(c->stlb1g, va, pcid, keep_global);
+}
+
+/* #PF invalidates the TLB entries for the faulting address, global ones
+ * included (SDM 4.10.4.1; Linux's spurious_kernel_fault() relies on it). */
+static void drop_address(struct core *c, vaddr_t va)
+{
+	invlpg_all(c, va, c->pcid, false);
 }
 
 /* Fill the STLB (if it holds the size) and the L1 of the access's side. */
@@ -271,14 +278,7 @@ void core_invlpg(struct core *c, vaddr_t va)
 {
 	c->clock += c->invlpg_cost;
 	c->invlpgs++;
-	for (int side = 0; side < 2; side++)
-		for (int s = 0; s < PS_SIZES; s++)
-			if (c->l1[side][s])
-				tlb_invlpg(c->l1[side][s], va, c->pcid, false);
-	if (c->stlb)
-		tlb_invlpg(c->stlb, va, c->pcid, false);
-	if (c->stlb1g)
-		tlb_invlpg(c->stlb1g, va, c->pcid, false);
+	invlpg_all(c, va, c->pcid, false);
 	walker_flush_pcid(&c->walker, c->pcid);
 }
 
@@ -288,14 +288,7 @@ void core_invpcid(struct core *c, int type, uint16_t pcid, vaddr_t va)
 	c->invpcids++;
 	switch (type) {
 	case 0:
-		for (int side = 0; side < 2; side++)
-			for (int s = 0; s < PS_SIZES; s++)
-				if (c->l1[side][s])
-					tlb_invlpg(c->l1[side][s], va, pcid, true);
-		if (c->stlb)
-			tlb_invlpg(c->stlb, va, pcid, true);
-		if (c->stlb1g)
-			tlb_invlpg(c->stlb1g, va, pcid, true);
+		invlpg_all(c, va, pcid, true);
 		walker_flush_pcid(&c->walker, pcid);
 		break;
 	case 1:
