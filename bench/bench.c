@@ -154,7 +154,7 @@ static const struct bench_case cases[] = {
 	  "8 cores: mmap/touch/munmap churn (no mprotect yet) by one thread, 7 threads access" },
 	{ "pressure", "accesses", 0, NULL, 0, { NULL }, NULL, "not yet (needs issue reclaim)" },
 	{ "trace-decode", "records", 100, gen_none, 0, { NULL }, NULL,
-	  "decode the mmsim binary form of tests/data/ls.lackey.xz 20 times (no simulation)" },
+	  "decode the mmsim binary form of traces/recorded/ls.lackey.xz 20 times (no simulation)" },
 	{ "scale-1", "accesses", 0, gen_scale, 1, { "cores=1" }, NULL,
 	  "per core: 1M random reads over its own 16M" },
 	{ "scale-2", "accesses", 0, gen_scale, 2, { "cores=2" }, NULL, NULL },
@@ -237,7 +237,7 @@ static uint64_t stat_or_zero(struct machine *m, const char *name)
 static void run_decode(struct result *r)
 {
 	enum { REPEATS = 20, BATCH = 4096 };
-	const char *src = "tests/data/ls.lackey.xz", *bin = TRACE_DIR "/ls.mmt";
+	const char *src = "traces/recorded/ls.lackey.xz", *bin = TRACE_DIR "/ls.mmt";
 	char err[MMSIM_ERR_LEN];
 	static struct rtrace_rec recs[BATCH];
 	struct rtrace *in = rtrace_open(src, RT_AUTO, err);

@@ -91,7 +91,7 @@ struct machine {
 	/* counters ("run.*") */
 	uint64_t ops, accesses, mismatches, kills, exits, ctx_switches;
 	uint64_t sched_events;  /* wakeups, spawns, migrations: queues changed */
-	uint64_t replay_records, replay_automaps;
+	uint64_t replay_records, replay_automaps, replay_skipped;
 	uint64_t deadlocks;     /* processes whose threads blocked forever */
 	uint64_t replay_errors; /* recorded streams that turned out malformed */
 
@@ -454,6 +454,12 @@ static void replay_step(struct machine *m, struct thread *t, struct core *c,
 		return;
 	}
 	unsigned size = r->size < REPLAY_MAX_ACCESS ? r->size : REPLAY_MAX_ACCESS;
+	if (r->addr >= t->proc->mm->task_size || r->addr + size > t->proc->mm->task_size) {
+		/* the kernel half (the vsyscall page, say): not the program's
+		 * memory here; skipped and counted */
+		m->replay_skipped++;
+		return;
+	}
 	uint32_t acc = PF_U | (r->kind == RT_FETCH ? PF_I :
 			       r->kind == RT_LOAD ? 0 : PF_W);   /* modify: a store */
 	access(m, t, c, r->addr, size, acc, NULL);
@@ -958,6 +964,7 @@ static void register_stats(struct machine *m)
 	stats_add(m->st, &m->deadlocks, "run.deadlocks");
 	stats_add(m->st, &m->replay_records, "run.replay.records");
 	stats_add(m->st, &m->replay_automaps, "run.replay.automaps");
+	stats_add(m->st, &m->replay_skipped, "run.replay.skipped");
 }
 
 struct machine *machine_create(const struct mmsim_cfg *cfg, const struct trace *tr,

@@ -57,7 +57,7 @@ fi
 if command -v xz >/dev/null 2>&1; then
 	want=$(awk '$1 == "ls" && $2 == "32768,8,64" { print $5, $6, $7, $8, $9, $10, $11, $12, $13 }' \
 		tests/data/cachegrind.txt)
-	got=$("$MMSIM" lackey -c configs/cachegrind.json tests/data/ls.lackey.xz |
+	got=$("$MMSIM" lackey -c configs/cachegrind.json traces/recorded/ls.lackey.xz |
 		awk '/refs/ { printf "%s %s %s ", $(NF-6), $(NF-3), $NF }' | sed 's/ $//')
 	if [ -n "$want" ] && [ "$got" = "$want" ]; then
 		pass=$((pass + 1))

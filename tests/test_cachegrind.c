@@ -110,7 +110,7 @@ static void check_program(const char *name)
 		h[i] = cg_hier(&e[i]);
 
 	char path[128], err[MMSIM_ERR_LEN];
-	snprintf(path, sizeof(path), "tests/data/%s.lackey.xz", name);
+	snprintf(path, sizeof(path), "traces/recorded/%s.lackey.xz", name);
 	struct lackey *lk = lackey_open(path, err);
 	cr_assert_not_null(lk, "%s", err);
 	struct lackey_rec r;

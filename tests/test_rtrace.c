@@ -1,6 +1,6 @@
 /* Tests of the recorded-trace readers and writer (lib/rtrace*.c) and of
  * `mmsim convert` (src/convert.c): round trips lackey -> mmsim -> lackey on
- * a real program's trace (tests/data/ls.lackey.xz) and on hand-made samples
+ * a real program's trace (traces/recorded/ls.lackey.xz) and on hand-made samples
  * (tests/data/rtrace/); the ChampSim mapping on a synthetic trace built here
  * with the documented 64-byte layout; one exact message for each kind of
  * malformed input; the binary format's size against lackey text; and the
@@ -19,7 +19,7 @@
 #include "lib/rtrace.h"
 #include "src/cli.h"
 
-#define LS "tests/data/ls.lackey.xz"
+#define LS "traces/recorded/ls.lackey.xz"
 #define SMALL_LACKEY "tests/data/rtrace/small.lackey"
 #define SMALL_MMT "tests/data/rtrace/small.mmt"
 #define SMALL_CS "tests/data/rtrace/small.champsimtrace"

@@ -9,6 +9,7 @@
 #include "lib/config.h"
 #include "lib/stats.h"
 #include "lib/trace.h"
+#include "src/cli.h"
 #include "src/machine.h"
 
 struct run {
@@ -746,7 +747,7 @@ Test(scenario, replay_limit_and_missing_file)
 	struct run r;
 	char cwd[512], text[1024];
 	cr_assert(getcwd(cwd, sizeof(cwd)));
-	snprintf(text, sizeof(text), ONE_THREAD("{'op': 'replay', 'path': '%s/tests/data/"
+	snprintf(text, sizeof(text), ONE_THREAD("{'op': 'replay', 'path': '%s/traces/recorded/"
 						"ls.lackey.xz', 'limit': 1000}"), cwd);
 	run_text(&r, NULL, text);
 	cr_assert_eq(stat(&r, "run.replay.records"), 1000);
@@ -757,4 +758,45 @@ Test(scenario, replay_limit_and_missing_file)
 	cr_assert_eq(trace_load(&t, "tests/badinput/replay-missing.json", err), -1);
 	cr_assert(strstr(err, "processes[0].threads[0].ops[0].path: ") &&
 		  strstr(err, "nope.lackey"), "%s", err);
+}
+
+/* Issue recorded-traces, done-when: a lackey trace of a real program and a
+ * ChampSim trace both replay through the run, and converting each to the
+ * mmsim binary format (zstd) gives identical simulation results. */
+static void replay_both(const char *src, const char *fmt)
+{
+	char cwd[512], bin[128], ta[2048], tb[2048];
+	cr_assert(getcwd(cwd, sizeof(cwd)));
+	snprintf(bin, sizeof(bin), "/tmp/mmsim-rt-%d.mmt", (int)getpid());
+	char *argv[] = { "convert", (char *)src, bin, "--zstd", NULL };
+	FILE *devnull = fopen("/dev/null", "w");
+	cr_assert_eq(cmd_convert(4, argv, devnull), 0);
+	fclose(devnull);
+	snprintf(ta, sizeof(ta), ONE_THREAD("{'op': 'replay', 'path': '%s/%s', 'format': '%s'}"),
+		 cwd, src, fmt);
+	snprintf(tb, sizeof(tb), ONE_THREAD("{'op': 'replay', 'path': '%s', 'format': 'mmsim'}"),
+		 bin);
+	struct run a, b;
+	run_text(&a, NULL, ta);
+	run_text(&b, NULL, tb);
+	cr_assert_gt(stat(&a, "run.replay.records"), 0);
+	cr_assert_eq(stat(&a, "run.process_kills"), 0, "%s", machine_events(a.m));
+	struct stats *sa = machine_stats(a.m), *sb = machine_stats(b.m);
+	cr_assert_eq(stats_count(sa), stats_count(sb));
+	for (size_t i = 0; i < stats_count(sa); i++)
+		cr_assert_eq(stats_value(sa, i), stats_value(sb, i), "%s differs after convert",
+			     stats_name(sa, i));
+	run_free(&a);
+	run_free(&b);
+	unlink(bin);
+}
+
+Test(scenario, replay_convert_roundtrip_lackey)
+{
+	replay_both("traces/recorded/sort.lackey.xz", "lackey");
+}
+
+Test(scenario, replay_convert_roundtrip_champsim)
+{
+	replay_both("tests/data/rtrace/small.champsimtrace", "champsim");
 }

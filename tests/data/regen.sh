@@ -1,6 +1,6 @@
 #!/bin/sh
 # Regenerate the cachegrind cross-check data (docs/cache-model.md):
-#   tests/data/{ls,sort,gzip}.lackey.xz   lackey --trace-mem=yes of 3 programs
+#   traces/recorded/{ls,sort,gzip}.lackey.xz   lackey --trace-mem=yes of 3 programs
 #   tests/data/cachegrind.txt             cachegrind's totals for the same
 #                                         runs, for each cache geometry below
 # Run from the project root: sh tests/data/regen.sh. Needs valgrind and xz.
@@ -51,7 +51,7 @@ run() { # name, command...
 		[ "$a" = "$b" ] && [ "$b" = "$c" ] && break
 	done
 	echo "$name: padding $pad" >&2
-	xz -9 -c "$name.lackey" > "$out/$name.lackey.xz"
+	xz -9 -c "$name.lackey" > "$out/../../traces/recorded/$name.lackey.xz"
 	for g in $geoms; do
 		i1=${g%%:*}; rest=${g#*:}; d1=${rest%%:*}; ll=${rest#*:}
 		env -i "$pad" "$vg" --tool=cachegrind --cache-sim=yes --I1="$i1" --D1="$d1" \

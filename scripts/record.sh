@@ -2,7 +2,7 @@
 # Record a program's memory address stream with Valgrind's lackey tool into
 # a compressed lackey trace that mmsim reads directly (docs/recorded-traces.md).
 #
-#   scripts/record-lackey.sh [-o OUT.lackey.xz] [--keep-env] [--mmsim] PROGRAM [ARGS...]
+#   scripts/record.sh [-o OUT.lackey.xz] [--keep-env] [--mmsim] PROGRAM [ARGS...]
 #
 #   -o OUT       the trace (default: ./PROGRAM-NAME.lackey.xz)
 #   --keep-env   run with the caller's environment; by default the program
@@ -21,22 +21,22 @@ set -eu
 out="" keep_env=0 mmsim=0
 while [ $# -gt 0 ]; do
 	case $1 in
-	-o) [ $# -ge 2 ] || { echo "record-lackey.sh: -o needs a file" >&2; exit 2; }
+	-o) [ $# -ge 2 ] || { echo "record.sh: -o needs a file" >&2; exit 2; }
 	    out=$2; shift 2 ;;
 	--keep-env) keep_env=1; shift ;;
 	--mmsim) mmsim=1; shift ;;
 	--) shift; break ;;
-	-*) echo "record-lackey.sh: unknown option $1" >&2; exit 2 ;;
+	-*) echo "record.sh: unknown option $1" >&2; exit 2 ;;
 	*) break ;;
 	esac
 done
 if [ $# -eq 0 ]; then
-	echo "usage: scripts/record-lackey.sh [-o OUT.lackey.xz] [--keep-env] [--mmsim] PROGRAM [ARGS...]" >&2
+	echo "usage: scripts/record.sh [-o OUT.lackey.xz] [--keep-env] [--mmsim] PROGRAM [ARGS...]" >&2
 	exit 2
 fi
 for tool in valgrind setarch xz; do
 	command -v "$tool" >/dev/null 2>&1 || {
-		echo "record-lackey.sh: $tool not found (apt-get install valgrind util-linux xz-utils)" >&2
+		echo "record.sh: $tool not found (apt-get install valgrind util-linux xz-utils)" >&2
 		exit 2
 	}
 done
@@ -58,7 +58,7 @@ $run_env setarch "$(uname -m)" -R valgrind --tool=lackey --trace-mem=yes \
 xz -6 -c "$log" > "$out.part"
 mv "$out.part" "$out"
 records=$(grep -vc -e '^==' -e '^--' "$log" || true)
-echo "record-lackey.sh: $out: $records records, $(wc -c < "$out") bytes" >&2
+echo "record.sh: $out: $records records, $(wc -c < "$out") bytes" >&2
 
 if [ "$mmsim" -eq 1 ]; then
 	"${MMSIM:-build/mmsim}" convert "$out" "${out%.lackey.xz}.mmt" --zstd \
