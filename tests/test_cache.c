@@ -1,8 +1,13 @@
 /* Tests of sim/cache: one cache against tiny reference models of each
- * replacement policy; the hierarchy's write policies, inclusion policies,
- * MESI transitions, latency sums, straddling accesses, DMA and stats names;
- * and a property test that random multi-core streams keep the coherence
- * and inclusion invariants (hier_validate) under every inclusion policy.
+ * replacement policy, its fill rule after drops and its partial-tag
+ * lookup; the snoop filter's table against a reference set; the
+ * hierarchy's write policies, inclusion policies, MESI transitions,
+ * latency sums, straddling accesses, DMA, snoop filter contents and
+ * counters, and stats names; that hier_validate catches a wrong directory
+ * or set; and a property test that random multi-core streams keep the
+ * coherence, inclusion and snoop filter invariants (hier_validate) under
+ * every inclusion policy, on 4 and on 64 cores. The scenario tests run
+ * hier_validate after every step (ld, st, dma_rd, dma_wr, sized).
  *
  * The reference models keep, per set, an array of ways; they are written
  * from the policies' definitions (docs/cache-model.md), not from repl_*.c:
@@ -17,6 +22,7 @@
 #include "lib/stats.h"
 #include "sim/cache/cache.h"
 #include "sim/cache/hier.h"
+#include "sim/cache/snoop_filter.h"
 #include "sim/mem/memsys.h"
 
 #define LINE 64
@@ -246,6 +252,114 @@ Test(cache, slices_spread)
 	cache_destroy(c);
 }
 
+/* Drops leave holes; a fill takes the lowest one (for LRU, found by the
+ * same stamp scan that finds the victim: a dropped line's stamp is 0),
+ * and only a full set consults the policy. */
+static void fill_after_drops(const char *policy)
+{
+	struct cache *c = mk_cache(policy, 3);
+	struct cache_victim v;
+	for (uint64_t b = 0; b < 16; b += 4)           /* set 0: ways 0..3 */
+		cache_fill(c, b, MESI_E, false, &v);
+	cache_drop(c, 2);
+	cache_drop(c, 1);
+	cr_assert_eq(cache_fill(c, 16, MESI_E, false, &v), 1, "%s", policy);
+	cr_assert_eq(v.block, CACHE_NO_BLOCK);
+	cr_assert_eq(cache_fill(c, 20, MESI_E, false, &v), 2, "%s", policy);
+	uint32_t w = cache_fill(c, 24, MESI_E, false, &v);
+	cr_assert_neq(v.block, CACHE_NO_BLOCK, "%s: a full set evicts", policy);
+	cr_assert_eq(c->block[w], 24);
+	if (!strcmp(policy, "lru"))
+		cr_assert_eq(w, 0, "lru: block 0 is the oldest");
+	cr_assert_eq(cache_occupancy(c), 4);
+	cache_destroy(c);
+}
+
+Test(cache, fill_after_drops)
+{
+	const char *p[] = { "lru", "plru", "random", "srrip", "brrip" };
+	for (unsigned i = 0; i < ARRAY_SIZE(p); i++)
+		fill_after_drops(p[i]);
+}
+
+/* cache_find (partial tags, compared 16 or 8 at a time) against a plain
+ * scan of the set's blocks, for associativities around and across the
+ * group size, with sets full of blocks whose partial tags collide, holes
+ * from drops, and the last set (whose group runs into the padding). */
+Test(cache, find_matches_a_plain_scan)
+{
+	const uint32_t ways[] = { 1, 3, 7, 8, 9, 12, 16, 17, 20, 33 };
+	for (unsigned wi = 0; wi < ARRAY_SIZE(ways); wi++) {
+		struct cache_cfg cfg = { .size = 4ull * ways[wi] * LINE, .ways = ways[wi],
+					 .line = LINE, .latency = 1 };
+		struct cache *c = cache_create(&cfg);
+		uint64_t same[64];              /* blocks of set 3 with one partial tag */
+		unsigned n = 0;
+		for (uint64_t b = 3; n < 64; b += 4)
+			if (cache_tag(b) == cache_tag(3))
+				same[n++] = b;
+		struct rng r;
+		rng_seed(&r, ways[wi]);
+		for (int i = 0; i < 6000; i++) {
+			uint64_t b = rng_below(&r, 2) ? same[rng_below(&r, 64)] : rng_below(&r, 400);
+			uint32_t set = cache_set(c, b), want = CACHE_NONE;
+			for (uint32_t w = 0; w < c->ways; w++)
+				if (c->block[set * c->ways + w] == b)
+					want = set * c->ways + w;
+			cr_assert_eq(cache_find(c, b), want, "%u ways, block %lu", ways[wi], b);
+			struct cache_victim v;
+			if (want == CACHE_NONE)
+				cache_fill(c, b, MESI_E, false, &v);
+			else if (rng_below(&r, 3) == 0)
+				cache_drop(c, want);
+		}
+		cache_destroy(c);
+	}
+}
+
+/* ---- the snoop filter's table ---- */
+
+/* Random adds and clears of 40 blocks, all homed in the 12 slots around
+ * the wrap of a 128-slot table (so they collide, form clusters and wrap),
+ * against a reference array; the table's own invariants after each step. */
+Test(cache, snoop_filter_vs_reference)
+{
+	struct snoop_filter sf;
+	cr_assert_eq(sf_init(&sf, 40), 0);
+	cr_assert_eq(sf.mask, 127);
+	uint64_t key[40], ref[40] = { 0 };
+	unsigned n = 0;
+	for (uint64_t b = 0; n < 40; b++) {
+		uint64_t home = sf_home(&sf, b);
+		if (home >= 120 || home < 4)
+			key[n++] = b;
+	}
+	struct rng r;
+	rng_seed(&r, 5);
+	char err[MMSIM_ERR_LEN];
+	for (int i = 0; i < 20000; i++) {
+		unsigned k = (unsigned)rng_below(&r, 40);
+		if (rng_below(&r, 2)) {
+			unsigned core = (unsigned)rng_below(&r, 64);
+			sf_add(&sf, key[k], core);
+			ref[k] |= 1ull << core;
+		} else if (ref[k]) {
+			uint64_t drop = rng_below(&r, 3) ? ref[k] : ref[k] & rng_next(&r);
+			sf_clear(&sf, key[k], drop);
+			ref[k] &= ~drop;
+		}
+		cr_assert_eq(sf_validate(&sf, 64, err), 0, "step %d: %s", i, err);
+		uint64_t used = 0;
+		for (unsigned j = 0; j < 40; j++) {
+			cr_assert_eq(sf_cores(&sf, key[j]), ref[j], "step %d, block %lu", i, key[j]);
+			used += ref[j] != 0;
+		}
+		cr_assert_eq(sf.used, used);
+	}
+	cr_assert_eq(sf_cores(&sf, 1000003), 0);
+	sf_fini(&sf);
+}
+
 /* ---- the hierarchy ---- */
 
 #define L1_LAT 4
@@ -287,14 +401,48 @@ static void valid(const struct hier *h)
 	cr_assert_eq(hier_validate(h, err), 0, "%s", err);
 }
 
+/* Each step of a scenario: the access, then hier_validate (coherence,
+ * inclusion, sets, and the snoop filter equal to the private caches). */
 static cycles_t ld(struct hier *h, unsigned core, uint64_t line)
 {
-	return hier_access(h, core, line * LINE, MEM_LOAD, false, 0);
+	cycles_t lat = hier_access(h, core, line * LINE, MEM_LOAD, false, 0);
+	valid(h);
+	return lat;
 }
 
 static cycles_t st(struct hier *h, unsigned core, uint64_t line)
 {
-	return hier_access(h, core, line * LINE, MEM_STORE, true, 0);
+	cycles_t lat = hier_access(h, core, line * LINE, MEM_STORE, true, 0);
+	valid(h);
+	return lat;
+}
+
+static cycles_t dma_rd(struct hier *h, uint64_t line)
+{
+	cycles_t lat = hier_dma_read(h, line * LINE, 0);
+	valid(h);
+	return lat;
+}
+
+static cycles_t dma_wr(struct hier *h, uint64_t line)
+{
+	cycles_t lat = hier_dma_write(h, line * LINE, 0);
+	valid(h);
+	return lat;
+}
+
+static cycles_t sized(struct hier *h, unsigned core, paddr_t pa, unsigned size, unsigned kind,
+		      bool write)
+{
+	cycles_t lat = hier_access_sized(h, core, pa, size, kind, write, 0);
+	valid(h);
+	return lat;
+}
+
+/* The cores the snoop filter lists for line. */
+static uint64_t sf_of(const struct hier *h, uint64_t line)
+{
+	return sf_cores(&h->sf, line);
 }
 
 Test(cache, hier_latency_sums)
@@ -454,6 +602,84 @@ Test(cache, hier_mesi_two_cores)
 	hier_destroy(h);
 }
 
+/* The snoop filter follows the lines into and out of each core's private
+ * caches, and is asked once per snoop (lookups), finding sharers or not
+ * (hits); no counter or cycle of the model depends on it. */
+Test(cache, hier_snoop_filter_tracks_sharers)
+{
+	struct hier_cfg cfg = small_cfg(true, NULL);
+	struct hier *h = mk_hier(&cfg, 2);
+	struct stats *s = stats_create();
+	hier_stats(h, s);
+	uint64_t lookups, hits;
+	ld(h, 0, 5);
+	cr_assert_eq(sf_of(h, 5), 1);
+	ld(h, 1, 5);
+	cr_assert_eq(sf_of(h, 5), 3);
+	st(h, 1, 5);                    /* upgrade: core 0's copies go */
+	cr_assert_eq(sf_of(h, 5), 2);
+	cr_assert(stats_get(s, "cache.snoop_filter.lookups", &lookups) && lookups == 3);
+	cr_assert(stats_get(s, "cache.snoop_filter.hits", &hits) && hits == 2);
+	ld(h, 1, 5);                    /* an L1 hit: no snoop */
+	cr_assert_eq(h->sf.lookups, 3);
+
+	/* lines 0, 2, 4, 8 share L1D set 0 (2 sets); 0, 4, 8 share L2 set 0 (4
+	 * sets): 0 stays in the core while its L2 has it, and leaves the
+	 * filter with it */
+	ld(h, 0, 0);
+	ld(h, 0, 2);
+	ld(h, 0, 4);
+	cr_assert_eq(cache_find(h->core[0].l1d, 0), CACHE_NONE);
+	cr_assert_eq(sf_of(h, 0), 1, "still in core 0's L2");
+	ld(h, 0, 8);
+	cr_assert_eq(hier_state(h, 0, 0), MESI_I);
+	cr_assert_eq(sf_of(h, 0), 0);
+
+	/* an instruction copy keeps the core listed when the data copies go */
+	hier_access(h, 0, 20 * LINE, MEM_IFETCH, false, 0);
+	ld(h, 0, 20);
+	for (uint64_t l = 24; l <= 40; l += 4)
+		ld(h, 0, l);
+	cr_assert_eq(cache_find(h->core[0].l1d, 20), CACHE_NONE);
+	cr_assert_eq(cache_find(h->core[0].l2, 20), CACHE_NONE);
+	cr_assert_eq(sf_of(h, 20), 1);
+	cr_assert_eq(hier_state(h, 0, 20 * LINE), MESI_E);
+	stats_destroy(s);
+	hier_destroy(h);
+}
+
+/* hier_validate notices a directory that differs from the caches either
+ * way, and a set that holds a block twice. */
+Test(cache, hier_validate_catches_bad_state)
+{
+	struct hier_cfg cfg = small_cfg(true, NULL);
+	struct hier *h = mk_hier(&cfg, 2);
+	char err[MMSIM_ERR_LEN];
+	ld(h, 0, 5);
+	struct sf_slot *slot = sf_find(&h->sf, 5);
+	cr_assert_not_null(slot);
+	slot->cores = 3;                /* core 1 has no copy */
+	cr_assert_eq(hier_validate(h, err), -1);
+	cr_assert(strstr(err, "core 1") && strstr(err, "holds no copy"), "%s", err);
+	slot->cores = 2;                /* and core 0's copy is not listed */
+	cr_assert_eq(hier_validate(h, err), -1);
+	cr_assert(strstr(err, "not in the snoop filter"), "%s", err);
+	slot->cores = 1;
+	valid(h);
+
+	struct cache *l1 = h->core[0].l1d;
+	uint32_t i = cache_find(l1, 5), j = i ^ 1;   /* the other way of the set */
+	cr_assert_eq(l1->block[j], CACHE_NO_BLOCK);
+	l1->block[j] = 5;
+	l1->tag[j] = cache_tag(5);
+	l1->state[j] = MESI_E;
+	cr_assert_eq(hier_validate(h, err), -1);
+	cr_assert(strstr(err, "twice in its set"), "%s", err);
+	cache_drop(l1, j);
+	valid(h);
+	hier_destroy(h);
+}
+
 Test(cache, hier_straddling_access_is_one)
 {
 	struct hier_cfg cfg = small_cfg(true, NULL);
@@ -461,12 +687,17 @@ Test(cache, hier_straddling_access_is_one)
 	struct cache *l1 = h->core[0].l1d;
 	ld(h, 0, 1);
 	/* 8 bytes at the end of line 0: lines 0 and 1, one access, one miss */
-	cr_assert_eq(hier_access_sized(h, 0, LINE - 4, 8, MEM_LOAD, false, 0),
-		     L1_LAT + L2_LAT + LLC_LAT + MEM_LAT);
+	cr_assert_eq(sized(h, 0, LINE - 4, 8, MEM_LOAD, false), L1_LAT + L2_LAT + LLC_LAT + MEM_LAT);
 	cr_assert_eq(l1->access[MEM_LOAD], 2);
 	cr_assert_eq(l1->miss[MEM_LOAD], 2);
 	cr_assert_eq(h->core[0].l2->access[MEM_LOAD], 2, "the L2 saw both lines as one");
-	cr_assert_eq(hier_access_sized(h, 0, LINE - 4, 8, MEM_LOAD, false, 0), L1_LAT);
+	cr_assert_eq(sized(h, 0, LINE - 4, 8, MEM_LOAD, false), L1_LAT);
+	cr_assert_eq(sf_of(h, 0), 1);
+	cr_assert_eq(sf_of(h, 1), 1);
+	/* a straddling store: both lines M, in the L1 and (filled below) L2 */
+	sized(h, 0, LINE - 2, 4, MEM_STORE, true);
+	cr_assert_eq(hier_state(h, 0, 0), MESI_M);
+	cr_assert_eq(hier_state(h, 0, LINE), MESI_M);
 	cr_assert_eq(l1->hit[MEM_LOAD], 1);
 	valid(h);
 	hier_destroy(h);
@@ -478,7 +709,9 @@ Test(cache, hier_dma)
 	struct hier *h = mk_hier(&cfg, 2);
 	ld(h, 0, 3);
 	ld(h, 1, 3);
-	cr_assert_eq(hier_dma_write(h, 3 * LINE, 0), MEM_LAT);
+	cr_assert_eq(sf_of(h, 3), 3);
+	cr_assert_eq(dma_wr(h, 3), MEM_LAT);
+	cr_assert_eq(sf_of(h, 3), 0, "the device's write leaves no sharer");
 	cr_assert_eq(hier_state(h, 0, 3 * LINE), MESI_I);
 	cr_assert_eq(hier_state(h, 1, 3 * LINE), MESI_I);
 	cr_assert_eq(cache_find(h->llc, 3), CACHE_NONE);
@@ -486,10 +719,11 @@ Test(cache, hier_dma)
 	cr_assert_eq(h->core[0].l2->inval_dma, 1);
 
 	st(h, 1, 3);
-	cr_assert_eq(hier_dma_read(h, 3 * LINE, 0), C2C_LAT, "the newest copy is in core 1");
+	cr_assert_eq(dma_rd(h, 3), C2C_LAT, "the newest copy is in core 1");
+	cr_assert_eq(sf_of(h, 3), 2, "core 1 keeps its copy, clean");
 	cr_assert_eq(hier_state(h, 1, 3 * LINE), MESI_E);
 	cr_assert_eq(h->llc->dirty[cache_find(h->llc, 3)], 1);
-	cr_assert_eq(hier_dma_read(h, 3 * LINE, 0), LLC_LAT);
+	cr_assert_eq(dma_rd(h, 3), LLC_LAT);
 	cr_assert_eq(hier_access(h, 0, 3 * LINE, MEM_DMA, false, 0), LLC_LAT);
 	cr_assert_eq(h->dma_reads, 3);
 	valid(h);
@@ -518,16 +752,17 @@ Test(cache, hier_stats_names)
 
 /* Random loads, stores, fetches, walks and DMA on 4 cores: the invariants
  * hold after every access, whatever the policies. */
-static void random_machine(const char *incl, const char *repl, bool l2)
+static void random_machine_n(const char *incl, const char *repl, bool l2, unsigned ncores,
+			     int steps)
 {
 	struct hier_cfg cfg = small_cfg(l2, incl);
 	cfg.l1d.repl = cfg.l2.repl = cfg.llc.repl = repl;
 	cfg.llc.slices = 2;
-	struct hier *h = mk_hier(&cfg, 4);
+	struct hier *h = mk_hier(&cfg, ncores);
 	struct rng r;
 	rng_seed(&r, 42);
-	for (int i = 0; i < 20000; i++) {
-		unsigned core = (unsigned)rng_below(&r, 4);
+	for (int i = 0; i < steps; i++) {
+		unsigned core = (unsigned)rng_below(&r, ncores);
 		paddr_t pa = rng_below(&r, 48) * LINE + rng_below(&r, LINE);
 		unsigned op = (unsigned)rng_below(&r, 16);
 		if (op < 6)
@@ -545,6 +780,10 @@ static void random_machine(const char *incl, const char *repl, bool l2)
 		char err[MMSIM_ERR_LEN];
 		cr_assert_eq(hier_validate(h, err), 0, "%s/%s access %d: %s", incl, repl, i, err);
 	}
+	if (ncores != 4) {
+		hier_destroy(h);
+		return;
+	}
 	uint64_t c2c = 0, sent = 0, up = 0;
 	for (int c = 0; c < 4; c++) {
 		c2c += h->core[c].c2c;
@@ -560,7 +799,19 @@ static void random_machine(const char *incl, const char *repl, bool l2)
 	hier_destroy(h);
 }
 
+static void random_machine(const char *incl, const char *repl, bool l2)
+{
+	random_machine_n(incl, repl, l2, 4, 20000);
+}
+
 Test(cache, hier_invariants_inclusive) { random_machine("inclusive", "lru", true); }
 Test(cache, hier_invariants_noninclusive) { random_machine("non-inclusive", "plru", true); }
 Test(cache, hier_invariants_exclusive) { random_machine("exclusive", "srrip", true); }
 Test(cache, hier_invariants_no_l2) { random_machine("inclusive", "random", false); }
+
+/* 64 cores: every bit of the snoop filter's masks, core 63 included. */
+Test(cache, hier_invariants_64_cores)
+{
+	random_machine_n("inclusive", "lru", true, 64, 1500);
+	random_machine_n("non-inclusive", "lru", true, 64, 1500);
+}

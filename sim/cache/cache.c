@@ -88,12 +88,18 @@ struct cache *cache_create(const struct cache_cfg *cfg)
 	rng_seed(&c->rng, cfg->seed);
 
 	size_t n = (size_t)c->sets * c->ways;
+	/* the match bits of the ways in a set's last group of tags: bit w
+	 * (SSE2) or bit 7 of byte w (64-bit words) */
+	c->tag_tail = 0;
+	for (uint32_t w = 0; w < (c->ways - 1) % CACHE_TAG_GROUP + 1; w++)
+		c->tag_tail |= (CACHE_TAG_BIT_SHIFT ? 0x80ull : 1ull) << (w << CACHE_TAG_BIT_SHIFT);
 	c->block = malloc(n * sizeof(*c->block));
+	c->tag = calloc(n + CACHE_TAG_GROUP, 1);
 	c->meta = calloc(n, sizeof(*c->meta));
 	c->state = calloc(n, 1);
 	c->dirty = calloc(n, 1);
 	c->set_meta = calloc(c->sets, sizeof(*c->set_meta));
-	if (!c->block || !c->meta || !c->state || !c->dirty || !c->set_meta) {
+	if (!c->block || !c->tag || !c->meta || !c->state || !c->dirty || !c->set_meta) {
 		cache_destroy(c);
 		return NULL;
 	}
@@ -107,6 +113,7 @@ void cache_destroy(struct cache *c)
 	if (!c)
 		return;
 	free(c->block);
+	free(c->tag);
 	free(c->meta);
 	free(c->state);
 	free(c->dirty);
@@ -133,34 +140,13 @@ void cache_stats(struct cache *c, struct stats *st, const char *prefix)
 	stats_add(st, &c->inval_dma, "%s.dma_inval", prefix);
 }
 
-/* The way a fill uses: the lowest invalid one, else the policy's victim. */
-static uint32_t fill_way(struct cache *c, uint32_t set)
+uint32_t cache_fill_way(struct cache *c, uint32_t set)
 {
 	const uint64_t *b = c->block + (size_t)set * c->ways;
 	for (uint32_t w = 0; w < c->ways; w++)
 		if (b[w] == CACHE_NO_BLOCK)
 			return w;
 	return c->ops->victim(c, set);
-}
-
-uint32_t cache_fill(struct cache *c, uint64_t block, uint8_t state, bool dirty,
-		    struct cache_victim *v)
-{
-	assert(cache_find(c, block) == CACHE_NONE);
-	assert(state != MESI_I);
-	uint32_t set = cache_set(c, block);
-	uint32_t idx = set * c->ways + fill_way(c, set);
-	v->block = c->block[idx];
-	v->state = c->state[idx];
-	v->dirty = c->dirty[idx];
-	if (v->block != CACHE_NO_BLOCK)
-		c->evictions++;
-	c->block[idx] = block;
-	c->state[idx] = state;
-	c->dirty[idx] = dirty;
-	c->fills++;
-	c->ops->fill(c, idx);
-	return idx;
 }
 
 bool cache_ref(struct cache *c, paddr_t pa, unsigned kind)

@@ -82,6 +82,11 @@ const struct repl_ops *cache_repl_find(const char *name);
 struct cache {
 	/* hot: what a lookup needs */
 	uint64_t *block;      /* [sets*ways] pa >> line_shift, or CACHE_NO_BLOCK */
+	uint8_t *tag;         /* [sets*ways + CACHE_TAG_GROUP] cache_tag(block), 0
+	                       * if invalid (and in the padding): a filter over
+	                       * block[] (cache_find_set) */
+	uint64_t tag_tail;    /* cache_tag_match() bits of a set's last group
+	                       * that are in the set */
 	uint64_t *meta;       /* [sets*ways] policy word: LRU stamp, RRIP RRPV */
 	uint8_t *state;       /* [sets*ways] enum mesi; MESI_I iff CACHE_NO_BLOCK */
 	uint8_t *dirty;       /* [sets*ways] 1: newer than the level below */
@@ -150,15 +155,71 @@ static inline uint32_t cache_set(const struct cache *c, uint64_t block)
 	return (uint32_t)(set & c->set_mask);
 }
 
+/* A line's partial tag: 7 bits of a hash of its block, and the top bit
+ * set, so that it is never 0 (an invalid way's or padding's tag). */
+static inline uint8_t cache_tag(uint64_t block)
+{
+	return (uint8_t)(0x80 | (block * 0x9e3779b97f4a7c15ull) >> 57);
+}
+
+/* cache_tag_match(t, tag): which of the CACHE_TAG_GROUP tags at t equal
+ * tag, as a mask with bit (i << CACHE_TAG_BIT_SHIFT) for tag i.
+ *
+ * With SSE2 (every x86-64), 16 tags are compared by one pcmpeqb and
+ * gathered by pmovmskb. Elsewhere, 8 at a time in a 64-bit word: x = tags ^
+ * (tag in every byte) has a zero byte where a tag matches;
+ * ((x & 0x7f..) + 0x7f..) sets bit 7 of every byte whose low 7 bits are
+ * not all zero, without carries between bytes, so ~(that | x | 0x7f..) has
+ * bit 7 set exactly in the zero bytes of x (Hacker's Delight, 6-1). */
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#define CACHE_TAG_GROUP 16
+#define CACHE_TAG_BIT_SHIFT 0
+
+static inline uint64_t cache_tag_match(const uint8_t *t, uint8_t tag)
+{
+	__m128i eq = _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)t), _mm_set1_epi8((char)tag));
+	return (uint64_t)(unsigned)_mm_movemask_epi8(eq);
+}
+#else
+#define CACHE_TAG_GROUP 8
+#define CACHE_TAG_BIT_SHIFT 3
+
+static inline uint64_t cache_tag_match(const uint8_t *t, uint8_t tag)
+{
+	const uint64_t ones = 0x0101010101010101ull, low7 = 0x7f7f7f7f7f7f7f7full;
+	uint64_t x = 0;
+	for (int i = 0; i < 8; i++)     /* t[0] in the low byte: one load */
+		x |= (uint64_t)t[i] << 8 * i;
+	x ^= ones * tag;
+	return ~(((x & low7) + low7) | x | low7);
+}
+#endif
+
+/* The line holding block in set (its set), or CACHE_NONE: the partial
+ * tags say which ways may hold it, the full block confirms, so a miss
+ * usually reads no block[] at all. */
+static inline uint32_t cache_find_set(const struct cache *c, uint32_t set, uint64_t block)
+{
+	uint32_t base = set * c->ways;
+	uint8_t tag = cache_tag(block);
+	for (uint32_t w0 = 0; w0 < c->ways; w0 += CACHE_TAG_GROUP) {
+		uint64_t z = cache_tag_match(c->tag + base + w0, tag);
+		if (c->ways - w0 < CACHE_TAG_GROUP)
+			z &= c->tag_tail;       /* the rest is the next set's */
+		for (; z; z &= z - 1) {
+			uint32_t idx = base + w0 + ((unsigned)__builtin_ctzll(z) >> CACHE_TAG_BIT_SHIFT);
+			if (c->block[idx] == block)
+				return idx;
+		}
+	}
+	return CACHE_NONE;
+}
+
 /* The line holding block, or CACHE_NONE. No side effects. */
 static inline uint32_t cache_find(const struct cache *c, uint64_t block)
 {
-	uint32_t base = cache_set(c, block) * c->ways;
-	const uint64_t *b = c->block + base;
-	for (uint32_t w = 0; w < c->ways; w++)
-		if (b[w] == block)
-			return base + w;
-	return CACHE_NONE;
+	return cache_find_set(c, cache_set(c, block), block);
 }
 
 /* The one-line hit rules of LRU and RRIP, shared by cache_touch() and the
@@ -171,6 +232,31 @@ static inline void cache_repl_lru_touch(struct cache *c, uint32_t idx)
 static inline void cache_repl_rrip_touch(struct cache *c, uint32_t idx)
 {
 	c->meta[idx] = 0;
+}
+
+/* The LRU way of set: the smallest stamp. Stamps are unique (each is a
+ * fresh ++tick >= 1) and an invalid way's is 0 (cache_drop(), calloc), so
+ * over a set with invalid ways this is the lowest invalid way: the fill
+ * rule of every policy, found in the same single pass. Two running minima
+ * (even and odd ways) halve the dependent chain; only invalid ways can tie,
+ * and a tie goes to the lower way. */
+static inline uint32_t cache_repl_lru_way(const struct cache *c, uint32_t set)
+{
+	const uint64_t *m = c->meta + (size_t)set * c->ways;
+	size_t n = c->ways, v0 = 0, v1 = 0, w = 1;
+	uint64_t min0 = m[0], min1 = UINT64_MAX;
+	for (; w + 1 < n; w += 2) {     /* selects, not branches: compiled to cmov */
+		uint64_t a = m[w], b = m[w + 1];
+		v1 = a < min1 ? w : v1;
+		min1 = a < min1 ? a : min1;
+		v0 = b < min0 ? w + 1 : v0;
+		min0 = b < min0 ? b : min0;
+	}
+	if (w < n) {
+		v1 = m[w] < min1 ? w : v1;
+		min1 = m[w] < min1 ? m[w] : min1;
+	}
+	return (uint32_t)(min1 < min0 || (min1 == min0 && v1 < v0) ? v1 : v0);
 }
 
 /* A demand hit on line idx: tell the policy. A switch on the policy with
@@ -209,19 +295,54 @@ static inline void cache_count(struct cache *c, unsigned kind, bool hit)
 	}
 }
 
-/* Install block (not present) with state and dirty bit, in the lowest
- * invalid way of its set, else in the policy's victim way, whose old
- * contents go to *v (v->block == CACHE_NO_BLOCK if there were none).
- * Returns the new line. */
-uint32_t cache_fill(struct cache *c, uint64_t block, uint8_t state, bool dirty,
-		    struct cache_victim *v);
+/* The way a fill of set uses under a policy other than LRU: the lowest
+ * invalid way, else the policy's victim. */
+uint32_t cache_fill_way(struct cache *c, uint32_t set);
 
-/* Drop line idx (no counter: callers count why). */
+/* Install block with state and dirty bit in set (cache_set(block)), in
+ * the lowest invalid way, else in the policy's victim way, whose old
+ * contents go to *v (v->block == CACHE_NO_BLOCK if there were none).
+ * Returns the new line. block must not be present: the caller has just
+ * looked it up, so this is not checked here (hier_validate() checks that
+ * no set holds a block twice). */
+static inline __attribute__((always_inline))
+uint32_t cache_fill_set(struct cache *c, uint32_t set, uint64_t block, uint8_t state,
+			bool dirty, struct cache_victim *v)
+{
+	assert(state != MESI_I);
+	bool lru = c->repl == CACHE_REPL_LRU;
+	uint32_t idx = set * c->ways + (lru ? cache_repl_lru_way(c, set) : cache_fill_way(c, set));
+	v->block = c->block[idx];
+	v->state = c->state[idx];
+	v->dirty = c->dirty[idx];
+	c->evictions += v->block != CACHE_NO_BLOCK;
+	c->block[idx] = block;
+	c->tag[idx] = cache_tag(block);
+	c->state[idx] = state;
+	c->dirty[idx] = dirty;
+	c->fills++;
+	if (lru)
+		cache_repl_lru_touch(c, idx);
+	else
+		c->ops->fill(c, idx);
+	return idx;
+}
+
+static inline uint32_t cache_fill(struct cache *c, uint64_t block, uint8_t state, bool dirty,
+				  struct cache_victim *v)
+{
+	return cache_fill_set(c, cache_set(c, block), block, state, dirty, v);
+}
+
+/* Drop line idx (no counter: callers count why). Its LRU stamp goes to 0,
+ * which makes it the set's first choice for a fill (cache_repl_lru_way). */
 static inline void cache_drop(struct cache *c, uint32_t idx)
 {
 	c->block[idx] = CACHE_NO_BLOCK;
+	c->tag[idx] = 0;
 	c->state[idx] = MESI_I;
 	c->dirty[idx] = 0;
+	c->meta[idx] = 0;
 }
 
 /* The cache alone, as cachegrind simulates one: look pa's line up, count

@@ -1,8 +1,10 @@
 /* MESI between the cores' private caches, back-invalidation and DMA.
  *
- * Snooping: a private miss or an upgrade looks the line up in every other
- * core's L1I, L1D and L2 (no directory; at up to 64 cores this is a few
- * hundred set scans per private miss, and nothing on hits). The transitions
+ * Snooping: a private miss or an upgrade looks the line up in the L1I, L1D
+ * and L2 of the other cores that hold it, which the snoop filter
+ * (snoop_filter.h) names exactly; with no other holder nothing is snooped.
+ * Visiting only those cores, in ascending order, does what visiting every
+ * core would, since the others have no copy to change. The transitions
  * are the textbook MESI ones (Papamarcos & Patel 1984; Hennessy & Patterson,
  * "Computer Architecture", 5.2):
  *   remote read:  M -> S (the dirty data is written back below the private
@@ -23,20 +25,24 @@ static void caches_of(struct hier *h, unsigned core, struct cache *c[3])
 	c[2] = h->core[core].l2;
 }
 
-bool coh_snoop_read(struct hier *h, unsigned core, uint64_t block, bool *owned,
-		    cycles_t now)
+/* The next core of a nonempty mask, removed from it (ascending order). */
+static inline unsigned next_core(uint64_t *mask)
 {
-	bool any = false;
-	for (unsigned o = 0; o < h->ncores; o++) {
+	unsigned o = (unsigned)__builtin_ctzll(*mask);
+	*mask &= *mask - 1;
+	return o;
+}
+
+void coh_snoop_read(struct hier *h, uint64_t block, uint64_t cores, bool *owned, cycles_t now)
+{
+	for (uint64_t m = cores; m;) {
+		unsigned o = next_core(&m);
 		struct cache *c[3], *wb = NULL;
-		if (o == core)
-			continue;
 		caches_of(h, o, c);
 		for (int j = 0; j < 3; j++) {
 			uint32_t idx = c[j] ? cache_find(c[j], block) : CACHE_NONE;
 			if (idx == CACHE_NONE)
 				continue;
-			any = true;
 			*owned |= c[j]->state[idx] == MESI_M;
 			if (c[j]->dirty[idx] && !wb)
 				wb = c[j];
@@ -48,35 +54,31 @@ bool coh_snoop_read(struct hier *h, unsigned core, uint64_t block, bool *owned,
 			llc_put(h, o, block, true, true, now);
 		}
 	}
-	return any;
 }
 
-bool coh_snoop_write(struct hier *h, unsigned core, uint64_t block, bool *owned)
+void coh_snoop_write(struct hier *h, unsigned core, uint64_t block, uint64_t cores, bool *owned)
 {
-	bool any = false;
-	for (unsigned o = 0; o < h->ncores; o++) {
+	for (uint64_t m = cores; m;) {
+		unsigned o = next_core(&m);
 		struct cache *c[3];
-		if (o == core)
-			continue;
 		caches_of(h, o, c);
 		for (int j = 0; j < 3; j++) {
 			uint32_t idx = c[j] ? cache_find(c[j], block) : CACHE_NONE;
 			if (idx == CACHE_NONE)
 				continue;
-			any = true;
 			*owned |= c[j]->state[idx] == MESI_M;
 			cache_drop(c[j], idx);
 			c[j]->inval_coh++;
 			h->core[core].inval_sent++;
 		}
 	}
-	return any;
+	sf_clear(&h->sf, block, cores);
 }
 
 cycles_t coh_upgrade(struct hier *h, unsigned core, uint64_t block)
 {
 	bool owned = false;
-	bool any = h->ncores > 1 && coh_snoop_write(h, core, block, &owned);
+	bool any = coh_snoop(h, core, block, true, &owned, 0);
 	assert(!owned && "coh_upgrade: an S line while another core holds M");
 	(void)owned;
 	h->core[core].upgrades++;
@@ -92,7 +94,12 @@ cycles_t coh_upgrade(struct hier *h, unsigned core, uint64_t block)
 
 void coh_back_invalidate(struct hier *h, uint64_t block, bool *dirty)
 {
-	for (unsigned o = 0; o < h->ncores; o++) {
+	uint64_t holders = sf_snoop(&h->sf, block, 0);
+	if (!holders)
+		return;
+	sf_clear(&h->sf, block, holders);
+	for (uint64_t m = holders; m;) {
+		unsigned o = next_core(&m);
 		struct cache *c[3];
 		caches_of(h, o, c);
 		for (int j = 0; j < 3; j++) {
@@ -111,7 +118,11 @@ cycles_t hier_dma_write(struct hier *h, paddr_t pa, cycles_t now)
 {
 	uint64_t block = pa >> h->line_shift;
 	h->dma_writes++;
-	for (unsigned o = 0; o < h->ncores; o++) {
+	uint64_t holders = sf_snoop(&h->sf, block, 0);
+	if (holders)
+		sf_clear(&h->sf, block, holders);
+	for (uint64_t m = holders; m;) {
+		unsigned o = next_core(&m);
 		struct cache *c[3];
 		caches_of(h, o, c);
 		for (int j = 0; j < 3; j++) {
@@ -160,8 +171,8 @@ cycles_t hier_dma_read(struct hier *h, paddr_t pa, cycles_t now)
 	uint64_t block = pa >> h->line_shift;
 	bool from_core = false;
 	h->dma_reads++;
-	for (unsigned o = 0; o < h->ncores; o++)
-		from_core |= dma_clean(h, o, block, now);
+	for (uint64_t m = sf_snoop(&h->sf, block, 0); m;)
+		from_core |= dma_clean(h, next_core(&m), block, now);
 	if (from_core)
 		return h->c2c_latency;
 	cycles_t lat = 0;

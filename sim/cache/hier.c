@@ -63,6 +63,16 @@ int hier_cfg_check(const struct hier_cfg *cfg, unsigned ncores, char *err)
 	return 0;
 }
 
+static uint64_t lines_of(const struct cache *c)
+{
+	return c ? (uint64_t)c->sets * c->ways : 0;
+}
+
+static uint64_t private_lines(const struct hier_core *hc)
+{
+	return lines_of(hc->l1i) + lines_of(hc->l1d) + lines_of(hc->l2);
+}
+
 static struct cache *level(const struct cache_cfg *cfg, bool *oom)
 {
 	if (cfg->size == 0)
@@ -105,7 +115,11 @@ struct hier *hier_create(const struct hier_cfg *cfg, unsigned ncores, struct dra
 		hc->l2 = level(&l2, &oom);
 	}
 	h->llc = level(&cfg->llc, &oom);
-	if (oom) {
+	uint64_t lines = 0;                     /* private lines in the machine */
+	if (!oom)
+		for (unsigned i = 0; i < ncores; i++)
+			lines += private_lines(&h->core[i]);
+	if (oom || sf_init(&h->sf, lines) < 0) {
 		hier_destroy(h);
 		return NULL;
 	}
@@ -123,6 +137,7 @@ void hier_destroy(struct hier *h)
 		cache_destroy(h->core[i].l2);
 	}
 	cache_destroy(h->llc);
+	sf_fini(&h->sf);
 	free(h->core);
 	free(h);
 }
@@ -151,6 +166,8 @@ void hier_stats(struct hier *h, struct stats *st)
 	stats_add(st, &h->mem_writes, "cache.mem_write");
 	stats_add(st, &h->dma_reads, "cache.dma_read");
 	stats_add(st, &h->dma_writes, "cache.dma_write");
+	stats_add(st, &h->sf.lookups, "cache.snoop_filter.lookups");
+	stats_add(st, &h->sf.hits, "cache.snoop_filter.hits");
 }
 
 /* The caches of core, L1I, L1D, L2 (NULL when absent). */
@@ -186,6 +203,12 @@ static int check_line(const struct hier *h, unsigned core, uint64_t b, uint8_t s
 			return -1;
 		}
 	}
+	if (!(sf_cores(&h->sf, b) >> core & 1)) {
+		snprintf(err, MMSIM_ERR_LEN, "block %#llx: in core %u but not in the snoop "
+			 "filter (cores %#llx)", (unsigned long long)b, core,
+			 (unsigned long long)sf_cores(&h->sf, b));
+		return -1;
+	}
 	if (h->incl == INCL_INCLUSIVE && cache_find(h->llc, b) == CACHE_NONE) {
 		snprintf(err, MMSIM_ERR_LEN, "block %#llx: in core %u but not in the "
 			 "inclusive LLC", (unsigned long long)b, core);
@@ -194,19 +217,67 @@ static int check_line(const struct hier *h, unsigned core, uint64_t b, uint8_t s
 	return 0;
 }
 
+/* Line i of c (named who) on its own: I iff no block, dirty only if
+ * valid, the partial tag of its block, in the block's set and only once
+ * there. */
+static int check_slot(const struct cache *c, const char *who, size_t i, char *err)
+{
+	if ((c->block[i] == CACHE_NO_BLOCK) != (c->state[i] == MESI_I) ||
+	    (c->state[i] == MESI_I && c->dirty[i])) {
+		snprintf(err, MMSIM_ERR_LEN, "%s: line %zu: block %#llx with state %u dirty %u",
+			 who, i, (unsigned long long)c->block[i], c->state[i], c->dirty[i]);
+		return -1;
+	}
+	uint8_t tag = c->block[i] == CACHE_NO_BLOCK ? 0 : cache_tag(c->block[i]);
+	if (c->tag[i] != tag) {
+		snprintf(err, MMSIM_ERR_LEN, "%s: line %zu: block %#llx with tag %#x, not "
+			 "%#x", who, i, (unsigned long long)c->block[i], c->tag[i], tag);
+		return -1;
+	}
+	if (c->block[i] != CACHE_NO_BLOCK && cache_find(c, c->block[i]) != i) {
+		snprintf(err, MMSIM_ERR_LEN, "%s: line %zu: block %#llx is in the wrong set "
+			 "or twice in its set", who, i, (unsigned long long)c->block[i]);
+		return -1;
+	}
+	return 0;
+}
+
+/* A private cache of core (c) or the LLC (core == ncores). */
 static int check_cache(const struct hier *h, unsigned core, const struct cache *c, char *err)
 {
+	char who[16];
+	if (core < h->ncores)
+		snprintf(who, sizeof(who), "core %u", core);
+	else
+		snprintf(who, sizeof(who), "llc");
 	for (size_t i = 0; i < (size_t)c->sets * c->ways; i++) {
-		if ((c->block[i] == CACHE_NO_BLOCK) != (c->state[i] == MESI_I) ||
-		    (c->state[i] == MESI_I && c->dirty[i])) {
-			snprintf(err, MMSIM_ERR_LEN, "core %u: line %zu: block %#llx with "
-				 "state %u dirty %u", core, i,
-				 (unsigned long long)c->block[i], c->state[i], c->dirty[i]);
+		if (check_slot(c, who, i, err) < 0)
 			return -1;
-		}
-		if (c->block[i] != CACHE_NO_BLOCK &&
+		if (core < h->ncores && c->block[i] != CACHE_NO_BLOCK &&
 		    check_line(h, core, c->block[i], c->state[i], err) < 0)
 			return -1;
+	}
+	return 0;
+}
+
+/* The snoop filter's other direction: every core it names for a line
+ * holds the line. (check_line did this one: every private line is there.) */
+static int check_filter(const struct hier *h, char *err)
+{
+	if (sf_validate(&h->sf, h->ncores, err) < 0)
+		return -1;
+	for (uint64_t i = 0; i <= h->sf.mask; i++) {
+		const struct sf_slot *s = &h->sf.slot[i];
+		for (uint64_t m = s->key ? s->cores : 0; m; m &= m - 1) {
+			unsigned core = (unsigned)__builtin_ctzll(m);
+			if (hier_state(h, core, (s->key - 1) << h->line_shift) == MESI_I) {
+				snprintf(err, MMSIM_ERR_LEN, "block %#llx: the snoop filter has "
+					 "core %u (cores %#llx), which holds no copy",
+					 (unsigned long long)(s->key - 1), core,
+					 (unsigned long long)s->cores);
+				return -1;
+			}
+		}
 	}
 	return 0;
 }
@@ -220,5 +291,7 @@ int hier_validate(const struct hier *h, char *err)
 			if (c[j] && check_cache(h, i, c[j], err) < 0)
 				return -1;
 	}
-	return 0;
+	if (h->llc && check_cache(h, h->ncores, h->llc, err) < 0)
+		return -1;
+	return check_filter(h, err);
 }

@@ -29,9 +29,11 @@
  * cache: filled only by the L2's (or L1's, without an L2) victims, clean or
  * dirty; a hit moves the line up and out of the LLC).
  *
- * Coherence: MESI among the cores' private caches by snooping every other
- * core's L1I, L1D and L2 on a private miss or an upgrade (no directory: the
- * cost is a lookup per other core and cache, on misses only). A load miss
+ * Coherence: MESI among the cores' private caches by snooping the other
+ * cores' L1I, L1D and L2 on a private miss or an upgrade. Which cores hold
+ * a line is known exactly from the snoop filter (snoop_filter.h), so a snoop
+ * visits only those; the filter is a host-speed shortcut and changes no
+ * state, counter or cycle that snooping every core would give. A load miss
  * gets E when no other core holds the line, else S; another core's E or M
  * copies go to S, a dirty one is written back below the private caches
  * (into the LLC; to memory for an exclusive LLC) and a line held in M is a
@@ -50,6 +52,7 @@
 
 #include "lib/types.h"
 #include "sim/cache/cache.h"
+#include "sim/cache/snoop_filter.h"
 
 struct dram;
 struct stats;
@@ -83,6 +86,7 @@ struct hier {
 	unsigned line_shift;
 	uint32_t c2c_latency, inval_latency, mem_latency;
 	struct dram *dram;          /* not owned; NULL: flat mem_latency */
+	struct snoop_filter sf;     /* which cores hold each private line */
 
 	/* counters ("cache.*") */
 	uint64_t back_inval;        /* private lines dropped by LLC evictions */
@@ -105,14 +109,17 @@ void hier_destroy(struct hier *h);   /* not the dram */
  * "cache.back_inval", ... */
 void hier_stats(struct hier *h, struct stats *st);
 
-/* One access of at most a line at pa by core at cycle now. kind: enum
- * mem_kind (MEM_LOAD..MEM_DMA; MEM_DMA goes to hier_dma_*). write: the
- * access needs ownership and dirties the line (MEM_STORE; a walker's A/D
- * update; a kernel write; a read-modify-write counted as a load). */
+/* hier_access() beyond the inline case; idx: where the L1 (L1I for
+ * fetches, else L1D) has pa's line, or CACHE_NONE. */
 cycles_t hier_access_slow(struct hier *h, unsigned core, paddr_t pa, unsigned kind, bool write,
-			  cycles_t now);
+			  cycles_t now, uint32_t idx);
 
-/* The common case inline: an L1 hit that needs no coherence action. */
+/* One access to pa's line by core at cycle now (hier_access_sized for
+ * size bytes that may straddle two lines). kind: enum mem_kind (MEM_LOAD..MEM_DMA; MEM_DMA goes to
+ * hier_dma_*). write: the access needs ownership and dirties the line
+ * (MEM_STORE; a walker's A/D update; a kernel write; a read-modify-write
+ * counted as a load). The common case is inline: an L1 hit that needs no
+ * coherence action. */
 static inline cycles_t hier_access(struct hier *h, unsigned core, paddr_t pa, unsigned kind,
 				   bool write, cycles_t now)
 {
@@ -130,7 +137,7 @@ static inline cycles_t hier_access(struct hier *h, unsigned core, paddr_t pa, un
 		}
 		return c->latency;
 	}
-	return hier_access_slow(h, core, pa, kind, write, now);
+	return hier_access_slow(h, core, pa, kind, write, now, idx);
 }
 
 /* The same for size bytes at pa (1 <= size <= line): one or two lines. */
@@ -149,8 +156,10 @@ cycles_t hier_dma_write(struct hier *h, paddr_t pa, cycles_t now);
 enum mesi hier_state(const struct hier *h, unsigned core, paddr_t pa);
 
 /* Invariants (single writer: a core with E or M means no copy elsewhere;
- * inclusive: every private line in the LLC; I iff no block). Returns 0 or
- * -1 with a message in err. Slow: for tests and --check. */
+ * inclusive: every private line in the LLC; I iff no block; the snoop
+ * filter holds exactly the union of the private caches: every private
+ * line under its core's bit, and every bit backed by a private line).
+ * Returns 0 or -1 with a message in err. Slow: for tests and --check. */
 int hier_validate(const struct hier *h, char *err);
 
 #endif
