@@ -20,4 +20,17 @@ typedef uint64_t cycles_t;  /* simulated core cycles */
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+static inline bool is_pow2(uint64_t x) { return x && !(x & (x - 1)); }
+
+/* floor(log2(x)) for x >= 1: log2u(4096) = 12. */
+static inline unsigned log2u(uint64_t x)
+{
+	unsigned n = 0;
+	while (x > 1) {
+		x >>= 1;
+		n++;
+	}
+	return n;
+}
+
 #endif

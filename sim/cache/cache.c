@@ -12,17 +12,6 @@
 _Static_assert(CACHE_KINDS == MEM_KINDS && CACHE_KIND_IFETCH == MEM_IFETCH &&
 	       CACHE_KIND_DMA == MEM_DMA, "cache.h restates the memsys access kinds");
 
-static bool is_pow2(uint64_t x) { return x && !(x & (x - 1)); }
-
-static unsigned log2u(uint64_t x)
-{
-	unsigned n = 0;
-	while (x > 1) {
-		x >>= 1;
-		n++;
-	}
-	return n;
-}
 
 int cache_cfg_check(const struct cache_cfg *cfg, const char *name, char *err)
 {

@@ -6,17 +6,6 @@
 #include <stdlib.h>
 #include "lib/stats.h"
 
-static bool is_pow2(uint64_t x) { return x && !(x & (x - 1)); }
-
-static unsigned log2u(uint64_t x)
-{
-	unsigned n = 0;
-	while (x > 1) {
-		x >>= 1;
-		n++;
-	}
-	return n;
-}
 
 void dram_cfg_defaults(struct dram_cfg *cfg, uint64_t size)
 {
