@@ -56,22 +56,37 @@ void coh_snoop_read(struct hier *h, uint64_t block, uint64_t cores, bool *owned,
 	}
 }
 
+/* Drop block from core o's private caches (L1I, L1D, L2), counting each
+ * copy as a coherence (back = false) or back-invalidation; reports whether a
+ * copy was modified or dirty. Returns the copies dropped. */
+static unsigned drop_private(struct hier *h, unsigned o, uint64_t block, bool back,
+			     bool *was_m, bool *was_dirty)
+{
+	struct cache *c[3];
+	unsigned n = 0;
+	caches_of(h, o, c);
+	for (int j = 0; j < 3; j++) {
+		uint32_t idx = c[j] ? cache_find(c[j], block) : CACHE_NONE;
+		if (idx == CACHE_NONE)
+			continue;
+		*was_m |= c[j]->state[idx] == MESI_M;
+		*was_dirty |= c[j]->dirty[idx];
+		cache_drop(c[j], idx);
+		if (back)
+			c[j]->inval_back++;
+		else
+			c[j]->inval_coh++;
+		n++;
+	}
+	return n;
+}
+
 void coh_snoop_write(struct hier *h, unsigned core, uint64_t block, uint64_t cores, bool *owned)
 {
-	for (uint64_t m = cores; m;) {
-		unsigned o = next_core(&m);
-		struct cache *c[3];
-		caches_of(h, o, c);
-		for (int j = 0; j < 3; j++) {
-			uint32_t idx = c[j] ? cache_find(c[j], block) : CACHE_NONE;
-			if (idx == CACHE_NONE)
-				continue;
-			*owned |= c[j]->state[idx] == MESI_M;
-			cache_drop(c[j], idx);
-			c[j]->inval_coh++;
-			h->core[core].inval_sent++;
-		}
-	}
+	bool dirty = false;
+	for (uint64_t m = cores; m;)
+		h->core[core].inval_sent += drop_private(h, next_core(&m), block, false, owned,
+							 &dirty);
 	sf_clear(&h->sf, block, cores);
 }
 
@@ -98,20 +113,9 @@ void coh_back_invalidate(struct hier *h, uint64_t block, bool *dirty)
 	if (!holders)
 		return;
 	sf_clear(&h->sf, block, holders);
-	for (uint64_t m = holders; m;) {
-		unsigned o = next_core(&m);
-		struct cache *c[3];
-		caches_of(h, o, c);
-		for (int j = 0; j < 3; j++) {
-			uint32_t idx = c[j] ? cache_find(c[j], block) : CACHE_NONE;
-			if (idx == CACHE_NONE)
-				continue;
-			*dirty |= c[j]->dirty[idx];
-			cache_drop(c[j], idx);
-			c[j]->inval_back++;
-			h->back_inval++;
-		}
-	}
+	bool was_m = false;
+	for (uint64_t m = holders; m;)
+		h->back_inval += drop_private(h, next_core(&m), block, true, &was_m, dirty);
 }
 
 cycles_t hier_dma_write(struct hier *h, paddr_t pa, cycles_t now)
