@@ -151,7 +151,7 @@ static const struct bench_case cases[] = {
 	{ "fault", "faults", 0.5, gen_fault, 0, { NULL }, NULL,
 	  "first-touch writes of 1 GiB anonymous memory (262144 faults)" },
 	{ "shootdown", "accesses", 0, gen_shootdown, 8, { "cores=8" }, NULL,
-	  "8 cores: mmap/touch/munmap churn (no mprotect yet) by one thread, 7 threads access" },
+	  "8 cores: mmap/touch/munmap churn by one thread, 7 threads access" },
 	{ "pressure", "accesses", 0, NULL, 0, { NULL }, NULL, "not yet (needs issue reclaim)" },
 	{ "trace-decode", "records", 100, gen_none, 0, { NULL }, NULL,
 	  "decode the mmsim binary form of traces/recorded/ls.lackey.xz 20 times (no simulation)" },
