@@ -45,7 +45,7 @@ pte_t pte_prot_bits(uint32_t prot)
 static enum fault_result do_anonymous_page(struct kmm *k, struct mm *mm, struct core *c,
 					   const struct vma *v, paddr_t slot, uint32_t code)
 {
-	int64_t pfn = kmm_alloc_page(k, c, PG_anon);
+	int64_t pfn = kmm_alloc_pages(k, c, -1, GFP_HIGHUSER_MOVABLE | __GFP_ZERO, 0, PG_anon);
 	if (pfn < 0)
 		return FAULT_OOM;
 	k->memmap[pfn].mapcount = 1;

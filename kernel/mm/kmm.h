@@ -13,6 +13,7 @@
 #include "lib/types.h"
 #include "kernel/mm/buddy.h"
 #include "kernel/mm/page.h"
+#include "kernel/mm/gfp.h"
 
 struct mmsim_cfg;
 struct memsys;
@@ -108,8 +109,16 @@ struct kmm *kmm_create(const struct mmsim_cfg *cfg, struct memsys *ms,
 void kmm_destroy(struct kmm *k);
 
 /* --- page allocation (page.c) --- */
-/* One zeroed frame for `state` (PG_anon, PG_pgtable ...), charged to c;
- * returns the PFN or -1 when memory is exhausted. */
+/* alloc_pages_node(): 2^order contiguous frames for `state` (PG_anon,
+ * PG_pgtable ...) as gfp allows, preferring node nid (-1: the node of core
+ * c), charged to c; zeroed with __GFP_ZERO, a compound page with
+ * __GFP_COMP. Returns the first PFN or -1 when the allocation fails. */
+int64_t kmm_alloc_pages(struct kmm *k, struct core *c, int nid, gfp_t gfp, unsigned order,
+			uint32_t state);
+/* __free_pages(): give back a block from kmm_alloc_pages of that order
+ * (refcount 1, no mappings left). */
+void kmm_free_pages(struct kmm *k, struct core *c, uint64_t pfn, unsigned order);
+/* One zeroed frame, GFP_KERNEL (kernel data, page tables). */
 int64_t kmm_alloc_page(struct kmm *k, struct core *c, uint32_t state);
 void kmm_free_page(struct kmm *k, struct core *c, uint64_t pfn);
 /* Timed kernel accesses to physical memory from core c. */

@@ -34,30 +34,60 @@ static void clear_page(struct kmm *k, struct core *c, uint64_t pfn)
 	physmem_zero_frame(&k->ms->pm, pfn);
 }
 
-int64_t kmm_alloc_page(struct kmm *k, struct core *c, uint32_t state)
+int64_t kmm_alloc_pages(struct kmm *k, struct core *c, int nid, gfp_t gfp, unsigned order,
+			uint32_t state)
 {
+	(void)nid;  /* one node until issue phys-mm */
 	c->clock += k->cfg->kernel.cost.page_alloc;
 	if (k->fail_countdown > 0 && --k->fail_countdown == 0)
 		return -1;
-	int64_t pfn = buddy_alloc(&k->normal, 0);
+	int64_t pfn = buddy_alloc(&k->normal, order);
 	if (pfn < 0)
 		return -1;
-	struct page *p = &k->memmap[pfn];
-	p->flags = state;
-	p->mapcount = 0;
-	p->pt_used = 0;
-	clear_page(k, c, (uint64_t)pfn);
-	k->pgalloc++;
+	uint64_t n = 1ull << order;
+	for (uint64_t i = 0; i < n; i++) {
+		struct page *p = &k->memmap[pfn + i];
+		p->flags = state;
+		p->mapcount = 0;
+		p->private = 0;
+		p->mapping = 0;
+		p->index = 0;
+		if (gfp & __GFP_ZERO)
+			clear_page(k, c, (uint64_t)pfn + i);
+	}
+	if ((gfp & __GFP_COMP) && order > 0) {
+		k->memmap[pfn].flags |= PG_head;
+		k->memmap[pfn].order = (uint8_t)order;
+		for (uint64_t i = 1; i < n; i++) {
+			k->memmap[pfn + i].flags |= PG_tail;
+			k->memmap[pfn + i].private = (uint32_t)pfn;
+		}
+	}
+	k->pgalloc += n;
 	return pfn;
 }
 
-void kmm_free_page(struct kmm *k, struct core *c, uint64_t pfn)
+void kmm_free_pages(struct kmm *k, struct core *c, uint64_t pfn, unsigned order)
 {
 	struct page *p = &k->memmap[pfn];
 	assert(p->refcount == 1 && p->mapcount == 0);
 	c->clock += k->cfg->kernel.cost.page_free;
+	uint64_t n = 1ull << order;
+	for (uint64_t i = 0; i < n; i++) {
+		k->memmap[pfn + i].flags = 0;
+		k->memmap[pfn + i].mapping = 0;
+	}
 	p->refcount = 0;
-	p->flags = 0;
-	buddy_free(&k->normal, pfn, 0);
-	k->pgfree++;
+	buddy_free(&k->normal, pfn, order);
+	k->pgfree += n;
+}
+
+int64_t kmm_alloc_page(struct kmm *k, struct core *c, uint32_t state)
+{
+	return kmm_alloc_pages(k, c, -1, GFP_KERNEL | __GFP_ZERO, 0, state);
+}
+
+void kmm_free_page(struct kmm *k, struct core *c, uint64_t pfn)
+{
+	kmm_free_pages(k, c, pfn, 0);
 }
