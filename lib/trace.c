@@ -41,6 +41,8 @@ struct ld {
 	char *err;
 	struct trace *trace;      /* the trace being loaded (for its paths) */
 	struct trace_proc *proc;  /* process being loaded */
+	const cJSON *procs_json;  /* the "processes" array (fork targets) */
+	uint32_t proc_index;      /* index of the process being loaded */
 	uint32_t thread;          /* index of the thread being loaded */
 	uint32_t rcap;            /* capacity of proc->regions */
 	struct op *ops;           /* ops of the thread being compiled */
@@ -360,6 +362,7 @@ static const char *const k_bare[] = { "op" };
 static const char *const k_migrate[] = { "op", "cpu" };
 static const char *const k_replay[] = { "op", "path", "format", "layout", "limit" };
 static const char *const k_exit[] = { "op" };
+static const char *const k_fork[] = { "op", "child" };
 
 static const struct op_spec {
 	const char *name;
@@ -387,6 +390,8 @@ static const struct op_spec {
 	SPEC("migrate", OP_MIGRATE, k_migrate),
 	SPEC("replay", OP_REPLAY, k_replay),
 	SPEC("exit", OP_EXIT, k_exit),
+	SPEC("fork", OP_FORK, k_fork),
+	SPEC("exec", OP_EXEC, k_bare),
 #undef SPEC
 };
 
@@ -564,6 +569,34 @@ static int op_thread_ref(struct ld *ld, const cJSON *obj, struct op *o)
 	return 0;
 }
 
+/* fork: "child" names a process of the trace (by its "name", or p<index>
+ * when it has none); that its "forked_from" is this process is checked once
+ * every process is loaded (check_forks()). */
+static int op_fork(struct ld *ld, const cJSON *obj, struct op *o)
+{
+	const cJSON *v = field(obj, "child");
+	if (!v)
+		return fail(ld, NULL, "\"child\" is required");
+	if (!cJSON_IsString(v))
+		return fail(ld, "child", "expected the name of a process");
+	const cJSON *pj;
+	uint32_t i = 0;
+	cJSON_ArrayForEach(pj, ld->procs_json) {
+		const cJSON *n = cJSON_IsObject(pj) ? field(pj, "name") : NULL;
+		char dflt[16];
+		snprintf(dflt, sizeof dflt, "p%u", (unsigned)i);
+		const char *name = n && cJSON_IsString(n) ? n->valuestring : dflt;
+		if (strcmp(name, v->valuestring) == 0) {
+			if (i == ld->proc_index)
+				return fail(ld, "child", "a process cannot fork itself as its child");
+			o->other = i;
+			return 0;
+		}
+		i++;
+	}
+	return fail(ld, "child", "no process is named \"%s\"", v->valuestring);
+}
+
 static int op_migrate(struct ld *ld, const cJSON *obj, struct op *o)
 {
 	int32_t cpu;
@@ -725,6 +758,8 @@ static int compile_op(struct ld *ld, const cJSON *obj, int depth)
 	case OP_BARRIER:
 	case OP_YIELD:   break;
 	case OP_EXIT:    break;
+	case OP_FORK:    rc = op_fork(ld, obj, &o); break;
+	case OP_EXEC:    break;
 	case OP_END:     assert(0); break;
 	}
 	return rc ? rc : emit(ld, &o, NULL);
@@ -776,7 +811,7 @@ static int collect_regions(struct ld *ld, const cJSON *parent, int depth)
 /* ---- threads, processes, the file ------------------------------------- */
 
 static const char *const k_thread[] = { "cpu", "spawned", "ops" };
-static const char *const k_proc[] = { "name", "threads" };
+static const char *const k_proc[] = { "name", "forked_from", "threads" };
 static const char *const k_top[] = { "name", "description", "processes" };
 
 static int load_thread(struct ld *ld, const cJSON *obj, struct trace_thread *th)
@@ -869,6 +904,73 @@ static int check_spawns(struct ld *ld, const struct trace_proc *p)
 	return rc;
 }
 
+/* "forked_from": the parent, an earlier process; the child starts with
+ * the parent's region names (and, at the fork, their addresses). */
+static int forked_from(struct ld *ld, const cJSON *obj, struct trace *t, uint32_t idx)
+{
+	struct trace_proc *p = &t->procs[idx];
+	const cJSON *v = field(obj, "forked_from");
+	p->parent = -1;
+	if (!v)
+		return 0;
+	if (!cJSON_IsString(v))
+		return fail(ld, "forked_from", "expected the name of an earlier process");
+	for (uint32_t i = 0; i < idx; i++) {
+		const struct trace_proc *pp = &t->procs[i];
+		if (strcmp(pp->name, v->valuestring) != 0)
+			continue;
+		p->parent = (int32_t)i;
+		if (pp->nregions) {
+			p->regions = malloc(pp->nregions * sizeof *p->regions);
+			if (!p->regions)
+				return fail(ld, NULL, "out of memory");
+			memcpy(p->regions, pp->regions, pp->nregions * sizeof *p->regions);
+			p->nregions = ld->rcap = pp->nregions;
+		}
+		return 0;
+	}
+	return fail(ld, "forked_from", "\"%s\" is not the name of an earlier process "
+		    "(a forked process is listed after its parent)", v->valuestring);
+}
+
+/* Every fork names a process forked from the forking one, and every forked
+ * process is named by exactly one fork. */
+static int check_forks(struct ld *ld, const struct trace *t)
+{
+	uint32_t *named = calloc(t->nprocs, sizeof(*named));
+	if (!named)
+		return fail(ld, NULL, "out of memory");
+	int rc = 0;
+	for (uint32_t p = 0; p < t->nprocs && !rc; p++) {
+		const struct trace_proc *tp = &t->procs[p];
+		for (uint32_t i = 0; i < tp->nthreads && !rc; i++) {
+			for (uint32_t k = 0; k < tp->threads[i].nops && !rc; k++) {
+				const struct op *o = &tp->threads[i].ops[k];
+				if (o->kind != OP_FORK)
+					continue;
+				size_t old = place_push(ld, "processes[%u].threads[%u].ops[%u]", p, i, k);
+				if (t->procs[o->other].parent != (int32_t)p)
+					rc = fail(ld, "child", "process \"%s\" is not \"forked_from\": "
+						  "\"%s\"", t->procs[o->other].name, tp->name);
+				else if (named[o->other]++)
+					rc = fail(ld, "child", "process \"%s\" is forked twice",
+						  t->procs[o->other].name);
+				place_pop(ld, old);
+			}
+		}
+	}
+	for (uint32_t p = 0; p < t->nprocs && !rc; p++) {
+		if (t->procs[p].parent < 0 || named[p])
+			continue;
+		size_t old = place_push(ld, "processes[%u]", p);
+		rc = fail(ld, "forked_from", "no fork op of \"%s\" starts this process",
+			  t->procs[t->procs[p].parent].name);
+		place_pop(ld, old);
+	}
+	free(named);
+	return rc;
+}
+
 static int load_proc(struct ld *ld, const cJSON *obj, struct trace *t, uint32_t idx)
 {
 	struct trace_proc *p = &t->procs[idx];
@@ -884,7 +986,10 @@ static int load_proc(struct ld *ld, const cJSON *obj, struct trace *t, uint32_t 
 		return fail(ld, NULL, "out of memory");
 	p->nthreads = n;   /* only once the array exists: trace_free walks it */
 	ld->proc = p;
+	ld->proc_index = idx;
 	ld->rcap = 0;
+	if (forked_from(ld, obj, t, idx))
+		return -1;
 	for (int pass = 1; pass <= 2; pass++) {
 		uint32_t i = 0;
 		cJSON_ArrayForEach(th, threads) {
@@ -922,6 +1027,7 @@ static int load_root(struct ld *ld, const cJSON *root, struct trace *t)
 		return fail(ld, NULL, "out of memory");
 	}
 	uint32_t i = 0;
+	ld->procs_json = procs;
 	cJSON_ArrayForEach(pj, procs) {
 		size_t old = place_push(ld, "processes[%u]", (unsigned)i);
 		int rc = load_proc(ld, pj, t, i);
@@ -930,7 +1036,7 @@ static int load_root(struct ld *ld, const cJSON *root, struct trace *t)
 			return -1;
 		i++;
 	}
-	return 0;
+	return check_forks(ld, t);
 }
 
 int trace_load(struct trace *t, const char *path, char *err)

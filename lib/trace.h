@@ -34,6 +34,8 @@ enum op_kind {
 	                * prot = its enum rtrace_format; OPF_AUTOMAP; count =
 	                * records at most (0: all) */
 	OP_EXIT,       /* the thread (and, for the last thread, the process) ends */
+	OP_FORK,       /* other = index of the process that starts as the child */
+	OP_EXEC,       /* the process gets a new, empty address space */
 };
 
 /* op.flags */
@@ -84,8 +86,11 @@ struct trace_proc {
 	char name[32];
 	struct trace_thread *threads;
 	uint32_t nthreads;
-	char (*regions)[32]; /* names of the regions mmap ops define */
+	char (*regions)[32]; /* names of the regions mmap ops define; a forked
+	                      * process's list starts with its parent's */
 	uint32_t nregions;
+	int32_t parent;      /* "forked_from": index of the process whose fork
+	                      * starts this one, or -1 (starts at boot) */
 };
 
 struct trace {

@@ -35,6 +35,8 @@ struct process {
 	uint32_t live;          /* threads not yet done */
 	uint32_t at_barrier;    /* started threads waiting at the barrier */
 	bool killed;
+	/* counters ("proc.<name>.*"), folded in from each mm it had */
+	uint64_t min_flt, maj_flt, cow_copies, hiwater_rss;
 };
 
 struct thread {
@@ -190,6 +192,21 @@ static void leave_mm(struct machine *m, struct mm *mm)
 			m->rq[i].mm = NULL;
 }
 
+/* The process lets go of its mm (exit or exec): its counters are kept,
+ * the address space is torn down on c. */
+static void drop_mm(struct machine *m, struct process *p, struct core *c)
+{
+	struct mm *mm = p->mm;
+	p->min_flt += mm->min_flt;
+	p->maj_flt += mm->maj_flt;
+	p->cow_copies += mm->cow_copies;
+	if (mm->hiwater_rss > p->hiwater_rss)
+		p->hiwater_rss = mm->hiwater_rss;
+	mm_destroy(m->kmm, mm, c);
+	leave_mm(m, mm);
+	p->mm = NULL;
+}
+
 /* The last thread is gone or the process was killed: exit_mmap() on c. */
 static void process_end(struct machine *m, struct process *p, struct core *c)
 {
@@ -204,9 +221,7 @@ static void process_end(struct machine *m, struct process *p, struct core *c)
 	}
 	if (!p->mm)
 		return;
-	mm_destroy(m->kmm, p->mm, c);
-	leave_mm(m, p->mm);
-	p->mm = NULL;
+	drop_mm(m, p, c);
 	run_check(m);
 }
 
@@ -530,6 +545,67 @@ static void op_sched(struct machine *m, struct thread *t, struct core *c, const 
 	}
 }
 
+/* fork: the child process named by the op starts with a copy-on-write
+ * copy of this address space and of the region addresses; its threads not
+ * marked "spawned" become runnable. */
+static void op_fork(struct machine *m, struct thread *t, struct core *c, const struct op *op)
+{
+	struct process *p = t->proc, *ch = &m->procs[op->other];
+	c->clock += m->cfg.kernel.cost.syscall + m->cfg.kernel.cost.clone;
+	if (ch->mm || ch->killed) {
+		kill_process(m, t, c, "fork of a process that was already started");
+		return;
+	}
+	ch->mm = kmm_fork(m->kmm, p->mm, c);
+	run_check(m);
+	if (!ch->mm) {
+		m->kmm->oom_kills++;
+		kill_process(m, t, c, "out of memory in fork");
+		return;
+	}
+	memcpy(ch->region_base, p->region_base, p->tp->nregions * sizeof(vaddr_t));
+	memcpy(ch->region_mapped, p->region_mapped, p->tp->nregions * sizeof(bool));
+	for (uint32_t i = 0; i < m->nthreads; i++) {
+		struct thread *ct = &m->threads[i];
+		if (ct->proc == ch && !ch->tp->threads[ct->index].spawned) {
+			ct->started = true;
+			wake(m, ct, c->clock);
+		}
+	}
+	m->sched_events++;
+	t->pc++;
+}
+
+/* exec: a new, empty mm replaces the old one (exec_mmap()); the other
+ * threads of the process end (de_thread()); every region is unmapped. */
+static void op_exec(struct machine *m, struct thread *t, struct core *c)
+{
+	struct process *p = t->proc;
+	c->clock += m->cfg.kernel.cost.syscall;
+	struct mm *mm = mm_create(m->kmm, c);
+	if (!mm) {
+		m->kmm->oom_kills++;
+		kill_process(m, t, c, "out of memory in exec");
+		return;
+	}
+	m->kmm->exec_calls++;
+	for (uint32_t i = 0; i < m->nthreads; i++) {
+		struct thread *o = &m->threads[i];
+		if (o->proc == p && o != t && o->started && !o->done) {
+			if (o->rt)
+				replay_end(o);
+			o->done = true;
+			p->live--;
+		}
+	}
+	drop_mm(m, p, c);
+	p->mm = mm;
+	memset(p->region_mapped, 0, p->tp->nregions * sizeof(bool));
+	m->sched_events++;
+	t->pc++;
+	run_check(m);
+}
+
 static void op_mmap(struct machine *m, struct thread *t, struct core *c, const struct op *op)
 {
 	vaddr_t hint = 0;
@@ -684,6 +760,12 @@ static void thread_step(struct machine *m, struct thread *t, struct core *c)
 		break;
 	case OP_REPLAY:
 		replay_step(m, t, c, op);
+		break;
+	case OP_FORK:
+		op_fork(m, t, c, op);
+		break;
+	case OP_EXEC:
+		op_exec(m, t, c);
 		break;
 	}
 }
@@ -927,7 +1009,7 @@ static int place_threads(struct machine *m, char *err)
 						    "core %u, which does not exist (the config has %u "
 						    "cores)", tr->path, p, k, o, tt->ops[o].other,
 						    m->cfg.cores);
-			t->started = !tt->spawned;
+			t->started = !tt->spawned && pr->tp->parent < 0;
 			t->core = tt->cpu >= 0 ? (unsigned)tt->cpu : rr++ % m->cfg.cores;
 			rq_add(&m->rq[t->core], t);
 		}
@@ -941,6 +1023,8 @@ static int create_mms(struct machine *m, char *err)
 	for (uint32_t p = 0; p < m->tr->nprocs; p++) {
 		struct process *pr = &m->procs[p];
 		struct core *c = m->cores[0];
+		if (pr->tp->parent >= 0)
+			continue;       /* gets its mm from the fork */
 		for (unsigned i = 0; i < m->cfg.cores; i++)
 			for (uint32_t k = 0; k < m->rq[i].n; k++)
 				if (m->rq[i].t[k]->proc == pr && c == m->cores[0])
@@ -965,6 +1049,14 @@ static void register_stats(struct machine *m)
 	stats_add(m->st, &m->replay_records, "run.replay.records");
 	stats_add(m->st, &m->replay_automaps, "run.replay.automaps");
 	stats_add(m->st, &m->replay_skipped, "run.replay.skipped");
+	for (uint32_t p = 0; p < m->tr->nprocs; p++) {
+		struct process *pr = &m->procs[p];
+		const char *n = m->tr->procs[p].name;
+		stats_add(m->st, &pr->min_flt, "proc.%s.minflt", n);
+		stats_add(m->st, &pr->maj_flt, "proc.%s.majflt", n);
+		stats_add(m->st, &pr->cow_copies, "proc.%s.cow_copies", n);
+		stats_add(m->st, &pr->hiwater_rss, "proc.%s.vmhwm_pages", n);
+	}
 }
 
 struct machine *machine_create(const struct mmsim_cfg *cfg, const struct trace *tr,
@@ -988,10 +1080,10 @@ struct machine *machine_create(const struct mmsim_cfg *cfg, const struct trace *
 	for (unsigned i = 0; i < cfg->cores; i++)
 		m->cores[i] = core_create(&m->cfg, i, m->ms, m->st);
 	m->kmm = kmm_create(&m->cfg, m->ms, m->cores, cfg->cores, m->st);
-	register_stats(m);
 	for (uint32_t p = 0; p < tr->nprocs; p++)
 		m->nthreads += tr->procs[p].nthreads;
 	m->procs = calloc(tr->nprocs, sizeof(*m->procs));
+	register_stats(m);
 	m->threads = calloc(m->nthreads, sizeof(*m->threads));
 	if (place_threads(m, err) || create_mms(m, err)) {
 		machine_destroy(m);

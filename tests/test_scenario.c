@@ -324,7 +324,7 @@ Test(scenario, out_of_memory_kills)
 	struct run r;
 	run_text(&r, NULL, ONE_THREAD(
 		"{'op': 'mmap', 'name': 'b', 'length': '128M'},"
-		"{'op': 'stride', 'base': 'b', 'length': '128M', 'stride': 4096}"));
+		"{'op': 'stride', 'base': 'b', 'length': '128M', 'stride': 4096, 'write': 1}"));
 	cr_assert_eq(stat(&r, "mm.oom_kill"), 1);
 	cr_assert_eq(stat(&r, "run.process_kills"), 1);
 	cr_assert(strstr(machine_events(r.m), "out of memory"), "%s", machine_events(r.m));
@@ -442,9 +442,9 @@ Test(scenario, pcid_keeps_translations_across_switches)
 	const char *t =
 		"{'processes': ["
 		" {'threads': [{'cpu': 0, 'ops': [{'op': 'mmap', 'name': 'a', 'length': '32K'},"
-		"   {'op': 'random', 'base': 'a', 'length': '32K', 'count': 20000}]}]},"
+		"   {'op': 'random', 'base': 'a', 'length': '32K', 'count': 20000, 'write': 1}]}]},"
 		" {'threads': [{'cpu': 0, 'ops': [{'op': 'mmap', 'name': 'a', 'length': '32K'},"
-		"   {'op': 'random', 'base': 'a', 'length': '32K', 'count': 20000}]}]}]}";
+		"   {'op': 'random', 'base': 'a', 'length': '32K', 'count': 20000, 'write': 1}]}]}]}";
 	const char *pcid[] = { "cpu.quantum=20000", "tlb.pcid=true", NULL };
 	const char *nopcid[] = { "cpu.quantum=20000", "tlb.pcid=false", NULL };
 	struct run a, b;

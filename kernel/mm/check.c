@@ -5,7 +5,9 @@
  * - the page tables of every live mm point only at frames in the right state
  *   (tables at PG_pgtable, leaves at PG_anon), each table's pt_used equals its
  *   present entries, every anonymous page's mapcount equals the PTEs mapping
- *   it, and no PTE maps an address outside a VMA;
+ *   it (refcount equals mapcount once shared), no page shared by several
+ *   PTEs is mapped writable (COW), the zero page is mapped only read-only,
+ *   and no PTE maps an address outside a VMA;
  * - rss and page-table counts of each mm agree with its tables;
  * - VMAs are sorted and do not overlap. */
 #include "kernel/mm/kmm.h"
@@ -44,6 +46,15 @@ static int check_table(struct kmm *k, struct mm *mm, paddr_t table, int level,
 				return -1;
 			continue;
 		}
+		if (k->zero_pfn && pfn == k->zero_pfn) {
+			if (e & PTE_RW)
+				return errf(err, "kmm_validate: PTE for %#llx maps the zero page "
+					    "writable", (unsigned long long)va);
+			if (!vma_find(mm, va))
+				return errf(err, "kmm_validate: PTE for %#llx lies outside every "
+					    "VMA", (unsigned long long)va);
+			continue;
+		}
 		if (!(k->memmap[pfn].flags & PG_anon))
 			return errf(err, "kmm_validate: PTE for %#llx maps pfn %#llx which is "
 				    "not an anonymous page (flags %#x)", (unsigned long long)va,
@@ -51,6 +62,10 @@ static int check_table(struct kmm *k, struct mm *mm, paddr_t table, int level,
 		if (!vma_find(mm, va))
 			return errf(err, "kmm_validate: PTE for %#llx lies outside every VMA",
 				    (unsigned long long)va);
+		if ((e & PTE_RW) && k->memmap[pfn].mapcount > 1)
+			return errf(err, "kmm_validate: PTE for %#llx maps pfn %#llx writable "
+				    "but %d PTEs share it (COW broken)", (unsigned long long)va,
+				    (unsigned long long)pfn, k->memmap[pfn].mapcount);
 		cs->maps[pfn]++;
 		cs->leaves++;
 	}
@@ -71,9 +86,11 @@ static int check_frames(struct kmm *k, const struct census *cs, char *err)
 		if ((state & PG_anon) && (uint32_t)p->mapcount != cs->maps[pfn])
 			return errf(err, "kmm_validate: pfn %#llx mapcount %d but %u PTEs map it",
 				    (unsigned long long)pfn, p->mapcount, cs->maps[pfn]);
-		if ((state & (PG_anon | PG_pgtable)) && p->refcount != 1)
-			return errf(err, "kmm_validate: pfn %#llx in use with refcount %d",
-				    (unsigned long long)pfn, p->refcount);
+		/* each mapping of an anonymous page holds a reference (rmap.h) */
+		int32_t want = (state & PG_anon) && p->mapcount > 1 ? p->mapcount : 1;
+		if ((state & (PG_anon | PG_pgtable)) && p->refcount != want)
+			return errf(err, "kmm_validate: pfn %#llx in use with refcount %d, "
+				    "expected %d", (unsigned long long)pfn, p->refcount, want);
 	}
 	return 0;
 }

@@ -5,6 +5,7 @@
  * goes to one buddy zone "Normal" (zones DMA/DMA32/Normal/Movable and NUMA
  * nodes come with issue phys-mm). */
 #include "kernel/mm/kmm.h"
+#include "kernel/mm/rmap.h"
 
 #include <stdlib.h>
 #include "lib/config.h"
@@ -21,6 +22,12 @@ static void kmm_register_stats(struct kmm *k, struct stats *st)
 	stats_add(st, &k->pgfault_wp, "mm.pgfault.wp");
 	stats_add(st, &k->pgfault_spurious, "mm.pgfault.spurious");
 	stats_add(st, &k->segv, "mm.segv");
+	stats_add(st, &k->pgfault_zero, "mm.pgfault.zero_page");
+	stats_add(st, &k->cow_copy, "mm.cow.copy");
+	stats_add(st, &k->cow_reuse, "mm.cow.reuse");
+	stats_add(st, &k->cow_zero, "mm.cow.zero_page");
+	stats_add(st, &k->fork_calls, "mm.fork");
+	stats_add(st, &k->exec_calls, "mm.exec");
 	stats_add(st, &k->oom_kills, "mm.oom_kill");
 	stats_add(st, &k->pgalloc, "mm.pgalloc");
 	stats_add(st, &k->pgfree, "mm.pgfree");
@@ -94,6 +101,7 @@ void kmm_destroy(struct kmm *k)
 {
 	if (!k)
 		return;
+	rmap_destroy(k);
 	free(k->memmap);
 	free(k->gather);
 	free(k->tlbstate);

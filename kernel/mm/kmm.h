@@ -19,11 +19,16 @@ struct mmsim_cfg;
 struct memsys;
 struct core;
 struct stats;
+struct rmap_state;
 
 /* One virtual memory area (Linux's vm_area_struct, cut down). */
 struct vma {
 	vaddr_t start, end;     /* [start, end), page aligned */
 	uint32_t prot;          /* PROT_R/W/X from lib/trace.h */
+	uint32_t anon_vma;      /* id of its anon_vma (rmap.h), 0: none yet */
+	uint64_t pgoff;         /* linear page offset of start (vm_pgoff):
+	                         * start >> PAGE_SHIFT at mmap, kept by split,
+	                         * merge and mremap */
 };
 
 /* One address space (Linux's mm_struct). */
@@ -39,12 +44,15 @@ struct mm {
 	uint64_t hiwater_rss;
 	vaddr_t mmap_base;      /* top of the top-down mmap area */
 	vaddr_t task_size;      /* end of the user address space (TASK_SIZE) */
+	uint64_t min_flt, maj_flt; /* faults of this mm (getrusage's ru_minflt/majflt) */
+	uint64_t cow_copies;    /* do_wp_page() copies made for it */
 };
 
 enum fault_result { FAULT_DONE, FAULT_SIGSEGV, FAULT_OOM, FAULT_SIGBUS };
 
 /* Why a TLB flush was needed ("mm.tlbflush.cause.<name>"). */
-enum flush_cause { FLUSH_MUNMAP, FLUSH_MPROTECT, FLUSH_EXIT, FLUSH_CAUSES };
+enum flush_cause { FLUSH_MUNMAP, FLUSH_MPROTECT, FLUSH_EXIT, FLUSH_COW, FLUSH_FORK,
+		   FLUSH_CAUSES };
 extern const char *const flush_cause_name[FLUSH_CAUSES];
 
 /* Pages per flush request, by bucket ("mm.tlbflush.pages_hist.<upper>"):
@@ -91,10 +99,15 @@ struct kmm {
 	vaddr_t gather_lo, gather_hi; /* span of the leaf PTEs cleared since the
 	                               * last flush; lo >= hi: none */
 	int fail_countdown;     /* fault injection: the Nth page allocation fails */
+	struct rmap_state *rmap; /* anon_vma table (rmap.c) */
+	uint64_t zero_pfn;      /* the shared zero page (fault.c): a reserved frame */
 
 	/* counters ("mm.*") */
 	uint64_t pgfault, pgfault_anon, pgfault_spurious, pgfault_wp;
 	uint64_t segv, oom_kills;
+	uint64_t pgfault_zero;                  /* read faults mapping the zero page */
+	uint64_t cow_copy, cow_reuse, cow_zero; /* do_wp_page() outcomes */
+	uint64_t fork_calls, exec_calls;
 	uint64_t pgalloc, pgfree, pt_alloc, pt_free;
 	uint64_t mmap_calls, munmap_calls, mprotect_calls;
 	uint64_t flush_pages, flush_full, shootdown, ipi_sent;
@@ -129,11 +142,20 @@ void kmm_write_pte(struct kmm *k, struct core *c, paddr_t pa, pte_t v);
 struct mm *mm_create(struct kmm *k, struct core *c);   /* NULL when out of memory */
 /* exit_mmap(): unmap everything, flush, free pages and page tables. */
 void mm_destroy(struct kmm *k, struct mm *mm, struct core *c);
+/* dup_mmap() (fork.c): a child mm sharing parent's pages copy-on-write; the
+ * parent's write-protected translations are flushed. NULL when out of memory. */
+struct mm *kmm_fork(struct kmm *k, struct mm *parent, struct core *c);
 
 /* --- VMAs (vma.c) --- */
 struct vma *vma_find(struct mm *mm, vaddr_t va);        /* VMA containing va */
 int vma_insert(struct mm *mm, vaddr_t start, vaddr_t end, uint32_t prot);
 void vma_remove_range(struct mm *mm, vaddr_t start, vaddr_t end);
+/* Make addr a VMA boundary (split the VMA straddling it, if any). */
+void vma_split(struct mm *mm, vaddr_t addr);
+/* Merge VMA i with compatible neighbours; returns the merged VMA's index. */
+uint32_t vma_merge_at(struct mm *mm, uint32_t i);
+/* Index of the first VMA ending above va (mm->nvma if none). */
+uint32_t vma_index(const struct mm *mm, vaddr_t va);
 /* Is [start, end) covered by VMAs without a gap? */
 bool vma_range_mapped(const struct mm *mm, vaddr_t start, vaddr_t end);
 bool vma_range_free(const struct mm *mm, vaddr_t start, vaddr_t end);
@@ -175,6 +197,8 @@ bool kmm_pcid_current(const struct kmm *k, unsigned core, uint16_t pcid, struct 
  * while the kernel can still reach the page —, RW for PROT_W, NX without
  * PROT_X. */
 pte_t pte_prot_bits(uint32_t prot);
+/* copy_user_highpage(): copy frame src to dst, timed on core c. */
+void kmm_copy_page(struct kmm *k, struct core *c, uint64_t dst, uint64_t src);
 /* handle_mm_fault(): why gets a one-line reason for a kill. */
 enum fault_result kmm_page_fault(struct kmm *k, struct mm *mm, struct core *c,
 				 vaddr_t va, uint32_t error_code, char *why);

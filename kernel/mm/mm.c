@@ -1,5 +1,6 @@
 /* Address-space lifetime: mm_alloc()/pgd_alloc() and exit_mmap(). */
 #include "kernel/mm/kmm.h"
+#include "kernel/mm/rmap.h"
 
 #include <stdlib.h>
 #include "sim/cpu/core.h"
@@ -30,6 +31,7 @@ void mm_destroy(struct kmm *k, struct mm *mm, struct core *c)
 {
 	pt_free_all(k, mm, c);
 	tlb_finish_mmu(k, mm, c, FLUSH_EXIT);
+	rmap_mm_exit(k, mm);
 	/* no core may keep the dead mm as its loaded one */
 	for (unsigned i = 0; i < k->ncores; i++)
 		if (k->tlbstate[i].loaded == mm)

@@ -60,8 +60,12 @@ int kmm_mprotect(struct kmm *k, struct mm *mm, struct core *c, vaddr_t addr, uin
 		return -ENOMEM;
 	/* mprotect_fixup(): the range becomes one VMA of the new rights
 	 * (split from its neighbours, merged with equal ones) ... */
-	vma_remove_range(mm, addr, end);
-	vma_insert(mm, addr, end, prot);
+	vma_split(mm, addr);
+	vma_split(mm, end);
+	for (uint32_t i = vma_index(mm, addr); i < mm->nvma && mm->vma[i].start < end; i++)
+		mm->vma[i].prot = prot;
+	for (uint32_t i = vma_index(mm, addr); i < mm->nvma && mm->vma[i].start < end; i++)
+		i = vma_merge_at(mm, i);
 	/* ... change_protection(): rewrite the PTEs, and flush what changed,
 	 * upgrades included, as Linux's flush_tlb_range() after it does. */
 	vaddr_t lo, hi;

@@ -70,6 +70,7 @@ static void zap_table(struct kmm *k, struct mm *mm, struct core *c, paddr_t tabl
 		if (!(e & PTE_P))
 			continue;
 		uint64_t pfn = (e & PTE_ADDR_MASK) >> PAGE_SHIFT;
+		bool last = false;      /* a leaf's last mapping: free the page */
 		if (level > 1) {
 			assert(!(e & PTE_PS));
 			vaddr_t cs = start > lo ? start : lo;
@@ -80,10 +81,19 @@ static void zap_table(struct kmm *k, struct mm *mm, struct core *c, paddr_t tabl
 			mm->pt_pages--;
 			k->pt_free++;
 		} else {
-			struct page *p = &k->memmap[pfn];
-			assert(p->mapcount > 0);
-			p->mapcount--;
-			mm->rss_anon--;
+			/* zap_pte_range(): the zero page is not counted; a page
+			 * other PTEs still map loses a mapping and the reference
+			 * this one held; the last mapping's page is gathered and
+			 * freed after the flush */
+			if (pfn != k->zero_pfn || !k->zero_pfn) {
+				struct page *p = &k->memmap[pfn];
+				assert(p->mapcount > 0);
+				mm->rss_anon--;
+				if (--p->mapcount > 0)
+					p->refcount--;
+				else
+					last = true;
+			}
 			if (k->gather_lo >= k->gather_hi)
 				k->gather_lo = lo, k->gather_hi = lo + size;
 			if (lo < k->gather_lo)
@@ -93,7 +103,8 @@ static void zap_table(struct kmm *k, struct mm *mm, struct core *c, paddr_t tabl
 		}
 		kmm_write_pte(k, c, slot, 0);
 		table_page(k, table)->pt_used--;
-		gather_add(k, pfn);
+		if (level > 1 || last)
+			gather_add(k, pfn);
 	}
 }
 
@@ -135,6 +146,13 @@ static void change_table(struct kmm *k, struct core *c, paddr_t table, int level
 			continue;
 		}
 		pte_t n = (e & ~rights) | (bits & rights);
+		/* can_change_pte_writable(): write access is given back only to
+		 * pages this PTE maps exclusively; shared (COW) pages and the
+		 * zero page stay read-only until do_wp_page() */
+		uint64_t pfn = (e & PTE_ADDR_MASK) >> PAGE_SHIFT;
+		if ((n & PTE_RW) && !(e & PTE_RW) &&
+		    ((k->zero_pfn && pfn == k->zero_pfn) || k->memmap[pfn].mapcount > 1))
+			n &= ~PTE_RW;
 		if (n == e)
 			continue;
 		kmm_write_pte(k, c, table + 8 * i, n);

@@ -39,7 +39,8 @@ static void flush_one_core(struct core *t, vaddr_t start, vaddr_t end, bool full
 		core_invlpg(t, va);
 }
 
-const char *const flush_cause_name[FLUSH_CAUSES] = { "munmap", "mprotect", "exit" };
+const char *const flush_cause_name[FLUSH_CAUSES] = { "munmap", "mprotect", "exit", "cow",
+							     "fork" };
 
 static void count_flush(struct kmm *k, uint64_t pages, bool full, enum flush_cause cause)
 {

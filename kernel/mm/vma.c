@@ -2,9 +2,10 @@
  * (O(log n) find, O(n) insert/remove; Linux uses a maple tree — issue vm-fault
  * may swap the structure behind these functions).
  *
- * vma_insert() merges with an adjacent neighbour of the same protection, as
- * vma_merge() does; vma_remove_range() trims or splits VMAs that the range
- * cuts, as __split_vma() does for munmap. */
+ * vma_insert() merges with adjacent neighbours of the same protection,
+ * compatible anon_vma and contiguous pgoff, as vma_merge() does;
+ * vma_split() cuts a VMA at an address (__split_vma()), which munmap,
+ * mprotect and the other partial operations use before changing whole VMAs. */
 #include "kernel/mm/kmm.h"
 
 #include <stdlib.h>
@@ -72,47 +73,77 @@ static void vma_delete_at(struct mm *mm, uint32_t i)
 	mm->nvma--;
 }
 
+/* May a VMA of [start, ...) with these fields follow `a` as one VMA?
+ * (is_mergeable_vma(): same rights, compatible anon_vma, contiguous pgoff.) */
+static bool vma_can_join(const struct vma *a, const struct vma *b)
+{
+	return a->end == b->start && a->prot == b->prot &&
+	       (!a->anon_vma || !b->anon_vma || a->anon_vma == b->anon_vma) &&
+	       a->pgoff + ((a->end - a->start) >> PAGE_SHIFT) == b->pgoff;
+}
+
+/* vma_merge() at index i: join VMA i with its next, then its previous
+ * neighbour, where they are compatible. Returns the index of the result. */
+uint32_t vma_merge_at(struct mm *mm, uint32_t i)
+{
+	if (i + 1 < mm->nvma && vma_can_join(&mm->vma[i], &mm->vma[i + 1])) {
+		struct vma *a = &mm->vma[i], *b = &mm->vma[i + 1];
+		a->end = b->end;
+		if (!a->anon_vma)
+			a->anon_vma = b->anon_vma;
+		vma_delete_at(mm, i + 1);
+	}
+	if (i > 0 && vma_can_join(&mm->vma[i - 1], &mm->vma[i])) {
+		struct vma *a = &mm->vma[i - 1], *b = &mm->vma[i];
+		a->end = b->end;
+		if (!a->anon_vma)
+			a->anon_vma = b->anon_vma;
+		vma_delete_at(mm, i);
+		i--;
+	}
+	return i;
+}
+
 int vma_insert(struct mm *mm, vaddr_t start, vaddr_t end, uint32_t prot)
 {
 	if (!vma_range_free(mm, start, end))
 		return -1;
 	uint32_t i = vma_lower_bound(mm, start);
-	bool merge_prev = i > 0 && mm->vma[i - 1].end == start && mm->vma[i - 1].prot == prot;
-	bool merge_next = i < mm->nvma && mm->vma[i].start == end && mm->vma[i].prot == prot;
-	if (merge_prev && merge_next) {
-		mm->vma[i - 1].end = mm->vma[i].end;
-		vma_delete_at(mm, i);
-	} else if (merge_prev) {
-		mm->vma[i - 1].end = end;
-	} else if (merge_next) {
-		mm->vma[i].start = start;
-	} else {
-		vma_insert_at(mm, i, (struct vma){ start, end, prot });
-	}
+	vma_insert_at(mm, i, (struct vma){ .start = start, .end = end, .prot = prot,
+					   .pgoff = start >> PAGE_SHIFT });
+	vma_merge_at(mm, i);
 	return 0;
+}
+
+/* __split_vma(): make addr a VMA boundary if a VMA straddles it; the upper
+ * part keeps the anon_vma and continues the pgoff. */
+void vma_split(struct mm *mm, vaddr_t addr)
+{
+	uint32_t i = vma_lower_bound(mm, addr);
+	if (i == mm->nvma || mm->vma[i].start >= addr)
+		return;
+	struct vma tail = mm->vma[i];
+	tail.start = addr;
+	tail.pgoff += (addr - mm->vma[i].start) >> PAGE_SHIFT;
+	mm->vma[i].end = addr;
+	vma_insert_at(mm, i + 1, tail);
 }
 
 void vma_remove_range(struct mm *mm, vaddr_t start, vaddr_t end)
 {
+	vma_split(mm, start);
+	vma_split(mm, end);
 	uint32_t i = vma_lower_bound(mm, start);
-	while (i < mm->nvma && mm->vma[i].start < end) {
-		struct vma *v = &mm->vma[i];
-		if (v->start < start && v->end > end) {          /* split in two */
-			struct vma tail = { end, v->end, v->prot };
-			v->end = start;
-			vma_insert_at(mm, i + 1, tail);
-			return;
-		}
-		if (v->start < start) {                         /* trim the tail */
-			v->end = start;
-			i++;
-		} else if (v->end > end) {                      /* trim the head */
-			v->start = end;
-			return;
-		} else {
-			vma_delete_at(mm, i);                   /* wholly inside */
-		}
-	}
+	uint32_t j = i;
+	while (j < mm->nvma && mm->vma[j].end <= end)
+		j++;
+	memmove(&mm->vma[i], &mm->vma[j], (mm->nvma - j) * sizeof(*mm->vma));
+	mm->nvma -= j - i;
+}
+
+uint32_t vma_index(const struct mm *mm, vaddr_t va)
+{
+	return vma_lower_bound(mm, va);
 }
 
 /* Top-down search below mmap_base for a gap of len bytes, after trying the

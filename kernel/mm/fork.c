@@ -1,0 +1,132 @@
+/* fork()'s half of the memory manager: dup_mmap() and copy_page_range()
+ * (kernel/fork.c, mm/memory.c).
+ *
+ * The child gets a copy of every VMA (each with a new anon_vma whose parent
+ * is the parent VMA's, anon_vma_fork()) and a copy of the page tables: the
+ * tables are new frames, the leaves point at the same pages. Every anonymous
+ * page gains a mapping and a reference (page_dup_anon_rmap(), get_page()); a
+ * writable PTE of a private mapping is write-protected in both parent and
+ * child (copy_present_pte()), so the first write of either side takes a COW
+ * fault. The child's PTEs start old (no A bit), as pte_mkold() makes them.
+ * The zero page is copied as is, uncounted. Since the parent's PTEs lost
+ * their write right, the parent's TLB entries for them are flushed, with
+ * IPIs to the other cores running the parent (Linux flushes the whole mm at
+ * the end of dup_mmap(); here the span write-protected goes through
+ * flush_tlb_mm_range(), which turns large spans into full flushes).
+ *
+ * Every table read and write is a timed access on the forking core. */
+#include "kernel/mm/kmm.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+#include "kernel/mm/rmap.h"
+#include "sim/cpu/core.h"
+#include "sim/mmu/pte.h"
+
+#define PTE_TABLE (PTE_P | PTE_RW | PTE_US | PTE_A)
+
+struct fork_ctx {
+	struct kmm *k;
+	struct mm *parent, *child;
+	struct core *c;
+	vaddr_t wp_lo, wp_hi;   /* span of parent PTEs write-protected */
+	bool oom;
+};
+
+/* copy_pte_range() for one leaf: returns the child's entry. */
+static pte_t copy_leaf(struct fork_ctx *f, paddr_t pslot, pte_t e, vaddr_t va)
+{
+	struct kmm *k = f->k;
+	uint64_t pfn = (e & PTE_ADDR_MASK) >> PAGE_SHIFT;
+	if (k->zero_pfn && pfn == k->zero_pfn)
+		return e & ~PTE_A;
+	struct page *p = &k->memmap[pfn];
+	assert(p->flags & PG_anon);
+	/* the allocation's reference became the first mapping's: a second
+	 * mapping takes its own reference (rmap.h: refcount == mapcount) */
+	if (p->mapcount++ >= 1)
+		p->refcount++;
+	if (++f->child->rss_anon > f->child->hiwater_rss)
+		f->child->hiwater_rss = f->child->rss_anon;
+	if (e & PTE_RW) {
+		e &= ~PTE_RW;
+		kmm_write_pte(k, f->c, pslot, e);
+		if (f->wp_lo >= f->wp_hi)
+			f->wp_lo = va, f->wp_hi = va + PAGE_SIZE;
+		if (va < f->wp_lo)
+			f->wp_lo = va;
+		if (va + PAGE_SIZE > f->wp_hi)
+			f->wp_hi = va + PAGE_SIZE;
+	}
+	return e & ~PTE_A;
+}
+
+/* Copy the entries of parent table pt (at level, mapping VA from base)
+ * that intersect [start, end) into child table ct. */
+static void copy_table(struct fork_ctx *f, paddr_t pt, paddr_t ct, int level, vaddr_t base,
+		       vaddr_t start, vaddr_t end)
+{
+	struct kmm *k = f->k;
+	uint64_t size = pt_level_size(level);
+	for (unsigned i = pt_index(start, level); i < PT_ENTRIES && !f->oom; i++) {
+		vaddr_t lo = base + i * size;
+		if (lo >= end)
+			break;
+		pte_t e = kmm_read_pte(k, f->c, pt + 8 * i);
+		if (!(e & PTE_P))
+			continue;
+		paddr_t cslot = ct + 8 * i;
+		if (level == 1) {
+			kmm_write_pte(k, f->c, cslot, copy_leaf(f, pt + 8 * i, e, lo));
+			k->memmap[ct >> PAGE_SHIFT].pt_used++;
+			continue;
+		}
+		assert(!(e & PTE_PS));
+		pte_t ce = kmm_read_pte(k, f->c, cslot);
+		if (!(ce & PTE_P)) {
+			int64_t pfn = kmm_alloc_page(k, f->c, PG_pgtable);
+			if (pfn < 0) {
+				f->oom = true;
+				return;
+			}
+			k->pt_alloc++;
+			f->child->pt_pages++;
+			ce = ((paddr_t)pfn << PAGE_SHIFT) | PTE_TABLE;
+			kmm_write_pte(k, f->c, cslot, ce);
+			k->memmap[ct >> PAGE_SHIFT].pt_used++;
+		}
+		copy_table(f, e & PTE_ADDR_MASK, ce & PTE_ADDR_MASK, level - 1, lo,
+			   start > lo ? start : lo, end < lo + size ? end : lo + size);
+	}
+}
+
+struct mm *kmm_fork(struct kmm *k, struct mm *parent, struct core *c)
+{
+	struct mm *child = mm_create(k, c);
+	if (!child)
+		return NULL;
+	k->fork_calls++;
+	child->mmap_base = parent->mmap_base;
+	child->task_size = parent->task_size;
+	if (parent->nvma) {
+		child->vma = malloc(parent->nvma * sizeof(*child->vma));
+		if (!child->vma)
+			abort();
+		memcpy(child->vma, parent->vma, parent->nvma * sizeof(*child->vma));
+		child->nvma = child->cap = parent->nvma;
+	}
+	struct fork_ctx f = { .k = k, .parent = parent, .child = child, .c = c };
+	for (uint32_t i = 0; i < child->nvma && !f.oom; i++) {
+		anon_vma_fork(k, child, &child->vma[i]);
+		copy_table(&f, parent->pgd, child->pgd, k->levels, 0, child->vma[i].start,
+			   child->vma[i].end);
+	}
+	if (f.wp_lo < f.wp_hi)
+		flush_tlb_mm_range(k, parent, c, f.wp_lo, f.wp_hi, FLUSH_FORK);
+	if (f.oom) {
+		mm_destroy(k, child, c);
+		return NULL;
+	}
+	return child;
+}
