@@ -68,6 +68,7 @@ static const char *const repl_names[] = { "lru", "plru", "random", "fifo", NULL 
 const char *const cfg_cache_policy_names[] = { "lru", "plru", "random", "srrip", "brrip", NULL };
 static const char *const model_names[] = { "hierarchy", "flat", NULL };
 const char *const cfg_inclusion_names[] = { "non-inclusive", "inclusive", "exclusive", NULL };
+static const char *const iommu_mode_names[] = { "translate", "passthrough", "off", NULL };
 
 /* The four rows of one cache level (struct cfg_cache). */
 #define CACHE_ROWS(p, f, sz, lo, w, lat, what) \
@@ -211,6 +212,44 @@ static const struct cfg_key schema[] = {
 	    "cycles of buddy-allocator bookkeeping per allocation"),
 	U32("kernel.cost.page_free", kernel.cost.page_free, 0, COST_MAX, 100,
 	    "cycles of buddy-allocator bookkeeping per free"),
+	ENUM("iommu.mode", iommu.mode, iommu_mode_names, IOMMU_TRANSLATE,
+	     "translate: DMA remapping through IO page tables; passthrough: identity "
+	     "domains; off: no IOMMU, bus address = physical"),
+	BOOL("iommu.coherent", iommu.coherent, 1,
+	     "IO page walks snoop the CPU caches (else they read memory and the kernel "
+	     "flushes each IO PTE it writes)"),
+	BOOL("iommu.strict", iommu.strict, 1,
+	     "invalidate the IOTLB at every unmap (else lazily, one domain flush per batch)"),
+	U32("iommu.lazy_batch", iommu.lazy_batch, 1, 65536, 256,
+	    "lazy mode: unmaps deferred before one flush (Linux's flush queue)"),
+	TLB_ROWS("iommu.iotlb", iommu.iotlb, 64, 8, 2, "IOTLB (4K/2M/1G, tagged by domain)"),
+	TLB_ROWS("iommu.pwc.pml4e", iommu.pwc_pml4e, 4, 4, 1, "IOMMU PML4E cache"),
+	TLB_ROWS("iommu.pwc.pdpte", iommu.pwc_pdpte, 8, 4, 1, "IOMMU PDPTE cache"),
+	TLB_ROWS("iommu.pwc.pde", iommu.pwc_pde, 32, 4, 1, "IOMMU PDE cache"),
+	U32("iommu.ctx_cache", iommu.ctx_cache, 0, 4096, 16,
+	    "context-cache entries (0: none)"),
+	U32("iommu.inv.page", iommu.inv_page, 0, COST_MAX, 300,
+	    "cycles of a page-selective IOTLB invalidation"),
+	U32("iommu.inv.domain", iommu.inv_domain, 0, COST_MAX, 600,
+	    "cycles of a domain-selective IOTLB invalidation"),
+	U32("iommu.inv.global", iommu.inv_global, 0, COST_MAX, 1000,
+	    "cycles of a global IOTLB invalidation"),
+	U32("iommu.inv.context", iommu.inv_context, 0, COST_MAX, 400,
+	    "cycles of a context-cache invalidation"),
+	U32("iommu.inv.wait", iommu.inv_wait, 0, COST_MAX, 200,
+	    "cycles of an invalidation-wait descriptor (queue drained)"),
+	U32("iommu.fault_log", iommu.fault_log, 1, 65536, 256,
+	    "DMA fault records kept (later ones are counted, not kept)"),
+	U32("iommu.dma_bandwidth", iommu.bandwidth, 1, 4096, 16,
+	    "bytes a device's DMA engine moves per cycle"),
+	SIZE("iommu.swiotlb", iommu.swiotlb, 0, 1 * GiB, 4 * MiB,
+	     "bounce-buffer pool for devices whose mask cannot reach a buffer"),
+	U32("iommu.cost.map", iommu.map_cost, 0, COST_MAX, 200,
+	    "kernel cycles of one dma_map call besides its memory accesses"),
+	U32("iommu.cost.unmap", iommu.unmap_cost, 0, COST_MAX, 200,
+	    "kernel cycles of one dma_unmap call besides its memory accesses"),
+	U32("iommu.cost.clflush", iommu.clflush, 0, COST_MAX, 50,
+	    "cycles of flushing one written IO PTE's line when not coherent"),
 };
 
 #define NKEYS ARRAY_SIZE(schema)
@@ -628,7 +667,9 @@ int cfg_check(const struct mmsim_cfg *cfg, const char *origin, char *err)
 		{ &cfg->tlb.l1i_2m, "tlb.l1i.2m" }, { &cfg->tlb.stlb, "tlb.stlb" },
 		{ &cfg->tlb.stlb_1g, "tlb.stlb1g" }, { &cfg->mmu.pwc_pml5e, "mmu.pwc.pml5e" },
 		{ &cfg->mmu.pwc_pml4e, "mmu.pwc.pml4e" }, { &cfg->mmu.pwc_pdpte, "mmu.pwc.pdpte" },
-		{ &cfg->mmu.pwc_pde, "mmu.pwc.pde" },
+		{ &cfg->mmu.pwc_pde, "mmu.pwc.pde" }, { &cfg->iommu.iotlb, "iommu.iotlb" },
+		{ &cfg->iommu.pwc_pml4e, "iommu.pwc.pml4e" },
+		{ &cfg->iommu.pwc_pdpte, "iommu.pwc.pdpte" }, { &cfg->iommu.pwc_pde, "iommu.pwc.pde" },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(tlbs); i++)
 		if (check_tlb(tlbs[i].t, tlbs[i].name, origin, err) < 0)

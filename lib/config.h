@@ -37,6 +37,10 @@ enum cache_inclusion { CINCL_NONINCLUSIVE, CINCL_INCLUSIVE, CINCL_EXCLUSIVE };
 /* Page sizes the STLB holds ("tlb.stlb.sizes"). */
 enum stlb_sizes { STLB_4K, STLB_4K_2M, STLB_4K_2M_1G };
 
+/* "iommu.mode": translate (DMA remapping), passthrough (identity domains),
+ * off (no IOMMU: bus address = physical address). */
+enum iommu_mode { IOMMU_TRANSLATE, IOMMU_PASSTHROUGH, IOMMU_OFF };
+
 struct mmsim_cfg {
 	char name[64];             /* "name": free text shown in reports */
 	uint64_t seed;             /* "seed": the run's seed (contract 5) */
@@ -127,6 +131,26 @@ struct mmsim_cfg {
 			uint32_t page_free;  /* "kernel.cost.page_free": buddy free bookkeeping */
 		} cost;
 	} kernel;
+
+	struct {                   /* "iommu.*": sim/iommu and kernel/mm/dma.c */
+		uint32_t mode;         /* "iommu.mode": enum iommu_mode */
+		bool coherent;         /* "iommu.coherent": IO walks snoop the caches */
+		bool strict;           /* "iommu.strict": invalidate the IOTLB at every
+		                        * unmap (else lazily, in batches) */
+		uint32_t lazy_batch;   /* "iommu.lazy_batch": unmaps deferred before a flush */
+		struct cfg_tlb iotlb;  /* "iommu.iotlb.*": tagged by domain id */
+		struct cfg_tlb pwc_pml4e, pwc_pdpte, pwc_pde; /* "iommu.pwc.*" */
+		uint32_t ctx_cache;    /* "iommu.ctx_cache": context-cache entries */
+		uint32_t inv_page, inv_domain, inv_global, inv_context, inv_wait;
+		                       /* "iommu.inv.*": cycles per invalidation descriptor */
+		uint32_t fault_log;    /* "iommu.fault_log": fault records kept */
+		uint32_t bandwidth;    /* "iommu.dma_bandwidth": device bytes per cycle */
+		uint64_t swiotlb;      /* "iommu.swiotlb": bounce-buffer pool bytes */
+		uint32_t map_cost;     /* "iommu.cost.map": kernel cycles per map call */
+		uint32_t unmap_cost;   /* "iommu.cost.unmap": kernel cycles per unmap call */
+		uint32_t clflush;      /* "iommu.cost.clflush": cycles per IO PTE flushed
+		                        * when not coherent */
+	} iommu;
 };
 
 /* Fill cfg with the built-in defaults (the documented default machine). */

@@ -57,6 +57,38 @@ static inline uint64_t pt_level_size(int level)
 	return 1ull << (PAGE_SHIFT + 9 * (level - 1));
 }
 
+/* Is entry e at level a leaf? The PTE always; a PDPTE (1G) or PDE (2M) with
+ * PS set. Shared by the CPU walker and the IOMMU's, which use one format. */
+static inline bool pte_is_leaf(pte_t e, int level)
+{
+	return level == 1 || (level <= 3 && (e & PTE_PS));
+}
+
+/* The address a leaf e at level maps addr to: the page base from the entry,
+ * the offset within the (4K, 2M or 1G) page from addr. */
+static inline paddr_t pte_leaf_addr(pte_t e, int level, uint64_t addr)
+{
+	uint64_t off_mask = pt_level_size(level) - 1;
+	return (e & PTE_ADDR_MASK & ~off_mask) | (addr & off_mask);
+}
+
+/* Reserved bits of a present entry (SDM 4.5.4, tables 4-15 to 4-20):
+ * address bits from MAXPHYADDR to 51 (rsvd_addr); PS in a PML5E or PML4E;
+ * in a 1G PDPTE leaf bits 29:13; in a 2M PDE leaf bits 20:13 (bit 12 there
+ * is PAT). */
+static inline bool pte_rsvd_violation(uint64_t rsvd_addr, pte_t e, int level)
+{
+	if (e & rsvd_addr)
+		return true;
+	if (level >= 4 && (e & PTE_PS))
+		return true;
+	if (level == 3 && (e & PTE_PS) && (e & 0x3fffe000ull))   /* bits 29:13 */
+		return true;
+	if (level == 2 && (e & PTE_PS) && (e & 0x1fe000ull))     /* bits 20:13 */
+		return true;
+	return false;
+}
+
 /* The user half of the canonical address space: 47 bits with 4-level
  * paging, 56 bits with 5-level paging (LA57). */
 #define USER_VA_END 0x0000800000000000ull

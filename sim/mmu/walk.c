@@ -49,24 +49,6 @@ static cycles_t walk_now(const struct walker *w, const struct walk_result *r)
 	return (w->clock ? *w->clock : 0) + r->cycles;
 }
 
-static bool rsvd_violation(uint64_t rsvd_addr, pte_t e, int level)
-{
-	if (e & rsvd_addr)
-		return true;
-	if (level >= 4 && (e & PTE_PS))
-		return true;
-	if (level == 3 && (e & PTE_PS) && (e & 0x3fffe000ull))   /* bits 29:13 */
-		return true;
-	if (level == 2 && (e & PTE_PS) && (e & 0x1fe000ull))     /* bits 20:13 */
-		return true;
-	return false;
-}
-
-static bool is_leaf(pte_t e, int level)
-{
-	return level == 1 || (level <= 3 && (e & PTE_PS));
-}
-
 /* Rights check of a finished path (TLBE_* bits in r). */
 static bool rights_deny(const struct walker *w, uint8_t r, uint32_t access)
 {
@@ -142,12 +124,12 @@ void walk(struct walker *w, uint64_t cr3, uint16_t pcid, vaddr_t va, uint32_t ac
 			r->faulted = true, r->fault = access;         /* P=0 */
 			goto out;
 		}
-		if (rsvd_violation(w->rsvd_addr, e, level)) {
+		if (pte_rsvd_violation(w->rsvd_addr, e, level)) {
 			r->faulted = true, r->fault = access | PF_P | PF_RSVD;
 			goto out;
 		}
 		rights = path[level] = and_rights(rights, e);
-		if (is_leaf(e, level))
+		if (pte_is_leaf(e, level))
 			break;
 		table = e & PTE_ADDR_MASK;
 	}
@@ -178,8 +160,7 @@ void walk(struct walker *w, uint64_t cr3, uint16_t pcid, vaddr_t va, uint32_t ac
 				 (ent[l] & PTE_ADDR_MASK) >> PAGE_SHIFT, pcid, path[l], NULL);
 
 	r->shift = PAGE_SHIFT + 9 * (level - 1);
-	uint64_t size_mask = (1ull << r->shift) - 1;
-	r->pa = (ent[level] & PTE_ADDR_MASK & ~size_mask) | (va & size_mask);
+	r->pa = pte_leaf_addr(ent[level], level, va);
 	r->rights = rights | ((ent[level] & PTE_D) ? TLBE_DIRTY : 0) |
 		    ((ent[level] & PTE_G) ? TLBE_GLOBAL : 0);
 out:
@@ -207,13 +188,11 @@ bool walk_probe(const struct walker *w, const struct physmem *pm, uint64_t cr3,
 	uint8_t r = TLBE_RW | TLBE_US;
 	for (int level = w->levels; level >= 1; level--) {
 		pte_t e = physmem_read(pm, table + 8 * pt_index(va, level), 8);
-		if (!(e & PTE_P) || rsvd_violation(w->rsvd_addr, e, level))
+		if (!(e & PTE_P) || pte_rsvd_violation(w->rsvd_addr, e, level))
 			return false;
 		r = and_rights(r, e);
-		if (is_leaf(e, level)) {
-			unsigned shift = PAGE_SHIFT + 9 * (level - 1);
-			uint64_t mask = (1ull << shift) - 1;
-			*pa = (e & PTE_ADDR_MASK & ~mask) | (va & mask);
+		if (pte_is_leaf(e, level)) {
+			*pa = pte_leaf_addr(e, level, va);
 			*rights = r | ((e & PTE_D) ? TLBE_DIRTY : 0) | ((e & PTE_G) ? TLBE_GLOBAL : 0);
 			return true;
 		}
