@@ -11,7 +11,7 @@ have libcjson || need="$need libcjson-dev"
 have criterion || need="$need libcriterion-dev"
 have libzstd || need="$need libzstd-dev"                 # mmsim binary traces
 command -v xz >/dev/null 2>&1 || need="$need xz-utils"   # .xz lackey traces
-# Optional: plots (scripts/plot.sh) and GNU parallel for cluster-style sweeps;
+# Optional: plots (mmsim plot) and GNU parallel for cluster-style sweeps;
 # tests skip what needs them when they are missing.
 command -v gnuplot >/dev/null 2>&1 || need="$need gnuplot-nox"
 command -v parallel >/dev/null 2>&1 || need="$need parallel"

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "src/cli.h"
+#include "src/plot.h"
 #include "src/report.h"
 
 static const char usage[] =
@@ -22,6 +23,9 @@ static const char usage[] =
 	"                        (mmsim sweep --help; docs/sweeps.md)\n"
 	"  report STATS.json [--format text|json|csv]\n"
 	"                        tables from a --stats file\n"
+	"  plot RESULTS.csv --x AXIS --y METRIC [--group AXIS]\n"
+	"                        a PNG and an SVG of a sweep's table through gnuplot\n"
+	"                        (mmsim plot --help; docs/sweeps.md)\n"
 	"  version               print the version\n";
 
 int main(int argc, char **argv)
@@ -43,6 +47,8 @@ int main(int argc, char **argv)
 		return cmd_sweep(argc - 1, argv + 1, stdout);
 	if (!strcmp(cmd, "report"))
 		return cmd_report(argc - 1, argv + 1, stdout);
+	if (!strcmp(cmd, "plot"))
+		return cmd_plot(argc - 1, argv + 1, stdout);
 	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
 		printf("mmsim %s\n", MMSIM_VERSION);
 		return 0;

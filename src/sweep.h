@@ -138,6 +138,10 @@ int sweep_write_prov(const struct sweep_ctx *c, const struct sweep_point *p, tim
 size_t sweep_run_points(const struct sweep_ctx *c, const struct sweep_point **todo, size_t n,
 			long jobs, bool quiet);
 void sweep_git_hash(char *out, size_t n);
+/* The progress bar's text: "sweep NAME [####....] 7/16 points, 2 running,
+ * elapsed 0:12, ETA 0:15"; eta < 0: not known yet ("-"). */
+void sweep_progress_line(char *buf, size_t n, const char *name, size_t done, size_t total,
+			 size_t running, size_t failed, double elapsed, double eta);
 /* s quoted for sh when it needs it; a command line of such words. */
 void sweep_shell_word(FILE *f, const char *s);
 void sweep_print_command(FILE *f, const char *mmsim, int argc, char **argv);

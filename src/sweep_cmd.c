@@ -14,24 +14,29 @@
 
 static const char usage[] =
 	"usage: mmsim sweep SWEEP.json [options]\n"
+	"       mmsim sweep --collect DIR\n"
 	"  -j, --jobs N        points run at once (default: the number of CPUs)\n"
 	"  -o, --out DIR       results folder (default: out/NAME for sweep file NAME.json)\n"
 	"      --metrics A,B   results.csv metric columns, instead of the sweep's \"metrics\"\n"
 	"      --dry-run       check the sweep and list its points; run nothing\n"
-	"      --emit-commands print one `mmsim run` command line per point not yet done\n"
-	"                      (for GNU parallel or a batch system); run nothing\n"
-	"      --emit-slurm    write those commands to DIR/commands.txt and print a Slurm\n"
-	"                      array batch script that runs line $SLURM_ARRAY_TASK_ID\n"
-	"      --collect       write results.csv from the stats files in DIR; run nothing\n"
+	"      --emit jobs     write DIR/jobs.txt, one `mmsim run` command per point not yet\n"
+	"                      done, for GNU parallel (locally or --sshloginfile); run nothing\n"
+	"      --emit slurm    write DIR/jobs.txt and DIR/slurm.sh, a Slurm array batch\n"
+	"                      script whose task i runs line i of jobs.txt; run nothing\n"
+	"      --emit-commands print the commands of --emit jobs on standard output\n"
+	"      --collect [DIR] write results.csv from the stats files in DIR, wherever they\n"
+	"                      were run; run nothing. Without SWEEP.json: the sweep that\n"
+	"                      made DIR (DIR/origin.json)\n"
 	"      --force         rerun points that are already done\n"
-	"      --mmsim PATH    the binary --emit-commands names (default: this one)\n"
-	"  -q, --quiet         no progress lines\n";
+	"      --mmsim PATH    the binary the emitted commands name (default: this one)\n"
+	"  -q, --quiet         no progress bar or lines\n";
 
 struct sweep_args {
 	const char *file, *out, *metrics, *mmsim;
 	long jobs;
-	bool dry_run, emit, slurm, collect, force, quiet;
-	char out_buf[4096];
+	bool dry_run, emit, jobs_file, slurm, collect, force, quiet;
+	const char *collect_dir;        /* --collect DIR */
+	char out_buf[4096], file_buf[4096], metrics_buf[4096];
 };
 
 static const char *const state_names[] = { "todo", "done", "done", "stale" };
@@ -89,10 +94,22 @@ static int parse_args(int argc, char **argv, struct sweep_args *a)
 			a->dry_run = true;
 		} else if (!strcmp(s, "--emit-commands")) {
 			a->emit = true;
+		} else if (!strcmp(s, "--emit") || !strncmp(s, "--emit=", 7)) {
+			const char *v = s[6] == '=' ? s + 7 : i + 1 < argc ? argv[++i] : "";
+			if (!strcmp(v, "jobs"))
+				a->jobs_file = true;
+			else if (!strcmp(v, "slurm"))
+				a->slurm = true;
+			else
+				return bad("--emit needs \"jobs\" or \"slurm\"", *v ? v : NULL);
 		} else if (!strcmp(s, "--emit-slurm")) {
 			a->slurm = true;
 		} else if (!strcmp(s, "--collect")) {
+			struct stat st;
 			a->collect = true;
+			if (i + 1 < argc && argv[i + 1][0] != '-' && !stat(argv[i + 1], &st) &&
+			    S_ISDIR(st.st_mode))
+				a->collect_dir = argv[++i];
 		} else if (!strcmp(s, "--force")) {
 			a->force = true;
 		} else if (!strcmp(s, "-q") || !strcmp(s, "--quiet")) {
@@ -108,11 +125,15 @@ static int parse_args(int argc, char **argv, struct sweep_args *a)
 			return bad("more than one sweep file given", s);
 		}
 	}
-	if (!a->file)
+	if (a->collect_dir && a->out && strcmp(a->collect_dir, a->out))
+		return bad("--collect DIR and --out name different folders", a->out);
+	if (a->collect_dir)
+		a->out = a->collect_dir;
+	if (!a->file && !a->collect_dir)
 		return bad("no sweep file given", NULL);
-	if (a->dry_run + a->emit + a->slurm + a->collect > 1)
-		return bad("--dry-run, --emit-commands, --emit-slurm and --collect exclude each "
-			   "other", NULL);
+	if (a->dry_run + a->emit + a->jobs_file + a->slurm + a->collect > 1)
+		return bad("--dry-run, --emit, --emit-commands and --collect exclude each other",
+			   NULL);
 	if (!a->out)
 		default_out(a);
 	if (!a->jobs) {
@@ -213,47 +234,173 @@ static void emit(FILE *out, const struct sweep_ctx *c, const enum sweep_state *s
 			sw->npoints, sw->npoints - n);
 }
 
-/* DIR/commands.txt, and a Slurm array job running its line
- * $SLURM_ARRAY_TASK_ID from the current folder. */
+/* Write path through path.tmp and a rename. */
+static int write_file(const char *path, const char *text, char *err)
+{
+	char tmp[4300];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	FILE *f = fopen(tmp, "w");
+	int bad_write = !f || fputs(text, f) < 0;
+	bad_write |= f && fclose(f) != 0;
+	if (bad_write || rename(tmp, path))
+		return errf(err, "%s: cannot write: %s", path, strerror(errno));
+	return 0;
+}
+
+/* DIR/jobs.txt: the commands of the points not yet done, one a line;
+ * *lines gets how many. */
+static int emit_jobs_file(const struct sweep_ctx *c, const enum sweep_state *state, bool force,
+			  size_t *lines, char *err)
+{
+	char path[4200], *text = NULL;
+	size_t len;
+	FILE *m = open_memstream(&text, &len);
+	emit(m, c, state, force, true);
+	fclose(m);
+	*lines = 0;
+	for (size_t i = 0; i < len; i++)
+		*lines += text[i] == '\n';
+	snprintf(path, sizeof(path), "%s/jobs.txt", c->dir);
+	int rc = write_file(path, text, err);
+	free(text);
+	return rc;
+}
+
+static int emit_jobs(FILE *out, const struct sweep_ctx *c, const enum sweep_state *state,
+		     const struct sweep_args *a, char *err)
+{
+	size_t lines;
+	if (emit_jobs_file(c, state, a->force, &lines, err))
+		return -1;
+	fprintf(out, "sweep %s: %zu commands in %s/jobs.txt (%zu of %zu points done)\n",
+		c->sw->name, lines, c->dir, c->sw->npoints - lines, c->sw->npoints);
+	if (!a->quiet)
+		fprintf(out, "run them:  parallel -j %ld < %s/jobs.txt\n"
+			"elsewhere: parallel --sshloginfile HOSTS --wd \"$PWD\" < %s/jobs.txt\n"
+			"then:      %s sweep --collect %s\n", a->jobs, c->dir, c->dir, c->mmsim,
+			c->dir);
+	return 0;
+}
+
+/* DIR/jobs.txt, and DIR/slurm.sh: a Slurm array job whose task i runs line
+ * i of jobs.txt from the current folder. */
 static int emit_slurm(FILE *out, const struct sweep_ctx *c, const enum sweep_state *state,
 		      const struct sweep_args *a, char *err)
 {
-	char path[4200], cwd[PATH_MAX], *text = NULL;
-	size_t len, lines = 0;
-	FILE *m = open_memstream(&text, &len);
-	emit(m, c, state, a->force, true);
-	fclose(m);
-	for (size_t i = 0; i < len; i++)
-		lines += text[i] == '\n';
-	snprintf(path, sizeof(path), "%s/commands.txt", c->dir);
-	FILE *f = fopen(path, "w");
-	int bad_write = !f || fputs(text, f) < 0;
-	bad_write |= f && fclose(f) != 0;
-	free(text);
-	if (bad_write || !getcwd(cwd, sizeof(cwd)))
-		return errf(err, "%s: cannot write: %s", path, strerror(errno));
-	fprintf(out, "#!/bin/sh\n");
-	fprintf(out, "# mmsim sweep %s: %zu points to run, one array task each.\n", c->sw->path,
+	char path[4200], jobs[4200], cwd[PATH_MAX], *text = NULL;
+	size_t len, lines;
+	if (emit_jobs_file(c, state, a->force, &lines, err))
+		return -1;
+	if (!getcwd(cwd, sizeof(cwd)))
+		return errf(err, "getcwd: %s", strerror(errno));
+	snprintf(jobs, sizeof(jobs), "%s/jobs.txt", c->dir);
+	snprintf(path, sizeof(path), "%s/slurm.sh", c->dir);
+	FILE *f = open_memstream(&text, &len);
+	fprintf(f, "#!/bin/sh\n");
+	fprintf(f, "# mmsim sweep %s: %zu points to run, one array task each.\n", c->sw->path,
 		lines);
-	fprintf(out, "# Submit: sbatch THIS_FILE; afterwards: mmsim sweep %s --out %s --collect\n",
-		c->sw->path, c->dir);
-	fprintf(out, "#SBATCH --job-name=mmsim-");
+	fprintf(f, "# Submit: sbatch %s; afterwards: mmsim sweep --collect %s\n", path, c->dir);
+	fprintf(f, "#SBATCH --job-name=mmsim-");
 	for (const char *p = c->sw->name; *p; p++)   /* one word, whatever the name */
 		fputc(strchr("-_.", *p) || (*p >= '0' && *p <= '9') || ((*p | 32) >= 'a' &&
-		      (*p | 32) <= 'z') ? *p : '_', out);
-	fputc('\n', out);
+		      (*p | 32) <= 'z') ? *p : '_', f);
+	fputc('\n', f);
 	if (lines)
-		fprintf(out, "#SBATCH --array=1-%zu\n", lines);
-	fprintf(out, "#SBATCH --output=%s/points/slurm-%%A_%%a.out\n", c->dir);
-	fprintf(out, "set -e\ncd ");
-	sweep_shell_word(out, cwd);
-	fprintf(out, "\ncmd=$(sed -n \"${SLURM_ARRAY_TASK_ID:?not in a Slurm array job}p\" ");
-	sweep_shell_word(out, path);
-	fprintf(out, ")\n[ -n \"$cmd\" ] || { echo \"no command $SLURM_ARRAY_TASK_ID\" >&2; exit 1; }\n");
-	fprintf(out, "exec sh -c \"$cmd\"\n");
+		fprintf(f, "#SBATCH --array=1-%zu\n", lines);
+	fprintf(f, "#SBATCH --output=%s/points/slurm-%%A_%%a.out\n", c->dir);
+	fprintf(f, "set -e\ncd ");
+	sweep_shell_word(f, cwd);
+	fprintf(f, "\ncmd=$(sed -n \"${SLURM_ARRAY_TASK_ID:?not in a Slurm array job}p\" ");
+	sweep_shell_word(f, jobs);
+	fprintf(f, ")\n[ -n \"$cmd\" ] || { echo \"no command $SLURM_ARRAY_TASK_ID\" >&2; exit 1; }\n");
+	fprintf(f, "exec sh -c \"$cmd\"\n");
+	fclose(f);
+	int rc = write_file(path, text, err);
+	free(text);
+	if (rc)
+		return rc;
+	fprintf(out, "sweep %s: %zu commands in %s, a %zu-task array job in %s\n", c->sw->name,
+		lines, jobs, lines, path);
 	if (!a->quiet)
-		fprintf(stderr, "sweep %s: %zu commands in %s\n", c->sw->name, lines, path);
+		fprintf(out, "submit: sbatch %s\nthen:   %s sweep --collect %s\n", path, c->mmsim,
+			c->dir);
 	return 0;
+}
+
+/* --- DIR/origin.json: which sweep made DIR, for --collect DIR ------------------ */
+
+/* {"sweep": absolute path, "cwd": the folder it ran in, "out": DIR as
+ * written there, "metrics": --metrics or null} */
+static int write_origin(const struct sweep_args *a, char *err)
+{
+	char path[4200], cwd[PATH_MAX], file[PATH_MAX];
+	if (!getcwd(cwd, sizeof(cwd)) || !realpath(a->file, file))
+		return errf(err, "%s: %s", a->file, strerror(errno));
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "sweep", file);
+	cJSON_AddStringToObject(o, "cwd", cwd);
+	cJSON_AddStringToObject(o, "out", a->out);
+	if (a->metrics)
+		cJSON_AddStringToObject(o, "metrics", a->metrics);
+	else
+		cJSON_AddNullToObject(o, "metrics");
+	char *text = cJSON_Print(o);
+	cJSON_Delete(o);
+	snprintf(path, sizeof(path), "%s/origin.json", a->out);
+	size_t n = strlen(text);
+	char *line = malloc(n + 2);
+	if (!line)
+		abort();
+	memcpy(line, text, n);
+	memcpy(line + n, "\n", 2);
+	free(text);
+	int rc = write_file(path, line, err);
+	free(line);
+	return rc;
+}
+
+static const char *origin_str(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* --collect DIR without a sweep file: the sweep, metrics and folder of
+ * DIR/origin.json, from the folder the sweep ran in (so that the paths in
+ * the stats files compare equal). */
+static int read_origin(struct sweep_args *a, char *err)
+{
+	char path[4200], dir[PATH_MAX], there[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/origin.json", a->collect_dir);
+	if (access(path, F_OK))
+		return errf(err, "%s: cannot open: %s (name the sweep: mmsim sweep SWEEP.json "
+			    "--out %s --collect)", path, strerror(errno), a->collect_dir);
+	cJSON *o = json_load_file(path, err);
+	if (!o)
+		return -1;
+	const char *sweep = origin_str(o, "sweep"), *cwd = origin_str(o, "cwd");
+	const char *out = origin_str(o, "out"), *metrics = origin_str(o, "metrics");
+	int rc = 0;
+	if (!sweep || !cwd || !out)
+		rc = errf(err, "%s: needs the strings \"sweep\", \"cwd\" and \"out\"", path);
+	else if (!realpath(a->collect_dir, dir))
+		rc = errf(err, "%s: %s", a->collect_dir, strerror(errno));
+	else if (chdir(cwd))
+		rc = errf(err, "%s: cwd: %s: %s", path, cwd, strerror(errno));
+	if (!rc) {
+		/* DIR as the sweep named it when that is this folder, else absolute */
+		bool same = realpath(out, there) && !strcmp(there, dir);
+		snprintf(a->out_buf, sizeof(a->out_buf), "%s", same ? out : dir);
+		snprintf(a->file_buf, sizeof(a->file_buf), "%s", sweep);
+		a->out = a->out_buf;
+		a->file = a->file_buf;
+		if (!a->metrics && metrics) {
+			snprintf(a->metrics_buf, sizeof(a->metrics_buf), "%s", metrics);
+			a->metrics = a->metrics_buf;
+		}
+	}
+	cJSON_Delete(o);
+	return rc;
 }
 
 /* Provenance for points run elsewhere; then the tables. */
@@ -328,36 +475,34 @@ static int run(FILE *out, const struct sweep_ctx *c, enum sweep_state *state,
 	return failed ? 1 : rc;
 }
 
-int cmd_sweep(int argc, char **argv, FILE *out)
+/* The sweep loaded (a->file), what to do with it. */
+static int sweep_main(struct sweep_args *a, FILE *out)
 {
-	struct sweep_args a = { 0 };
-	int rc = parse_args(argc, argv, &a);
-	if (rc)
-		return rc == 1 ? 0 : rc;
 	struct sweep sw;
 	char err[MMSIM_ERR_LEN];
-	if (sweep_load(&sw, a.file, a.metrics, err)) {
+	int rc = 0;
+	if (sweep_load(&sw, a->file, a->metrics, err)) {
 		fprintf(stderr, "mmsim sweep: %s\n", err);
 		return 2;
 	}
 	char exe[PATH_MAX] = "mmsim";
 	ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	exe[len > 0 ? len : 5] = '\0';
-	struct sweep_ctx c = { .sw = &sw, .dir = a.out, .mmsim = a.mmsim ? a.mmsim : exe };
+	struct sweep_ctx c = { .sw = &sw, .dir = a->out, .mmsim = a->mmsim ? a->mmsim : exe };
 	enum sweep_state *state = calloc(sw.npoints, sizeof(*state));
 	if (!state)
 		abort();
 	for (size_t i = 0; i < sw.npoints; i++)
 		state[i] = sweep_point_state(&c, &sw.points[i]);
-	if (a.dry_run) {
+	if (a->dry_run) {
 		dry_run(out, &c, state);
-	} else if (mkdirs(a.out, err)) {
+	} else if (mkdirs(a->out, err) || (!a->collect_dir && write_origin(a, err))) {
 		fprintf(stderr, "mmsim sweep: %s\n", err);
 		rc = 2;
-	} else if (a.emit) {
-		emit(out, &c, state, a.force, a.quiet);
-	} else if (a.slurm) {
-		if (emit_slurm(out, &c, state, &a, err)) {
+	} else if (a->emit) {
+		emit(out, &c, state, a->force, a->quiet);
+	} else if (a->jobs_file || a->slurm) {
+		if ((a->slurm ? emit_slurm : emit_jobs)(out, &c, state, a, err)) {
 			fprintf(stderr, "mmsim sweep: %s\n", err);
 			rc = 2;
 		}
@@ -365,9 +510,33 @@ int cmd_sweep(int argc, char **argv, FILE *out)
 		sweep_git_hash(c.git, sizeof(c.git));
 		if (gethostname(c.host, sizeof(c.host) - 1))
 			strcpy(c.host, "unknown");
-		rc = a.collect ? collect(out, &c, state) : run(out, &c, state, &a);
+		rc = a->collect ? collect(out, &c, state) : run(out, &c, state, a);
 	}
 	free(state);
 	sweep_free(&sw);
+	return rc;
+}
+
+int cmd_sweep(int argc, char **argv, FILE *out)
+{
+	struct sweep_args a = { 0 };
+	int rc = parse_args(argc, argv, &a);
+	if (rc)
+		return rc == 1 ? 0 : rc;
+	char cwd[PATH_MAX], err[MMSIM_ERR_LEN];
+	if (!getcwd(cwd, sizeof(cwd))) {
+		fprintf(stderr, "mmsim sweep: getcwd: %s\n", strerror(errno));
+		return 2;
+	}
+	if (a.collect_dir && !a.file) {
+		if (read_origin(&a, err)) {
+			fprintf(stderr, "mmsim sweep: %s\n", err);
+			rc = 2;
+		}
+	}
+	if (!rc)
+		rc = sweep_main(&a, out);
+	if (chdir(cwd))          /* read_origin() may have moved */
+		fprintf(stderr, "mmsim sweep: %s: %s\n", cwd, strerror(errno));
 	return rc;
 }

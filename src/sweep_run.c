@@ -241,22 +241,37 @@ static void hms(char *buf, size_t n, double s)
 		snprintf(buf, n, "%ld:%02ld", t / 60, t % 60);
 }
 
-/* The terminal line: done/total, elapsed, and the ETA from this session's
- * throughput (points finished per second of wall time). */
+void sweep_progress_line(char *buf, size_t n, const char *name, size_t done, size_t total,
+			 size_t running, size_t failed, double elapsed, double eta)
+{
+	enum { WIDTH = 24 };
+	char bar[WIDTH + 1], e[32], left[32] = "-", fail[48] = "";
+	size_t full = total ? done * WIDTH / total : WIDTH;
+	for (size_t i = 0; i < WIDTH; i++)
+		bar[i] = i < full ? '#' : '.';
+	bar[WIDTH] = '\0';
+	hms(e, sizeof(e), elapsed);
+	if (eta >= 0)
+		hms(left, sizeof(left), eta);
+	if (failed)
+		snprintf(fail, sizeof(fail), ", %zu failed", failed);
+	snprintf(buf, n, "sweep %s [%s] %zu/%zu points, %zu running%s, elapsed %s, ETA %s", name,
+		 bar, done, total, running, fail, e, left);
+}
+
+/* The terminal line: a bar, done/total, elapsed, and the ETA from this
+ * session's throughput (points finished per second of wall time). */
 static void draw(struct progress *pg)
 {
 	if (pg->quiet || !pg->tty)
 		return;
 	double el = now() - pg->t0;
-	char e[32], eta[32] = "-";
-	hms(e, sizeof(e), el);
-	if (pg->run_done)
-		hms(eta, sizeof(eta), el / (double)pg->run_done * (double)(pg->to_run - pg->run_done));
-	char failed[48] = "";
-	if (pg->failed)
-		snprintf(failed, sizeof(failed), ", %zu failed", pg->failed);
-	fprintf(stderr, "\r\033[Ksweep %s: %zu/%zu points, %zu running%s, elapsed %s, ETA %s",
-		pg->name, pg->done, pg->total, pg->running, failed, e, eta);
+	char line[512];
+	double eta = pg->run_done ? el / (double)pg->run_done * (double)(pg->to_run - pg->run_done)
+				  : -1;
+	sweep_progress_line(line, sizeof(line), pg->name, pg->done, pg->total, pg->running,
+			    pg->failed, el, eta);
+	fprintf(stderr, "\r\033[K%s", line);
 	fflush(stderr);
 	pg->last_draw = now();
 }

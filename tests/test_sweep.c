@@ -656,3 +656,106 @@ Test(sweep, report_reads_a_stats_file)
 	char *none[] = { "report", trace, NULL };
 	cr_assert_eq(cmd_report(2, none, stdout), 2);
 }
+
+/* --emit jobs writes DIR/jobs.txt and DIR/origin.json; running the file's
+ * lines with sh and then `mmsim sweep --collect DIR` (no sweep file, from
+ * another folder) gives the results.csv of a local run. */
+Test(sweep, job_file_and_collect_dir)
+{
+	char last[512], path[256], local[256];
+	write_sweep(&fx, four_points);
+	snprintf(local, sizeof(local), "%s/local", fx.dir);
+	cr_assert_eq(sweep_cmd(last, sizeof(last), fx.sweep, "--out", local, "-q", NULL), 0);
+	cr_assert_eq(sweep_cmd(last, sizeof(last), fx.sweep, "--out", fx.out, "--emit", "jobs"), 0);
+	snprintf(path, sizeof(path), "%s/jobs.txt", fx.out);
+	char *jobs = slurp(path);
+	cr_assert(jobs, "no %s", path);
+	int lines = 0;
+	for (const char *c = jobs; *c; c++)
+		lines += *c == '\n';
+	cr_assert_eq(lines, 4, "%s", jobs);
+	cr_assert(strstr(jobs, "/points/0003.json.tmp") && strstr(jobs, " && mv "), "%s", jobs);
+	free(jobs);
+	snprintf(path, sizeof(path), "%s/origin.json", fx.out);
+	char *origin = slurp(path);
+	cr_assert(origin && strstr(origin, "\"sweep\":") && strstr(origin, fx.sweep), "%s", origin);
+	free(origin);
+
+	/* run the points as the job lines do (tests/sweep.sh runs the file
+	 * itself through GNU parallel): `mmsim run ... --stats X.tmp TRACE
+	 * 2>LOG && mv X.tmp X` */
+	char real[PATH_MAX];
+	cr_assert(getcwd(real, sizeof(real)));
+	struct sweep sw;
+	cr_assert_eq(sweep_load(&sw, fx.sweep, NULL, fx.err), 0);
+	for (size_t i = 0; i < sw.npoints; i++) {
+		char *av[SWEEP_ARGV_MAX(&sw)], tmp[256], fin[256];
+		snprintf(tmp, sizeof(tmp), "%s/points/%s.json.tmp", fx.out, sw.points[i].id);
+		snprintf(fin, sizeof(fin), "%s/points/%s.json", fx.out, sw.points[i].id);
+		int ac = sweep_run_argv(&sw, &sw.points[i], tmp, av);
+		FILE *null = fopen("/dev/null", "w");
+		cr_assert_eq(cmd_run(ac, av, null), 0);
+		fclose(null);
+		sweep_free_argv(ac, av);
+		cr_assert_eq(rename(tmp, fin), 0);
+	}
+	sweep_free(&sw);
+
+	/* --collect DIR from another folder: origin.json names the sweep */
+	cr_assert_eq(chdir("/"), 0);
+	int rc = sweep_cmd(last, sizeof(last), "--collect", fx.out, NULL, NULL, NULL);
+	char here[PATH_MAX];
+	cr_assert(getcwd(here, sizeof(here)));
+	cr_assert_eq(chdir(real), 0);
+	cr_assert_str_eq(here, "/", "--collect DIR left the working folder changed");
+	cr_assert_eq(rc, 0, "%s", last);
+	cr_assert(strstr(last, ": 4 collected, 0 missing; 4 rows in"), "%s", last);
+	char a[300], b[300];
+	snprintf(a, sizeof(a), "%s/results.csv", fx.out);
+	snprintf(b, sizeof(b), "%s/results.csv", local);
+	char *ta = slurp(a), *tb = slurp(b);
+	cr_assert(ta && tb);
+	cr_assert_str_eq(ta, tb);
+	free(ta);
+	free(tb);
+}
+
+Test(sweep, collect_dir_without_origin_names_the_fix)
+{
+	char last[512];
+	cr_assert_eq(sweep_cmd(last, sizeof(last), "--collect", fx.dir, NULL, NULL, NULL), 2);
+}
+
+Test(sweep, slurm_script_runs_a_line_of_the_job_file)
+{
+	char last[512], path[256];
+	write_sweep(&fx, four_points);
+	cr_assert_eq(sweep_cmd(last, sizeof(last), fx.sweep, "--out", fx.out, "--emit", "slurm"), 0);
+	snprintf(path, sizeof(path), "%s/slurm.sh", fx.out);
+	char *s = slurp(path);
+	cr_assert(s, "no %s", path);
+	cr_assert(strstr(s, "#SBATCH --array=1-4\n"), "%s", s);
+	cr_assert(strstr(s, "/jobs.txt"), "%s", s);
+	cr_assert(strstr(s, "${SLURM_ARRAY_TASK_ID:?"), "%s", s);
+	free(s);
+}
+
+Test(sweep, bad_emit_kind)
+{
+	char last[512];
+	write_sweep(&fx, four_points);
+	cr_assert_eq(sweep_cmd(last, sizeof(last), fx.sweep, "--emit", "pbs", NULL, NULL), 2);
+}
+
+Test(sweep, progress_bar_line)
+{
+	char buf[256];
+	sweep_progress_line(buf, sizeof(buf), "s", 4, 16, 2, 0, 12.4, 37);
+	cr_assert_str_eq(buf, "sweep s [######..................] 4/16 points, 2 running, "
+			      "elapsed 0:12, ETA 0:37");
+	sweep_progress_line(buf, sizeof(buf), "s", 16, 16, 0, 1, 3725, 0);
+	cr_assert_str_eq(buf, "sweep s [########################] 16/16 points, 0 running, "
+			      "1 failed, elapsed 1:02:05, ETA 0:00");
+	sweep_progress_line(buf, sizeof(buf), "s", 0, 16, 2, 0, 0.2, -1);
+	cr_assert(strstr(buf, "[........................] 0/16") && strstr(buf, "ETA -"), "%s", buf);
+}
