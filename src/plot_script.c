@@ -480,8 +480,8 @@ static void write_axes(FILE *f, const struct plot *p)
 		fprintf(f, "set xrange [-0.5:%zu.5]\n", p->nx - 1);
 	else if (p->nx == 1)
 		fprintf(f, "set offsets graph 0.1, graph 0.1, 0, 0\n");
-	else
-		fprintf(f, "set offsets graph 0.03, graph 0.03, 0, 0\n");
+	else                     /* the data's own range, not the next decade */
+		fprintf(f, "set autoscale xfix\nset offsets graph 0.05, graph 0.05, 0, 0\n");
 	double ymax = 0;
 	for (size_t k = 0; k < p->npts; k++)
 		ymax = fmax(ymax, fabs(p->pts[k].y) + (p->pts[k].has_e ? p->pts[k].e : 0));
