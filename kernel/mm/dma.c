@@ -1,0 +1,384 @@
+/* The DMA API: boot of the IOMMU structures, devices, and the mapping calls
+ * (kernel/dma/mapping.c dispatching to dma-iommu.c or dma-direct.c). See
+ * dma.h; the IOMMU side is dma_iommu.c, bounce buffers swiotlb.c. */
+#include "kernel/mm/dma_internal.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "lib/config.h"
+#include "lib/stats.h"
+#include "sim/cpu/core.h"
+#include "sim/iommu/iommu.h"
+#include "sim/mem/memsys.h"
+#include "sim/mmu/pte.h"
+
+#define IQ_ENTRIES 256
+
+static void kdma_stats(struct kdma *kd, struct stats *st)
+{
+	stats_add(st, &kd->map_single, "dma.map_single");
+	stats_add(st, &kd->unmap_single, "dma.unmap_single");
+	stats_add(st, &kd->map_sg, "dma.map_sg");
+	stats_add(st, &kd->unmap_sg, "dma.unmap_sg");
+	stats_add(st, &kd->alloc_coherent, "dma.alloc_coherent");
+	stats_add(st, &kd->free_coherent, "dma.free_coherent");
+	stats_add(st, &kd->sync_for_cpu, "dma.sync_for_cpu");
+	stats_add(st, &kd->sync_for_device, "dma.sync_for_device");
+	stats_add(st, &kd->map_errors, "dma.map_errors");
+	stats_add(st, &kd->bounce_maps, "dma.bounce.maps");
+	stats_add(st, &kd->bounce_bytes, "dma.bounce.bytes");
+	stats_add(st, &kd->iova_allocs, "dma.iova.allocs");
+	stats_add(st, &kd->iova_pages, "dma.iova.pages");
+	stats_add(st, &kd->io_pte_writes, "dma.io_pte_writes");
+	stats_add(st, &kd->flush_strict, "dma.flush.strict");
+	stats_add(st, &kd->flush_lazy, "dma.flush.lazy");
+	stats_add(st, &kd->unmap_cycles, "dma.unmap_cycles");
+}
+
+struct kdma *kdma_create(struct kmm *k, struct iommu *io, struct core *c, struct stats *st)
+{
+	struct kdma *kd = calloc(1, sizeof(*kd));
+	if (!kd)
+		abort();
+	kd->k = k;
+	kd->io = io;
+	kd->cfg = k->cfg;
+	kd->translate = io->enabled && k->cfg->iommu.mode == IOMMU_TRANSLATE;
+	kd->passthrough = io->enabled && k->cfg->iommu.mode == IOMMU_PASSTHROUGH;
+	kd->fq = calloc(k->cfg->iommu.lazy_batch, sizeof(*kd->fq));
+	if (!kd->fq)
+		abort();
+	if (st)
+		kdma_stats(kd, st);
+	if (!io->enabled)
+		return kd;
+	/* root table, bus 0's context table, the queue and its status page */
+	int64_t pf[4];
+	for (int i = 0; i < 4; i++) {
+		pf[i] = kmm_alloc_page(k, c, PG_kernel);
+		if (pf[i] < 0) {
+			while (i-- > 0)
+				kmm_free_page(k, c, (uint64_t)pf[i]);
+			free(kd->fq);
+			free(kd);
+			return NULL;
+		}
+	}
+	kd->root = (paddr_t)pf[0] << PAGE_SHIFT;
+	kd->ctx = (paddr_t)pf[1] << PAGE_SHIFT;
+	kd->iq = (paddr_t)pf[2] << PAGE_SHIFT;
+	kd->status = (paddr_t)pf[3] << PAGE_SHIFT;
+	io_write(kd, c, kd->root, kd->ctx | VTD_RE_P);
+	iommu_set_root(io, kd->root);
+	iommu_set_iq(io, kd->iq, IQ_ENTRIES);
+	return kd;
+}
+
+void kdma_destroy(struct kdma *kd, struct core *c)
+{
+	if (!kd)
+		return;
+	if (kd->nfq)
+		dma_flush_queue(kd, c);
+	for (unsigned i = 0; i < kd->ndev; i++)
+		if (kd->dev[i].dom)
+			domain_fini(kd, c, kd->dev[i].dom);
+	swiotlb_fini(kd, c);
+	if (kd->root) {
+		kmm_free_page(kd->k, c, kd->root >> PAGE_SHIFT);
+		kmm_free_page(kd->k, c, kd->ctx >> PAGE_SHIFT);
+		kmm_free_page(kd->k, c, kd->iq >> PAGE_SHIFT);
+		kmm_free_page(kd->k, c, kd->status >> PAGE_SHIFT);
+	}
+	free(kd->fq);
+	free(kd);
+}
+
+int dma_add_device(struct kdma *kd, struct core *c, const char *name, unsigned mask_bits,
+		   bool behind_iommu, struct stats *st)
+{
+	if (kd->ndev == DMA_MAX_DEVICES)
+		return -1;
+	int idx = (int)kd->ndev;
+	struct dma_device *d = &kd->dev[idx];
+	*d = (struct dma_device){ .mask_bits = mask_bits };
+	snprintf(d->hw.name, sizeof d->hw.name, "%s", name);
+	d->hw.sid = vtd_sid(0, (unsigned)idx + 1, 0);
+	d->hw.behind_iommu = behind_iommu && kd->io->enabled;
+	d->hw.dma_mask = dma_mask_of(d);
+	uint16_t did = (uint16_t)(idx + 1);
+	if (d->hw.behind_iommu) {
+		/* the context entry: high qword first, present bit last */
+		paddr_t ce = kd->ctx + VTD_ENTRY_SIZE * (d->hw.sid & 0xff);
+		uint64_t lo;
+		if (kd->translate) {
+			if (domain_init(kd, c, &kd->dom[idx], did) < 0)
+				return -1;
+			d->dom = &kd->dom[idx];
+			lo = d->dom->pgd | (VTD_TT_TRANSLATE << VTD_CE_TT_SHIFT) | VTD_CE_P;
+		} else {
+			d->passthrough = true;
+			lo = (VTD_TT_PASSTHROUGH << VTD_CE_TT_SHIFT) | VTD_CE_P;
+		}
+		io_write(kd, c, ce + 8, VTD_CE_AW_48 | ((uint64_t)did << VTD_CE_DID_SHIFT));
+		io_write(kd, c, ce, lo);
+		/* a context entry went from not present to present: caching mode
+		 * aside, no flush is needed; flush the device's anyway, as
+		 * domain_context_mapping_one() does when it replaces one */
+		qi_submit(kd, c, QI_TYPE_CC | (QI_GRAN_PAGE << QI_GRAN_SHIFT) |
+			  ((uint64_t)did << QI_DID_SHIFT) | ((uint64_t)d->hw.sid << QI_SID_SHIFT), 0);
+		qi_wait(kd, c);
+	}
+	kd->ndev++;
+	if (st) {
+		iodev_stats(&d->hw, st);
+		stats_add(st, &d->maps, "dma.%s.maps", d->hw.name);
+		stats_add(st, &d->unmaps, "dma.%s.unmaps", d->hw.name);
+		stats_add(st, &d->bounce_maps, "dma.%s.bounce_maps", d->hw.name);
+	}
+	return idx;
+}
+
+/* --- mapping ------------------------------------------------------------- */
+
+/* Map npages IOVA pages for dev's domain; returns the first IOVA page or 0. */
+static uint64_t iova_get(struct kdma *kd, struct dma_device *d, uint64_t npages)
+{
+	uint64_t pfn = iova_alloc(d->dom, npages, dma_mask_of(d) >> PAGE_SHIFT);
+	if (pfn) {
+		kd->iova_allocs++;
+		kd->iova_pages += npages;
+	}
+	return pfn;
+}
+
+/* One piece without translation: direct if the device reaches it, else
+ * bounced. */
+static uint64_t map_direct(struct kdma *kd, struct core *c, struct dma_device *d, paddr_t pa,
+			   uint64_t len, enum dma_data_direction dir)
+{
+	if (pa + len - 1 <= dma_mask_of(d))
+		return pa;
+	return swiotlb_map(kd, c, d, pa, len, dir);
+}
+
+uint64_t dma_map_single(struct kdma *kd, struct core *c, int dev, paddr_t pa, uint64_t len,
+			enum dma_data_direction dir)
+{
+	struct dma_device *d = &kd->dev[dev];
+	assert(len > 0);
+	c->clock += kd->cfg->iommu.map_cost;
+	kd->map_single++;
+	d->maps++;
+	uint64_t addr = DMA_MAPPING_ERROR;
+	if (d->dom) {
+		uint64_t n = span_pages(pa, len), pfn = iova_get(kd, d, n);
+		if (pfn && io_map(kd, c, d->dom, pfn << PAGE_SHIFT, pa & PAGE_MASK, n,
+				  dir != DMA_TO_DEVICE) == 0)
+			addr = (pfn << PAGE_SHIFT) | (pa & ~PAGE_MASK);
+		else if (pfn)
+			iova_free(d->dom, pfn);
+	} else {
+		addr = map_direct(kd, c, d, pa, len, dir);
+	}
+	if (addr == DMA_MAPPING_ERROR)
+		kd->map_errors++;
+	return addr;
+}
+
+/* Unmap n IOVA pages from addr's page and invalidate (dma_iommu.c). */
+static void unmap_iova(struct kdma *kd, struct core *c, struct dma_device *d, uint64_t addr,
+		       uint64_t npages)
+{
+	cycles_t t0 = c->clock;
+	uint64_t pfn = addr >> PAGE_SHIFT;
+	io_unmap(kd, c, d->dom, pfn << PAGE_SHIFT, npages);
+	io_unmap_done(kd, c, d->dom, pfn, npages);
+	kd->unmap_cycles += c->clock - t0;
+}
+
+void dma_unmap_single(struct kdma *kd, struct core *c, int dev, uint64_t addr, uint64_t len,
+		      enum dma_data_direction dir)
+{
+	struct dma_device *d = &kd->dev[dev];
+	c->clock += kd->cfg->iommu.unmap_cost;
+	kd->unmap_single++;
+	d->unmaps++;
+	if (d->dom)
+		unmap_iova(kd, c, d, addr, span_pages(addr, len));
+	else if (swiotlb_find(kd, addr) >= 0)
+		swiotlb_unmap(kd, c, addr, len, dir);
+}
+
+int dma_map_sg(struct kdma *kd, struct core *c, int dev, struct dma_sg *sg, int n,
+	       enum dma_data_direction dir)
+{
+	struct dma_device *d = &kd->dev[dev];
+	c->clock += kd->cfg->iommu.map_cost;
+	kd->map_sg++;
+	d->maps++;
+	if (!d->dom) {
+		for (int i = 0; i < n; i++) {
+			sg[i].dma_addr = map_direct(kd, c, d, sg[i].pa, sg[i].len, dir);
+			if (sg[i].dma_addr == DMA_MAPPING_ERROR) {
+				for (int j = 0; j < i; j++)
+					if (swiotlb_find(kd, sg[j].dma_addr) >= 0)
+						swiotlb_unmap(kd, c, sg[j].dma_addr, sg[j].len,
+							      DMA_TO_DEVICE);
+				kd->map_errors++;
+				return 0;
+			}
+		}
+		return n;
+	}
+	/* iommu_dma_map_sg(): one IOVA range, the pieces back to back */
+	uint64_t total = 0;
+	for (int i = 0; i < n; i++)
+		total += span_pages(sg[i].pa, sg[i].len);
+	uint64_t pfn = iova_get(kd, d, total), at = pfn;
+	if (!pfn) {
+		kd->map_errors++;
+		return 0;
+	}
+	for (int i = 0; i < n; i++) {
+		uint64_t np = span_pages(sg[i].pa, sg[i].len);
+		if (io_map(kd, c, d->dom, at << PAGE_SHIFT, sg[i].pa & PAGE_MASK, np,
+			   dir != DMA_TO_DEVICE) < 0) {
+			io_unmap(kd, c, d->dom, pfn << PAGE_SHIFT, at - pfn);
+			iova_free(d->dom, pfn);
+			kd->map_errors++;
+			return 0;
+		}
+		sg[i].dma_addr = (at << PAGE_SHIFT) | (sg[i].pa & ~PAGE_MASK);
+		at += np;
+	}
+	return n;
+}
+
+void dma_unmap_sg(struct kdma *kd, struct core *c, int dev, struct dma_sg *sg, int n,
+		  enum dma_data_direction dir)
+{
+	struct dma_device *d = &kd->dev[dev];
+	c->clock += kd->cfg->iommu.unmap_cost;
+	kd->unmap_sg++;
+	d->unmaps++;
+	if (d->dom) {
+		uint64_t total = 0;
+		for (int i = 0; i < n; i++)
+			total += span_pages(sg[i].pa, sg[i].len);
+		unmap_iova(kd, c, d, sg[0].dma_addr, total);
+		return;
+	}
+	for (int i = 0; i < n; i++)
+		if (swiotlb_find(kd, sg[i].dma_addr) >= 0)
+			swiotlb_unmap(kd, c, sg[i].dma_addr, sg[i].len, dir);
+}
+
+int64_t dma_alloc_coherent(struct kdma *kd, struct core *c, int dev, unsigned order,
+			   uint64_t *handle)
+{
+	struct dma_device *d = &kd->dev[dev];
+	gfp_t gfp = GFP_KERNEL | __GFP_ZERO;
+	if (!d->dom)      /* dma_direct_optimal_gfp_mask() */
+		gfp |= d->mask_bits <= 24 ? __GFP_DMA : d->mask_bits <= 32 ? __GFP_DMA32 : 0;
+	kd->alloc_coherent++;
+	int64_t pfn = kmm_alloc_pages(kd->k, c, -1, gfp, order, PG_kernel);
+	if (pfn < 0) {
+		kd->map_errors++;
+		return -1;
+	}
+	paddr_t pa = (paddr_t)pfn << PAGE_SHIFT;
+	uint64_t n = 1ull << order;
+	if (!d->dom) {
+		if (pa + (n << PAGE_SHIFT) - 1 > dma_mask_of(d)) {
+			kmm_free_pages(kd->k, c, (uint64_t)pfn, order);   /* zone missed the mask */
+			kd->map_errors++;
+			return -1;
+		}
+		*handle = pa;
+		return pfn;
+	}
+	uint64_t iova = iova_get(kd, d, n);
+	if (!iova || io_map(kd, c, d->dom, iova << PAGE_SHIFT, pa, n, true) < 0) {
+		if (iova)
+			iova_free(d->dom, iova);
+		kmm_free_pages(kd->k, c, (uint64_t)pfn, order);
+		kd->map_errors++;
+		return -1;
+	}
+	*handle = iova << PAGE_SHIFT;
+	return pfn;
+}
+
+void dma_free_coherent(struct kdma *kd, struct core *c, int dev, unsigned order, uint64_t pfn,
+		       uint64_t handle)
+{
+	struct dma_device *d = &kd->dev[dev];
+	kd->free_coherent++;
+	if (d->dom)
+		unmap_iova(kd, c, d, handle, 1ull << order);
+	kmm_free_pages(kd->k, c, pfn, order);
+}
+
+void dma_sync_single_for_cpu(struct kdma *kd, struct core *c, int dev, uint64_t addr,
+			     uint64_t len, enum dma_data_direction dir)
+{
+	kd->sync_for_cpu++;
+	if (!kd->dev[dev].dom && dir != DMA_TO_DEVICE)
+		swiotlb_sync(kd, c, addr, len, true);
+}
+
+void dma_sync_single_for_device(struct kdma *kd, struct core *c, int dev, uint64_t addr,
+				uint64_t len, enum dma_data_direction dir)
+{
+	kd->sync_for_device++;
+	if (!kd->dev[dev].dom && dir != DMA_FROM_DEVICE)
+		swiotlb_sync(kd, c, addr, len, false);
+}
+
+/* --- user buffers ---------------------------------------------------------- */
+
+/* The leaf entry mapping va in mm (read with timed kernel loads), or 0. */
+static pte_t user_leaf(struct kdma *kd, struct core *c, struct mm *mm, vaddr_t va, int *level)
+{
+	paddr_t table = mm->pgd;
+	for (int l = kd->k->levels; l >= 1; l--) {
+		pte_t e = kmm_read_pte(kd->k, c, table + 8 * pt_index(va, l));
+		if (!(e & PTE_P))
+			return 0;
+		if (pte_is_leaf(e, l)) {
+			*level = l;
+			return e;
+		}
+		table = e & PTE_ADDR_MASK;
+	}
+	return 0;
+}
+
+int dma_user_sg(struct kdma *kd, struct core *c, struct mm *mm, vaddr_t va, uint64_t len,
+		bool write, struct dma_sg *sg)
+{
+	int n = 0;
+	for (uint64_t off = 0; off < len;) {
+		vaddr_t a = va + off;
+		uint64_t piece = PAGE_SIZE - (a & ~PAGE_MASK);
+		if (piece > len - off)
+			piece = len - off;
+		int level = 1;
+		pte_t e = user_leaf(kd, c, mm, a, &level);
+		if (!(e & PTE_P) || !(e & PTE_US) || (write && !(e & PTE_RW))) {
+			char why[MMSIM_ERR_LEN];   /* faultin_page() */
+			uint32_t code = PF_U | (write ? PF_W : 0) | ((e & PTE_P) ? PF_P : 0);
+			if (kmm_page_fault(kd->k, mm, c, a, code, why) != FAULT_DONE)
+				return -1;
+			e = user_leaf(kd, c, mm, a, &level);
+			if (!(e & PTE_P) || (write && !(e & PTE_RW)))
+				return -1;
+		}
+		sg[n++] = (struct dma_sg){ .pa = pte_leaf_addr(e, level, a), .len = piece };
+		off += piece;
+	}
+	return n;
+}

@@ -1,0 +1,248 @@
+/* The IOMMU side of the DMA API: domains, their IO page tables, the IOVA
+ * allocator and invalidation through the queue (drivers/iommu/intel/iommu.c,
+ * drivers/iommu/iova.c, dma-iommu.c's flush queue). See dma.h. */
+#include "kernel/mm/dma_internal.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include "lib/config.h"
+#include "sim/cpu/core.h"
+#include "sim/iommu/iommu.h"
+#include "sim/mem/memsys.h"
+
+#define IO_UPPER (IOPTE_R | IOPTE_W)   /* rights are decided at the leaf */
+#define IOVA_START_PFN 1               /* IOVA 0 is never handed out */
+#define IOVA_MAX_PFN ((1ull << (48 - PAGE_SHIFT)) - 1)
+#define IQ_ENTRIES 256
+
+/* A timed kernel store of an IOMMU structure; flushed from the caches when
+ * the IOMMU does not snoop them (clflush, as intel-iommu does then). */
+void io_write(struct kdma *kd, struct core *c, paddr_t pa, uint64_t v)
+{
+	kmm_write_pte(kd->k, c, pa, v);
+	if (!kd->io->coherent)
+		c->clock += kd->cfg->iommu.clflush;
+	kd->io_pte_writes++;
+}
+
+static int64_t table_page(struct kdma *kd, struct core *c, struct iommu_domain *dom)
+{
+	int64_t pfn = kmm_alloc_page(kd->k, c, PG_kernel);
+	if (pfn < 0)
+		return -1;
+	if (dom->ntables == dom->tcap) {
+		dom->tcap = dom->tcap ? 2 * dom->tcap : 16;
+		dom->tables = realloc(dom->tables, dom->tcap * sizeof(*dom->tables));
+		if (!dom->tables)
+			abort();
+	}
+	dom->tables[dom->ntables++] = (uint64_t)pfn;
+	return pfn;
+}
+
+int domain_init(struct kdma *kd, struct core *c, struct iommu_domain *dom, uint16_t did)
+{
+	*dom = (struct iommu_domain){ .did = did };
+	int64_t pfn = table_page(kd, c, dom);
+	if (pfn < 0)
+		return -1;
+	dom->pgd = (paddr_t)pfn << PAGE_SHIFT;
+	return 0;
+}
+
+void domain_fini(struct kdma *kd, struct core *c, struct iommu_domain *dom)
+{
+	for (uint32_t i = 0; i < dom->ntables; i++)
+		kmm_free_page(kd->k, c, dom->tables[i]);
+	free(dom->tables);
+	free(dom->used);
+	*dom = (struct iommu_domain){ 0 };
+}
+
+/* --- IOVA allocator -------------------------------------------------------- */
+
+/* Top-down first fit, aligned to the size rounded up to a power of two
+ * (alloc_iova() with size_aligned): 3 pages below limit 0xfffff go at
+ * 0xffffc (aligned to 4). */
+uint64_t iova_alloc(struct iommu_domain *dom, uint64_t npages, uint64_t limit_pfn)
+{
+	uint64_t align = 1;
+	while (align < npages)
+		align <<= 1;
+	if (limit_pfn > IOVA_MAX_PFN)
+		limit_pfn = IOVA_MAX_PFN;
+	uint64_t end = limit_pfn + 1;          /* the gap is [gap_lo, end) */
+	for (int64_t i = (int64_t)dom->nused - 1; ; i--) {
+		uint64_t gap_lo = i >= 0 ? dom->used[i].hi : IOVA_START_PFN;
+		if (end >= npages + gap_lo) {
+			uint64_t cand = (end - npages) & ~(align - 1);
+			if (cand >= gap_lo) {
+				if (dom->nused == dom->cap) {
+					dom->cap = dom->cap ? 2 * dom->cap : 16;
+					dom->used = realloc(dom->used, dom->cap * sizeof(*dom->used));
+					if (!dom->used)
+						abort();
+				}
+				uint32_t at = (uint32_t)(i + 1);
+				for (uint32_t j = dom->nused; j > at; j--)
+					dom->used[j] = dom->used[j - 1];
+				dom->used[at] = (struct iova_range){ cand, cand + npages };
+				dom->nused++;
+				return cand;
+			}
+		}
+		if (i < 0)
+			return 0;
+		if (dom->used[i].lo < end)
+			end = dom->used[i].lo;
+	}
+}
+
+void iova_free(struct iommu_domain *dom, uint64_t pfn)
+{
+	for (uint32_t i = 0; i < dom->nused; i++) {
+		if (dom->used[i].lo != pfn)
+			continue;
+		for (uint32_t j = i + 1; j < dom->nused; j++)
+			dom->used[j - 1] = dom->used[j];
+		dom->nused--;
+		return;
+	}
+	assert(!"iova_free: no such range");
+}
+
+/* --- IO page tables ------------------------------------------------------- */
+
+/* The slot of iova's entry at `level`, allocating missing tables; 0 when
+ * out of memory. */
+static paddr_t io_slot(struct kdma *kd, struct core *c, struct iommu_domain *dom,
+		       uint64_t iova, int level)
+{
+	paddr_t table = dom->pgd;
+	for (int l = PT_LEVELS; l > level; l--) {
+		paddr_t slot = table + 8 * pt_index(iova, l);
+		pte_t e = kmm_read_pte(kd->k, c, slot);
+		if (!(e & IO_UPPER)) {
+			int64_t pfn = table_page(kd, c, dom);
+			if (pfn < 0)
+				return 0;
+			e = ((paddr_t)pfn << PAGE_SHIFT) | IO_UPPER;
+			io_write(kd, c, slot, e);
+		}
+		assert(!pte_is_leaf(e, l));
+		table = e & PTE_ADDR_MASK;
+	}
+	return table + 8 * pt_index(iova, level);
+}
+
+int io_map(struct kdma *kd, struct core *c, struct iommu_domain *dom, uint64_t iova,
+	   paddr_t pa, uint64_t npages, bool write)
+{
+	pte_t rights = IOPTE_R | (write ? IOPTE_W : 0);
+	const uint64_t huge = 1ull << 9;   /* 4K pages per 2M leaf */
+	for (uint64_t i = 0; i < npages;) {
+		uint64_t va = iova + (i << PAGE_SHIFT);
+		paddr_t p = pa + (i << PAGE_SHIFT);
+		bool big = npages - i >= huge && !((va | p) & ((huge << PAGE_SHIFT) - 1));
+		paddr_t slot = io_slot(kd, c, dom, va, big ? 2 : 1);
+		if (!slot)
+			return -1;
+		io_write(kd, c, slot, p | rights | (big ? PTE_PS : 0));
+		i += big ? huge : 1;
+	}
+	return 0;
+}
+
+void io_unmap(struct kdma *kd, struct core *c, struct iommu_domain *dom, uint64_t iova,
+	      uint64_t npages)
+{
+	for (uint64_t i = 0; i < npages;) {
+		uint64_t va = iova + (i << PAGE_SHIFT);
+		paddr_t table = dom->pgd;
+		uint64_t step = 1;
+		for (int l = PT_LEVELS; l >= 1; l--) {
+			paddr_t slot = table + 8 * pt_index(va, l);
+			pte_t e = kmm_read_pte(kd->k, c, slot);
+			if (!(e & IO_UPPER))
+				break;
+			if (pte_is_leaf(e, l)) {
+				io_write(kd, c, slot, 0);
+				step = pt_level_size(l) >> PAGE_SHIFT;
+				break;
+			}
+			table = e & PTE_ADDR_MASK;
+		}
+		i += step;
+	}
+}
+
+/* --- invalidation ------------------------------------------------------- */
+
+void qi_submit(struct kdma *kd, struct core *c, uint64_t lo, uint64_t hi)
+{
+	paddr_t d = kd->iq + (paddr_t)kd->iqt * QI_DESC_SIZE;
+	io_write(kd, c, d, lo);
+	io_write(kd, c, d + 8, hi);
+	kd->iqt = (kd->iqt + 1) % IQ_ENTRIES;
+}
+
+/* A wait descriptor, the tail moved, and the status polled: the caller has
+ * waited for everything queued before it (qi_submit_sync()). */
+void qi_wait(struct kdma *kd, struct core *c)
+{
+	uint32_t seq = ++kd->wait_seq;
+	qi_submit(kd, c, QI_TYPE_WAIT | QI_WAIT_SW | ((uint64_t)seq << QI_WAIT_DATA_SHIFT),
+		  kd->status);
+	c->clock += iommu_write_iqt(kd->io, kd->iqt, c->clock);
+	uint64_t st = kmm_read_pte(kd->k, c, kd->status) & 0xffffffffu;
+	assert(st == seq);
+	(void)st;
+}
+
+/* Page-selective invalidation of the aligned 2^AM pages that cover
+ * [pfn, pfn + npages): AM grows until both ends share the same block. */
+static void flush_range(struct kdma *kd, struct core *c, struct iommu_domain *dom,
+			uint64_t pfn, uint64_t npages)
+{
+	unsigned am = 0;
+	while ((pfn >> am) != ((pfn + npages - 1) >> am))
+		am++;
+	uint64_t addr = (pfn >> am << am) << PAGE_SHIFT;
+	qi_submit(kd, c, QI_TYPE_IOTLB | (QI_GRAN_PAGE << QI_GRAN_SHIFT) |
+		  ((uint64_t)dom->did << QI_DID_SHIFT), addr | am);
+	qi_wait(kd, c);
+}
+
+void dma_flush_queue(struct kdma *kd, struct core *c)
+{
+	if (!kd->nfq)
+		return;
+	uint64_t seen[DMA_MAX_DEVICES / 64 + 1] = { 0 };
+	for (uint32_t i = 0; i < kd->nfq; i++) {
+		uint16_t did = kd->fq[i].dom->did;
+		if (seen[did / 64] & (1ull << (did % 64)))
+			continue;
+		seen[did / 64] |= 1ull << (did % 64);
+		qi_submit(kd, c, QI_TYPE_IOTLB | (QI_GRAN_DOMAIN << QI_GRAN_SHIFT) |
+			  ((uint64_t)did << QI_DID_SHIFT), 0);
+	}
+	qi_wait(kd, c);
+	for (uint32_t i = 0; i < kd->nfq; i++)
+		iova_free(kd->fq[i].dom, kd->fq[i].pfn);
+	kd->nfq = 0;
+	kd->flush_lazy++;
+}
+
+void io_unmap_done(struct kdma *kd, struct core *c, struct iommu_domain *dom, uint64_t pfn,
+		   uint64_t npages)
+{
+	if (kd->cfg->iommu.strict) {
+		flush_range(kd, c, dom, pfn, npages);
+		iova_free(dom, pfn);
+		kd->flush_strict++;
+		return;
+	}
+	kd->fq[kd->nfq++] = (struct lazy_unmap){ dom, pfn, npages };
+	if (kd->nfq == kd->cfg->iommu.lazy_batch)
+		dma_flush_queue(kd, c);
+}

@@ -1,0 +1,316 @@
+/* Tests of the kernel DMA API (kernel/mm/dma.c, dma_iommu.c, swiotlb.c) on a
+ * bare machine: one core, 64M in the flat memory model, the IOMMU and a
+ * device's DMA engine (sim/iommu) underneath. What the kernel wrote is
+ * checked by what the hardware does with it: the device's DMA lands in the
+ * right frames, is blocked after a strict unmap, still gets through a stale
+ * IOTLB entry in lazy mode until the batch is flushed; bounce buffers carry
+ * the data back at sync/unmap; the IOVA allocator is top-down, size aligned
+ * and below the mask; every frame the DMA layer takes is given back. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "kernel/mm/dma.h"
+#include "kernel/mm/kmm.h"
+#include "lib/config.h"
+#include "sim/cpu/core.h"
+#include "sim/iommu/iommu.h"
+#include "sim/mem/memsys.h"
+
+#define MiB (1ull << 20)
+
+struct fx {
+	struct mmsim_cfg cfg;
+	struct memsys *ms;
+	struct core *core;
+	struct kmm *k;
+	struct iommu *io;
+	struct kdma *kd;
+	uint64_t net0;          /* pgalloc - pgfree before the DMA layer */
+};
+
+static void fx_cfg(struct mmsim_cfg *cfg)
+{
+	cfg_defaults(cfg);
+	cfg->cores = 1;
+	cfg->memory.size = 64 * MiB;
+	cfg->memory.model = MEMMODEL_FLAT;
+}
+
+static void fx_init_cfg(struct fx *f, const struct mmsim_cfg *cfg)
+{
+	char err[MMSIM_ERR_LEN];
+	memset(f, 0, sizeof(*f));
+	f->cfg = *cfg;
+	cr_assert_eq(cfg_check(&f->cfg, "test", err), 0, "%s", err);
+	f->ms = memsys_create(&f->cfg, NULL, err);
+	cr_assert_not_null(f->ms, "%s", err);
+	f->core = core_create(&f->cfg, 0, f->ms, NULL);
+	f->k = kmm_create(&f->cfg, f->ms, &f->core, 1, NULL);
+	f->net0 = f->k->pgalloc - f->k->pgfree;
+	f->io = iommu_create(&f->cfg, f->ms);
+	f->kd = kdma_create(f->k, f->io, f->core, NULL);
+	cr_assert_not_null(f->kd);
+}
+
+static void fx_init(struct fx *f)
+{
+	struct mmsim_cfg cfg;
+	fx_cfg(&cfg);
+	fx_init_cfg(f, &cfg);
+}
+
+/* Tear down, checking that the DMA layer gave back every frame it took. */
+static void fx_fini(struct fx *f)
+{
+	kdma_destroy(f->kd, f->core);
+	cr_assert_eq(f->k->pgalloc - f->k->pgfree, f->net0, "frames leaked");
+	iommu_destroy(f->io);
+	kmm_destroy(f->k);
+	core_destroy(f->core);
+	memsys_destroy(f->ms);
+}
+
+/* A kernel buffer of one page, filled with byte b. */
+static paddr_t kbuf(struct fx *f, uint8_t b)
+{
+	int64_t pfn = kmm_alloc_page(f->k, f->core, PG_kernel);
+	cr_assert_geq(pfn, 0);
+	paddr_t pa = (paddr_t)pfn << PAGE_SHIFT;
+	for (unsigned i = 0; i < PAGE_SIZE; i += 8)
+		physmem_write(&f->ms->pm, pa + i, 8, 0x0101010101010101ull * b);
+	return pa;
+}
+
+static enum iommu_fault_reason dev_dma(struct fx *f, int dev, uint64_t addr, uint64_t len,
+				       bool write, uint8_t *buf)
+{
+	cycles_t c;
+	uint64_t done;
+	return dma_xfer(f->io, &f->kd->dev[dev].hw, addr, len, write, buf, 16, 0, &c, &done);
+}
+
+Test(dma, map_single_translates_and_strict_unmap_blocks)
+{
+	struct fx f;
+	fx_init(&f);
+	int nic = dma_add_device(f.kd, f.core, "nic", 64, true, NULL);
+	cr_assert_eq(nic, 0);
+	paddr_t pa = kbuf(&f, 0);
+	uint64_t h = dma_map_single(f.kd, f.core, nic, pa + 0x100, 512, DMA_FROM_DEVICE);
+	cr_assert_neq(h, DMA_MAPPING_ERROR);
+	cr_assert_neq(h, pa + 0x100, "translated: the handle is an IOVA");
+	cr_assert_eq(h & 0xfff, 0x100);
+	uint8_t data[512];
+	memset(data, 0x5a, sizeof data);
+	cr_assert_eq(dev_dma(&f, nic, h, sizeof data, true, data), IOF_NONE);
+	cr_assert_eq(physmem_read(&f.ms->pm, pa + 0x100, 8), 0x5a5a5a5a5a5a5a5aull);
+	cr_assert_eq(physmem_read(&f.ms->pm, pa + 0x2ff, 1), 0x5a);
+	cr_assert_eq(physmem_read(&f.ms->pm, pa + 0x100 + 512, 1), 0);   /* past the end */
+	dma_unmap_single(f.kd, f.core, nic, h, 512, DMA_FROM_DEVICE);
+	cr_assert_eq(f.kd->flush_strict, 1);
+	cr_assert_eq(f.io->inv_page, 1);
+	cr_assert_eq(dev_dma(&f, nic, h, 8, true, data), IOF_NOT_PRESENT);
+	cr_assert_eq(f.io->faults, 1);
+	kmm_free_page(f.k, f.core, pa >> PAGE_SHIFT);
+	fx_fini(&f);
+}
+
+Test(dma, to_device_mappings_are_read_only)
+{
+	struct fx f;
+	fx_init(&f);
+	int d = dma_add_device(f.kd, f.core, "disk", 64, true, NULL);
+	paddr_t pa = kbuf(&f, 0x33);
+	uint64_t h = dma_map_single(f.kd, f.core, d, pa, PAGE_SIZE, DMA_TO_DEVICE);
+	uint8_t buf[64];
+	cr_assert_eq(dev_dma(&f, d, h, 64, false, buf), IOF_NONE);
+	cr_assert_eq(buf[63], 0x33);
+	cr_assert_eq(dev_dma(&f, d, h, 64, true, buf), IOF_READ_ONLY);
+	cr_assert_eq(f.io->log[0].reason, IOF_READ_ONLY);
+	dma_unmap_single(f.kd, f.core, d, h, PAGE_SIZE, DMA_TO_DEVICE);
+	kmm_free_page(f.k, f.core, pa >> PAGE_SHIFT);
+	fx_fini(&f);
+}
+
+Test(dma, another_devices_handle_faults)
+{
+	struct fx f;
+	fx_init(&f);
+	int a = dma_add_device(f.kd, f.core, "a", 64, true, NULL);
+	int b = dma_add_device(f.kd, f.core, "b", 64, true, NULL);
+	paddr_t pa = kbuf(&f, 0x11);
+	uint64_t h = dma_map_single(f.kd, f.core, a, pa, PAGE_SIZE, DMA_BIDIRECTIONAL);
+	uint8_t buf[8] = { 0 };
+	cr_assert_eq(dev_dma(&f, b, h, 8, true, buf), IOF_NOT_PRESENT);
+	cr_assert_eq(f.io->log[0].sid, f.kd->dev[b].hw.sid);
+	cr_assert_eq(physmem_read(&f.ms->pm, pa, 1), 0x11, "the stray write was blocked");
+	dma_unmap_single(f.kd, f.core, a, h, PAGE_SIZE, DMA_BIDIRECTIONAL);
+	kmm_free_page(f.k, f.core, pa >> PAGE_SHIFT);
+	fx_fini(&f);
+}
+
+Test(dma, iova_allocator_is_top_down_aligned_and_below_the_mask)
+{
+	struct fx f;
+	fx_init(&f);
+	int d = dma_add_device(f.kd, f.core, "d32", 32, true, NULL);
+	paddr_t pa = kbuf(&f, 0);
+	uint64_t h1 = dma_map_single(f.kd, f.core, d, pa, PAGE_SIZE, DMA_TO_DEVICE);
+	cr_assert_eq(h1, 0xfffff000ull);
+	uint64_t h2 = dma_map_single(f.kd, f.core, d, pa, 3 * PAGE_SIZE, DMA_TO_DEVICE);
+	cr_assert_eq(h2, 0xffffc000ull, "3 pages aligned to 4 below page 0xfffff");
+	dma_unmap_single(f.kd, f.core, d, h1, PAGE_SIZE, DMA_TO_DEVICE);
+	uint64_t h3 = dma_map_single(f.kd, f.core, d, pa, PAGE_SIZE, DMA_TO_DEVICE);
+	cr_assert_eq(h3, h1, "freed at once in strict mode, so reused");
+	dma_unmap_single(f.kd, f.core, d, h2, 3 * PAGE_SIZE, DMA_TO_DEVICE);
+	dma_unmap_single(f.kd, f.core, d, h3, PAGE_SIZE, DMA_TO_DEVICE);
+	cr_assert_eq(f.kd->dom[d].nused, 0);
+	kmm_free_page(f.k, f.core, pa >> PAGE_SHIFT);
+	fx_fini(&f);
+}
+
+/* Map, let the device read it once, unmap; n times. Returns the cycles. */
+static cycles_t churn(struct fx *f, int d, paddr_t pa, int n)
+{
+	cycles_t t0 = f->core->clock;
+	uint8_t buf[64];
+	for (int i = 0; i < n; i++) {
+		uint64_t h = dma_map_single(f->kd, f->core, d, pa, PAGE_SIZE, DMA_TO_DEVICE);
+		cr_assert_eq(dev_dma(f, d, h, 64, false, buf), IOF_NONE);
+		dma_unmap_single(f->kd, f->core, d, h, PAGE_SIZE, DMA_TO_DEVICE);
+	}
+	return f->core->clock - t0;
+}
+
+Test(dma, lazy_unmap_leaves_a_window_and_costs_less)
+{
+	struct mmsim_cfg cfg;
+	fx_cfg(&cfg);
+	cfg.iommu.strict = false;
+	cfg.iommu.lazy_batch = 4;
+	struct fx f;
+	fx_init_cfg(&f, &cfg);
+	int d = dma_add_device(f.kd, f.core, "nic", 64, true, NULL);
+	paddr_t pa = kbuf(&f, 0x77);
+	uint64_t h = dma_map_single(f.kd, f.core, d, pa, PAGE_SIZE, DMA_BIDIRECTIONAL);
+	uint8_t buf[8];
+	cr_assert_eq(dev_dma(&f, d, h, 8, false, buf), IOF_NONE);
+	dma_unmap_single(f.kd, f.core, d, h, PAGE_SIZE, DMA_BIDIRECTIONAL);
+	/* not flushed yet: the IOTLB still translates the unmapped IOVA */
+	cr_assert_eq(dev_dma(&f, d, h, 8, false, buf), IOF_NONE);
+	cr_assert_eq(f.io->inv_page + f.io->inv_domain, 0);
+	cycles_t lazy = churn(&f, d, pa, 7);   /* 8 unmaps: two batches */
+	cr_assert_eq(f.kd->flush_lazy, 2);
+	cr_assert_eq(f.io->inv_domain, 2);
+	cr_assert_eq(dev_dma(&f, d, h, 8, false, buf), IOF_NOT_PRESENT);
+	kmm_free_page(f.k, f.core, pa >> PAGE_SHIFT);
+	fx_fini(&f);
+
+	fx_cfg(&cfg);
+	fx_init_cfg(&f, &cfg);
+	d = dma_add_device(f.kd, f.core, "nic", 64, true, NULL);
+	pa = kbuf(&f, 0x77);
+	churn(&f, d, pa, 1);                    /* same warm-up as above */
+	cycles_t strict = churn(&f, d, pa, 7);
+	cr_assert_eq(f.io->inv_page, 8);
+	cr_assert_lt(lazy, strict, "lazy %llu vs strict %llu", (unsigned long long)lazy,
+		     (unsigned long long)strict);
+	kmm_free_page(f.k, f.core, pa >> PAGE_SHIFT);
+	fx_fini(&f);
+}
+
+Test(dma, bounce_buffers_without_an_iommu)
+{
+	struct mmsim_cfg cfg;
+	fx_cfg(&cfg);
+	cfg.memory.size = 8ull << 30;
+	cfg.iommu.mode = IOMMU_OFF;
+	struct fx f;
+	fx_init_cfg(&f, &cfg);
+	int d = dma_add_device(f.kd, f.core, "nic32", 32, true, NULL);
+	cr_assert(!f.kd->dev[d].hw.behind_iommu);
+	paddr_t pa = 6ull << 30;       /* above the 32-bit mask (only data moves) */
+	physmem_write(&f.ms->pm, pa, 8, 0x1234);
+	uint64_t h = dma_map_single(f.kd, f.core, d, pa, 256, DMA_BIDIRECTIONAL);
+	cr_assert_neq(h, DMA_MAPPING_ERROR);
+	cr_assert_lt(h + 255, 1ull << 32, "bounce slot within the 32-bit mask");
+	cr_assert_eq(physmem_read(&f.ms->pm, h, 8), 0x1234, "copied to the bounce slot");
+	uint64_t v = 0xfeedull;
+	cr_assert_eq(dev_dma(&f, d, h + 8, 8, true, (uint8_t *)&v), IOF_NONE);
+	cr_assert_eq(physmem_read(&f.ms->pm, pa + 8, 8), 0, "not back yet");
+	dma_sync_single_for_cpu(f.kd, f.core, d, h, 256, DMA_BIDIRECTIONAL);
+	cr_assert_eq(physmem_read(&f.ms->pm, pa + 8, 8), 0xfeed);
+	v = 0xbeef;
+	dev_dma(&f, d, h + 16, 8, true, (uint8_t *)&v);
+	dma_unmap_single(f.kd, f.core, d, h, 256, DMA_BIDIRECTIONAL);
+	cr_assert_eq(physmem_read(&f.ms->pm, pa + 16, 8), 0xbeef, "copied back at unmap");
+	cr_assert_eq(f.kd->bounce_maps, 1);
+	cr_assert_eq(f.kd->bounce_bytes, 3 * 256);
+	/* the slot is free again, and a buffer the device reaches is not bounced */
+	cr_assert_eq(dma_map_single(f.kd, f.core, d, pa, 256, DMA_TO_DEVICE), h);
+	dma_unmap_single(f.kd, f.core, d, h, 256, DMA_TO_DEVICE);
+	cr_assert_eq(dma_map_single(f.kd, f.core, d, 0x200000, 64, DMA_TO_DEVICE), 0x200000);
+	fx_fini(&f);
+}
+
+Test(dma, coherent_allocation_is_shared_and_freed)
+{
+	struct fx f;
+	fx_init(&f);
+	int d = dma_add_device(f.kd, f.core, "nic", 32, true, NULL);
+	uint64_t handle = 0;
+	int64_t pfn = dma_alloc_coherent(f.kd, f.core, d, 1, &handle);
+	cr_assert_geq(pfn, 0);
+	cr_assert_leq(handle + 2 * PAGE_SIZE - 1, 0xffffffffull);
+	uint64_t v = 0xabcdef;
+	cr_assert_eq(dev_dma(&f, d, handle + PAGE_SIZE + 8, 8, true, (uint8_t *)&v), IOF_NONE);
+	cr_assert_eq(physmem_read(&f.ms->pm, ((paddr_t)pfn << PAGE_SHIFT) + PAGE_SIZE + 8, 8), v);
+	dma_free_coherent(f.kd, f.core, d, 1, (uint64_t)pfn, handle);
+	cr_assert_eq(dev_dma(&f, d, handle, 8, false, (uint8_t *)&v), IOF_NOT_PRESENT);
+	fx_fini(&f);
+}
+
+Test(dma, passthrough_hands_out_physical_addresses)
+{
+	struct mmsim_cfg cfg;
+	fx_cfg(&cfg);
+	cfg.iommu.mode = IOMMU_PASSTHROUGH;
+	struct fx f;
+	fx_init_cfg(&f, &cfg);
+	int d = dma_add_device(f.kd, f.core, "nic", 64, true, NULL);
+	paddr_t pa = kbuf(&f, 0x42);
+	uint64_t h = dma_map_single(f.kd, f.core, d, pa, 100, DMA_TO_DEVICE);
+	cr_assert_eq(h, pa);
+	uint8_t b;
+	cr_assert_eq(dev_dma(&f, d, h, 1, false, &b), IOF_NONE);
+	cr_assert_eq(b, 0x42);
+	cr_assert_eq(f.io->walks, 0);
+	dma_unmap_single(f.kd, f.core, d, h, 100, DMA_TO_DEVICE);
+	kmm_free_page(f.k, f.core, pa >> PAGE_SHIFT);
+	fx_fini(&f);
+}
+
+Test(dma, map_sg_makes_one_contiguous_iova_range)
+{
+	struct fx f;
+	fx_init(&f);
+	int d = dma_add_device(f.kd, f.core, "nic", 64, true, NULL);
+	paddr_t a = kbuf(&f, 0), b = kbuf(&f, 0), c = kbuf(&f, 0);
+	struct dma_sg sg[3] = { { a + 0x800, 0x800, 0 }, { c, PAGE_SIZE, 0 }, { b, 0x100, 0 } };
+	cr_assert_eq(dma_map_sg(f.kd, f.core, d, sg, 3, DMA_FROM_DEVICE), 3);
+	cr_assert_eq(sg[1].dma_addr, (sg[0].dma_addr & PAGE_MASK) + PAGE_SIZE);
+	cr_assert_eq(sg[2].dma_addr, sg[1].dma_addr + PAGE_SIZE);
+	uint8_t data[0x1900];
+	for (unsigned i = 0; i < sizeof data; i++)
+		data[i] = (uint8_t)i;
+	cr_assert_eq(dev_dma(&f, d, sg[0].dma_addr, sizeof data, true, data), IOF_NONE);
+	cr_assert_eq(physmem_read(&f.ms->pm, a + 0x800, 1), data[0]);
+	cr_assert_eq(physmem_read(&f.ms->pm, c, 1), data[0x800]);
+	cr_assert_eq(physmem_read(&f.ms->pm, b + 0xff, 1), data[0x18ff]);
+	dma_unmap_sg(f.kd, f.core, d, sg, 3, DMA_FROM_DEVICE);
+	cr_assert_eq(dev_dma(&f, d, sg[1].dma_addr, 1, true, data), IOF_NOT_PRESENT);
+	kmm_free_page(f.k, f.core, a >> PAGE_SHIFT);
+	kmm_free_page(f.k, f.core, b >> PAGE_SHIFT);
+	kmm_free_page(f.k, f.core, c >> PAGE_SHIFT);
+	fx_fini(&f);
+}
