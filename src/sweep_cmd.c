@@ -105,11 +105,16 @@ static int parse_args(int argc, char **argv, struct sweep_args *a)
 		} else if (!strcmp(s, "--emit-slurm")) {
 			a->slurm = true;
 		} else if (!strcmp(s, "--collect")) {
+			/* --collect DIR: the next word, unless an option or a sweep file */
 			struct stat st;
+			const char *v = i + 1 < argc ? argv[i + 1] : "-";
+			size_t n = strlen(v);
 			a->collect = true;
-			if (i + 1 < argc && argv[i + 1][0] != '-' && !stat(argv[i + 1], &st) &&
-			    S_ISDIR(st.st_mode))
+			if (v[0] != '-' && !(n > 5 && !strcmp(v + n - 5, ".json"))) {
+				if (stat(v, &st) || !S_ISDIR(st.st_mode))
+					return bad("--collect DIR: not a folder", v);
 				a->collect_dir = argv[++i];
+			}
 		} else if (!strcmp(s, "--force")) {
 			a->force = true;
 		} else if (!strcmp(s, "-q") || !strcmp(s, "--quiet")) {

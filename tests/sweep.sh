@@ -76,6 +76,11 @@ expect "misspelled axis key" 2 \
 expect "unknown metric" 2 "--metrics: core0.dtlb.mis: no such counter; did you mean \"core0.dtlb.miss\"?" -- \
 	"$MMSIM" sweep "$tmp/s.json" --metrics result.cycles,core0.dtlb.mis --dry-run
 expect "unknown option" 2 "unknown option: --frobnicate" -- "$MMSIM" sweep "$tmp/s.json" --frobnicate
+expect "collect a missing folder" 2 "--collect DIR: not a folder: $tmp/nope" -- \
+	"$MMSIM" sweep --collect "$tmp/nope"
+expect "collect a folder no sweep made" 2 "$tmp/origin.json: cannot open" -- \
+	"$MMSIM" sweep --collect "$tmp"
+expect "bad --emit" 2 '--emit needs "jobs" or "slurm": pbs' -- "$MMSIM" sweep "$tmp/s.json" --emit pbs
 
 # --- interrupted, then resumed: the same table as an uninterrupted run. (A
 # background job of a script ignores SIGINT, so the interrupt is a SIGTERM
