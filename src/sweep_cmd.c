@@ -334,15 +334,18 @@ static int emit_slurm(FILE *out, const struct sweep_ctx *c, const enum sweep_sta
 
 /* --- DIR/origin.json: which sweep made DIR, for --collect DIR ------------------ */
 
-/* {"sweep": absolute path, "cwd": the folder it ran in, "out": DIR as
- * written there, "metrics": --metrics or null} */
+/* {"sweep": the sweep file as written, "cwd": the folder it ran in (which
+ * the paths are relative to), "out": DIR as written there, "metrics":
+ * --metrics or null} */
 static int write_origin(const struct sweep_args *a, char *err)
 {
-	char path[4200], cwd[PATH_MAX], file[PATH_MAX];
-	if (!getcwd(cwd, sizeof(cwd)) || !realpath(a->file, file))
-		return errf(err, "%s: %s", a->file, strerror(errno));
+	char path[4200], cwd[PATH_MAX];
+	if (!getcwd(cwd, sizeof(cwd)))
+		return errf(err, "getcwd: %s", strerror(errno));
+	/* the sweep file as written: from cwd it names the same traces, by
+	 * the same paths, as the stats files do */
 	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "sweep", file);
+	cJSON_AddStringToObject(o, "sweep", a->file);
 	cJSON_AddStringToObject(o, "cwd", cwd);
 	cJSON_AddStringToObject(o, "out", a->out);
 	if (a->metrics)

@@ -44,6 +44,19 @@ static bool str_is(const cJSON *obj, const char *key, const char *want)
 	return cJSON_IsString(v) && !strcmp(v->valuestring, want);
 }
 
+/* Do the stats file's trace and the point's name the same file? The same
+ * string, or two spellings of one path (both relative to the current
+ * folder). */
+static bool same_trace(const cJSON *meta, const char *path)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(meta, "trace");
+	char a[PATH_MAX], b[PATH_MAX];
+	if (!cJSON_IsString(v))
+		return false;
+	return !strcmp(v->valuestring, path) ||
+	       (realpath(v->valuestring, a) && realpath(path, b) && !strcmp(a, b));
+}
+
 /* Does the stats document st hold point p's run? */
 static bool stats_match(const struct sweep *sw, const struct sweep_point *p, const cJSON *st,
 			bool check_trace)
@@ -54,7 +67,7 @@ static bool stats_match(const struct sweep *sw, const struct sweep_point *p, con
 	snprintf(seed, sizeof(seed), "%llu", (unsigned long long)p->seed);
 	return cJSON_IsObject(meta) && cJSON_IsObject(cfg) &&
 	       str_is(meta, "version", MMSIM_VERSION) && str_is(meta, "seed", seed) &&
-	       (!check_trace || str_is(meta, "trace", sw->traces[p->trace].path)) &&
+	       (!check_trace || same_trace(meta, sw->traces[p->trace].path)) &&
 	       sweep_json_hash(cfg) == p->config_hash;
 }
 

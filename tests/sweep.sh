@@ -116,6 +116,22 @@ fi
 grep -qF "4 points: 4 collected, 0 missing" "$tmp/out" && ok || bad "collect DIR: $(cat "$tmp/out" "$tmp/err")"
 cmp -s "$tmp/b/results.csv" "$tmp/first.csv" && ok ||
 	bad "results.csv from the job file differs from the local sweep's"
+# the same with a sweep named by a relative path (so are its traces), run
+# through parallel's --sshloginfile with ":" (this machine) as the hosts
+"$MMSIM" sweep sweeps/quick.json -q --out "$tmp/ql" >/dev/null 2>&1
+"$MMSIM" sweep sweeps/quick.json --out "$tmp/qj" --emit jobs --mmsim "$MMSIM" >/dev/null 2>&1
+if command -v parallel >/dev/null 2>&1 && parallel --version 2>/dev/null | grep -q GNU; then
+	printf ':\n' >"$tmp/hosts"
+	parallel --sshloginfile "$tmp/hosts" --wd "$PWD" --halt now,fail=1 <"$tmp/qj/jobs.txt" &&
+		ok || bad "parallel --sshloginfile ran the job file"
+else
+	sh -e "$tmp/qj/jobs.txt" && ok || bad "sh ran the quick job file"
+fi
+(cd / && "$MMSIM" sweep --collect "$tmp/qj" >"$tmp/out" 2>"$tmp/err")
+grep -qF "4 points: 4 collected, 0 missing" "$tmp/out" && ok ||
+	bad "collect DIR of a relative sweep: $(cat "$tmp/out" "$tmp/err")"
+cmp -s "$tmp/qj/results.csv" "$tmp/ql/results.csv" && ok ||
+	bad "quick: results.csv from the job file differs from the local sweep's"
 # --emit-commands: the same lines on standard output, for a pipe
 "$MMSIM" sweep "$tmp/s.json" --out "$tmp/b2" --emit-commands --mmsim "$MMSIM" >"$tmp/jobs" 2>/dev/null
 [ "$(wc -l <"$tmp/jobs")" -eq 4 ] && ok || bad "--emit-commands: $(wc -l <"$tmp/jobs") lines, want 4"
