@@ -364,6 +364,216 @@ static const char *const k_replay[] = { "op", "path", "format", "layout", "limit
 static const char *const k_exit[] = { "op" };
 static const char *const k_fork[] = { "op", "child" };
 
+/* ---- devices and DMA ops (docs/iommu.md) --------------------------------- */
+
+#define TRACE_MAX_DEVICES 32
+
+static const char *const k_device[] = { "name", "dma_mask", "behind_iommu" };
+static const char *const k_dma_map[] = { "op", "device", "name", "addr", "length", "dir" };
+static const char *const k_dma_name[] = { "op", "name" };
+static const char *const k_dma[] = { "op", "device", "handle", "iova", "offset", "length",
+				     "dir", "value", "expect" };
+static const char *const k_dma_sync[] = { "op", "name", "for" };
+static const char *const k_dma_alloc[] = { "op", "device", "name", "length" };
+static const char *const dma_dir_names[] = { "bidirectional", "to_device", "from_device" };
+
+/* "devices": [{"name": "nic0", "dma_mask": 32, "behind_iommu": true}, ...] */
+static int load_devices(struct ld *ld, const cJSON *root, struct trace *t)
+{
+	const cJSON *devs = field(root, "devices"), *d;
+	if (!devs)
+		return 0;
+	size_t old = place_push(ld, "devices");
+	int rc = 0;
+	int n = cJSON_IsArray(devs) ? cJSON_GetArraySize(devs) : -1;
+	if (n < 0 || n > TRACE_MAX_DEVICES)
+		rc = fail(ld, NULL, "expected an array of at most %d devices", TRACE_MAX_DEVICES);
+	if (!rc && n > 0 && !(t->devices = calloc((size_t)n, sizeof *t->devices)))
+		rc = fail(ld, NULL, "out of memory");
+	cJSON_ArrayForEach(d, devs) {
+		if (rc)
+			break;
+		size_t o2 = place_push(ld, "[%u]", t->ndevices);
+		struct trace_device *td = &t->devices[t->ndevices];
+		const char *name;
+		uint64_t bits = 64;
+		bool given, behind = true;
+		if (!cJSON_IsObject(d))
+			rc = fail(ld, NULL, "expected a device object such as {\"name\": \"nic0\"}");
+		else if (check_keys(ld, d, k_device, ARRAY_SIZE(k_device)) || get_name(ld, d, &name) ||
+			 get_u64(ld, d, "dma_mask", false, &bits, &given) ||
+			 get_bool(ld, d, "behind_iommu", &behind))
+			rc = -1;
+		else if (!name)
+			rc = fail(ld, NULL, "\"name\" is required");
+		else if (bits < 12 || bits > 64)
+			rc = fail(ld, "dma_mask", "%" PRIu64 " is not a number of address bits "
+				  "from 12 to 64 (e.g. 24, 32, 64)", bits);
+		for (uint32_t i = 0; !rc && i < t->ndevices; i++)
+			if (strcmp(t->devices[i].name, name) == 0)
+				rc = fail(ld, "name", "\"%s\" is already the name of devices[%u]",
+					  name, i);
+		if (!rc) {
+			snprintf(td->name, sizeof td->name, "%s", name);
+			td->mask_bits = (uint8_t)bits;
+			td->behind_iommu = behind;
+			t->ndevices++;
+		}
+		place_pop(ld, o2);
+	}
+	place_pop(ld, old);
+	return rc;
+}
+
+/* obj[key] names a declared device: its index into *out. */
+static int get_device(struct ld *ld, const cJSON *obj, const char *key, uint64_t *out)
+{
+	const cJSON *v = field(obj, key);
+	const struct trace *t = ld->trace;
+	if (!v)
+		return fail(ld, NULL, "\"%s\" is required", key);
+	if (!cJSON_IsString(v))
+		return fail(ld, key, "expected a device name");
+	for (uint32_t i = 0; i < t->ndevices; i++)
+		if (strcmp(t->devices[i].name, v->valuestring) == 0) {
+			*out = i;
+			return 0;
+		}
+	if (!t->ndevices)
+		return fail(ld, key, "unknown device \"%s\" (the trace has no \"devices\")",
+			    v->valuestring);
+	const char *names[TRACE_MAX_DEVICES];
+	for (uint32_t i = 0; i < t->ndevices; i++)
+		names[i] = t->devices[i].name;
+	const char *hint = json_suggest(v->valuestring, names, t->ndevices);
+	if (hint)
+		return fail(ld, key, "unknown device \"%s\"; did you mean \"%s\"?", v->valuestring,
+			    hint);
+	return fail(ld, key, "unknown device \"%s\"", v->valuestring);
+}
+
+/* obj[key]: a DMA handle's name, interned trace-wide into *out (entry [0]
+ * is set by the dma_map / dma_alloc that defines it, the name follows). */
+static int get_handle(struct ld *ld, const cJSON *obj, const char *key, uint32_t *out)
+{
+	const cJSON *v = field(obj, key);
+	struct trace *t = ld->trace;
+	if (!v)
+		return fail(ld, NULL, "\"%s\" is required", key);
+	if (!cJSON_IsString(v) || !v->valuestring[0] || strlen(v->valuestring) > 30)
+		return fail(ld, key, "expected a handle name (1 to 30 characters)");
+	for (uint32_t i = 0; i < t->nhandles; i++)
+		if (strcmp(t->dma_handles[i] + 1, v->valuestring) == 0) {
+			*out = i;
+			return 0;
+		}
+	char (*h)[32] = realloc(t->dma_handles, (t->nhandles + 1) * sizeof *h);
+	if (!h)
+		return fail(ld, NULL, "out of memory");
+	t->dma_handles = h;
+	h[t->nhandles][0] = 0;          /* [0]: 1 once a dma_map/dma_alloc defines it */
+	snprintf(h[t->nhandles] + 1, 31, "%s", v->valuestring);
+	*out = t->nhandles++;
+	return 0;
+}
+
+static int get_dma_dir(struct ld *ld, const cJSON *obj, const char *key, bool two_way,
+		       uint8_t *out)
+{
+	const cJSON *v = field(obj, key);
+	if (!v)
+		return fail(ld, NULL, "\"%s\" is required", key);
+	for (size_t i = two_way ? 0 : 1; cJSON_IsString(v) && i < ARRAY_SIZE(dma_dir_names); i++)
+		if (strcmp(v->valuestring, dma_dir_names[i]) == 0) {
+			*out = (uint8_t)i;
+			return 0;
+		}
+	return fail(ld, key, two_way ? "must be \"to_device\", \"from_device\" or "
+		    "\"bidirectional\"" : "must be \"to_device\" (the device reads memory) "
+		    "or \"from_device\" (it writes memory)");
+}
+
+static int op_dma(struct ld *ld, const cJSON *obj, struct op *o)
+{
+	bool given;
+	switch (o->kind) {
+	case OP_DMA_MAP:
+		if (get_device(ld, obj, "device", &o->count) || get_handle(ld, obj, "name", &o->other) ||
+		    get_addr(ld, obj, "addr", &o->addr, NULL) || get_length(ld, obj, &o->len) ||
+		    check_span(ld, "addr", &o->addr, o->len) ||
+		    get_dma_dir(ld, obj, "dir", true, &o->prot))
+			return -1;
+		ld->trace->dma_handles[o->other][0] = 1;
+		return 0;
+	case OP_DMA_ALLOC:
+		if (get_device(ld, obj, "device", &o->count) || get_handle(ld, obj, "name", &o->other) ||
+		    get_length(ld, obj, &o->len))
+			return -1;
+		if (o->len > (1ull << 30))
+			return fail(ld, "length", "at most 1G of coherent memory per allocation");
+		ld->trace->dma_handles[o->other][0] = 1;
+		return 0;
+	case OP_DMA_UNMAP:
+	case OP_DMA_FREE:
+		return get_handle(ld, obj, "name", &o->other);
+	case OP_DMA_SYNC: {
+		if (get_handle(ld, obj, "name", &o->other))
+			return -1;
+		const cJSON *v = field(obj, "for");
+		if (!v || !cJSON_IsString(v) || (strcmp(v->valuestring, "cpu") != 0 &&
+						 strcmp(v->valuestring, "device") != 0))
+			return fail(ld, v ? "for" : NULL, "\"for\" must be \"cpu\" or \"device\"");
+		o->prot = strcmp(v->valuestring, "device") == 0;
+		return 0;
+	}
+	default:
+		break;
+	}
+	/* dma: a handle and an offset, or a raw "iova" */
+	bool has_handle = field(obj, "handle") != NULL, has_iova = field(obj, "iova") != NULL;
+	if (has_handle == has_iova)
+		return fail(ld, NULL, "give either \"handle\" (with \"offset\") or \"iova\"");
+	if (get_device(ld, obj, "device", &o->count) || get_length(ld, obj, &o->len) ||
+	    get_dma_dir(ld, obj, "dir", false, &o->prot))
+		return -1;
+	if (has_handle) {
+		if (get_handle(ld, obj, "handle", &o->other) ||
+		    get_u64(ld, obj, "offset", true, &o->addr.off, &given))
+			return -1;
+	} else {
+		o->other = UINT32_MAX;
+		if (get_u64(ld, obj, "iova", false, &o->addr.off, NULL))
+			return -1;
+		if (has_iova && field(obj, "offset"))
+			return fail(ld, "offset", "only with \"handle\"");
+	}
+	if (o->len > (1ull << 30))
+		return fail(ld, "length", "at most 1G per transfer");
+	bool hv = field(obj, "value") != NULL, he = field(obj, "expect") != NULL;
+	if ((hv && o->prot != TRACE_DMA_FROM_DEVICE) || (he && o->prot != TRACE_DMA_TO_DEVICE))
+		return fail(ld, hv ? "value" : "expect", "\"value\" goes with \"from_device\" (the "
+			    "device writes it), \"expect\" with \"to_device\" (it reads)");
+	if (hv || he) {
+		if (o->len % 8)
+			return fail(ld, "length", "must be a multiple of 8 with \"%s\" (the value "
+				    "fills or is expected in every 8-byte word)", hv ? "value" : "expect");
+		if (get_u64(ld, obj, hv ? "value" : "expect", false, &o->value, NULL))
+			return -1;
+		o->flags = hv ? OPF_VALUE : OPF_EXPECT;
+	}
+	return 0;
+}
+
+/* Every handle used is defined by some dma_map or dma_alloc. */
+static int check_dma_handles(struct ld *ld, const struct trace *t)
+{
+	for (uint32_t i = 0; i < t->nhandles; i++)
+		if (!t->dma_handles[i][0])
+			return fail(ld, NULL, "DMA handle \"%s\" is used but no dma_map or "
+				    "dma_alloc gives that name", t->dma_handles[i] + 1);
+	return 0;
+}
+
 static const struct op_spec {
 	const char *name;
 	enum op_kind kind;
@@ -390,6 +600,12 @@ static const struct op_spec {
 	SPEC("migrate", OP_MIGRATE, k_migrate),
 	SPEC("replay", OP_REPLAY, k_replay),
 	SPEC("exit", OP_EXIT, k_exit),
+	SPEC("dma_map", OP_DMA_MAP, k_dma_map),
+	SPEC("dma_unmap", OP_DMA_UNMAP, k_dma_name),
+	SPEC("dma", OP_DMA, k_dma),
+	SPEC("dma_sync", OP_DMA_SYNC, k_dma_sync),
+	SPEC("dma_alloc", OP_DMA_ALLOC, k_dma_alloc),
+	SPEC("dma_free", OP_DMA_FREE, k_dma_name),
 	SPEC("fork", OP_FORK, k_fork),
 	SPEC("exec", OP_EXEC, k_bare),
 #undef SPEC
@@ -760,6 +976,12 @@ static int compile_op(struct ld *ld, const cJSON *obj, int depth)
 	case OP_EXIT:    break;
 	case OP_FORK:    rc = op_fork(ld, obj, &o); break;
 	case OP_EXEC:    break;
+	case OP_DMA_MAP:
+	case OP_DMA_UNMAP:
+	case OP_DMA:
+	case OP_DMA_SYNC:
+	case OP_DMA_ALLOC:
+	case OP_DMA_FREE: rc = op_dma(ld, obj, &o); break;
 	case OP_END:     assert(0); break;
 	}
 	return rc ? rc : emit(ld, &o, NULL);
@@ -812,7 +1034,7 @@ static int collect_regions(struct ld *ld, const cJSON *parent, int depth)
 
 static const char *const k_thread[] = { "cpu", "spawned", "ops" };
 static const char *const k_proc[] = { "name", "forked_from", "threads" };
-static const char *const k_top[] = { "name", "description", "processes" };
+static const char *const k_top[] = { "name", "description", "processes", "devices" };
 
 static int load_thread(struct ld *ld, const cJSON *obj, struct trace_thread *th)
 {
@@ -1018,6 +1240,8 @@ static int load_root(struct ld *ld, const cJSON *root, struct trace *t)
 		if (v && !cJSON_IsString(v))
 			return fail(ld, k_top[i], "expected a string");
 	}
+	if (load_devices(ld, root, t))
+		return -1;
 	if (get_array(ld, root, "processes", "processes", TRACE_MAX_PROCS, &procs))
 		return -1;
 	t->nprocs = (uint32_t)cJSON_GetArraySize(procs);
@@ -1047,6 +1271,8 @@ int trace_load(struct trace *t, const char *path, char *err)
 		return -1;
 	struct ld ld = { .file = path, .err = err, .trace = t };
 	int rc = load_root(&ld, root, t);
+	if (rc == 0)
+		rc = check_dma_handles(&ld, t);
 	cJSON_Delete(root);
 	if (rc) {
 		trace_free(t);
@@ -1066,6 +1292,8 @@ void trace_free(struct trace *t)
 		free(p->threads);
 		free(p->regions);
 	}
+	free(t->devices);
+	free(t->dma_handles);
 	free(t->procs);
 	for (uint32_t i = 0; i < t->npaths; i++)
 		free(t->paths[i]);

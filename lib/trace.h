@@ -34,6 +34,15 @@ enum op_kind {
 	                * prot = its enum rtrace_format; OPF_AUTOMAP; count =
 	                * records at most (0: all) */
 	OP_EXIT,       /* the thread (and, for the last thread, the process) ends */
+	OP_DMA_MAP,    /* count = device, other = dma handle, addr/len = the process
+	                * buffer, prot = enum trace_dma_dir */
+	OP_DMA_UNMAP,  /* other = dma handle */
+	OP_DMA,        /* count = device, other = handle (UINT32_MAX: addr.off is a
+	                * raw bus address), addr.off = offset, len, prot = direction,
+	                * value with OPF_VALUE (device writes) / OPF_EXPECT (reads) */
+	OP_DMA_SYNC,   /* other = handle, prot = 0: for the CPU, 1: for the device */
+	OP_DMA_ALLOC,  /* count = device, other = handle, len: dma_alloc_coherent */
+	OP_DMA_FREE,   /* other = handle */
 	OP_FORK,       /* other = index of the process that starts as the child */
 	OP_EXEC,       /* the process gets a new, empty address space */
 };
@@ -93,6 +102,16 @@ struct trace_proc {
 	                      * starts this one, or -1 (starts at boot) */
 };
 
+/* A device that does DMA ("devices" at the top of a trace). */
+struct trace_device {
+	char name[32];
+	uint8_t mask_bits;      /* DMA mask: addresses below 2^mask_bits */
+	bool behind_iommu;
+};
+
+/* op.prot of dma ops: the DMA API's directions. */
+enum trace_dma_dir { TRACE_DMA_BIDIRECTIONAL, TRACE_DMA_TO_DEVICE, TRACE_DMA_FROM_DEVICE };
+
 struct trace {
 	char path[256];
 	char **paths;       /* recorded streams named by replay ops, resolved
@@ -100,6 +119,11 @@ struct trace {
 	uint32_t npaths;
 	struct trace_proc *procs;
 	uint32_t nprocs;
+	struct trace_device *devices; /* "devices" */
+	uint32_t ndevices;
+	char (*dma_handles)[32];      /* handles: [0] = 1 once a dma_map or
+	                               * dma_alloc defines it, the name from [1] */
+	uint32_t nhandles;
 };
 
 /* Load and validate a trace. Returns 0, or -1 with a message such as

@@ -13,6 +13,8 @@
 #include "lib/stats.h"
 #include "sim/cpu/core.h"
 #include "sim/mem/memsys.h"
+#include "kernel/mm/dma.h"
+#include "sim/iommu/iommu.h"
 #include "sim/mmu/pte.h"
 
 #define REPEAT_DEPTH 17
@@ -80,6 +82,9 @@ struct machine {
 	struct memsys *ms;
 	struct core **cores;
 	struct kmm *kmm;
+	struct iommu *io;       /* NULL unless the trace declares devices */
+	struct kdma *kd;
+	struct dma_handle_rt *dh; /* per trace DMA handle */
 	struct process *procs;
 	struct thread *threads;
 	uint32_t nthreads;
@@ -682,6 +687,230 @@ static void op_read_write(struct machine *m, struct thread *t, struct core *c,
 	t->pc++;
 }
 
+/* ------------------------------------------------------------------- DMA */
+
+/* Run-time state of one trace DMA handle (trace.dma_handles). */
+struct dma_handle_rt {
+	int dev;                /* device that mapped it */
+	bool mapped, ever;      /* live now; was ever mapped (stale use allowed) */
+	bool coherent;          /* from dma_alloc (pfn, order) */
+	uint8_t dir;            /* enum trace_dma_dir */
+	unsigned order;
+	int64_t pfn;
+	struct dma_sg *sg;      /* the pieces and their bus addresses */
+	int nsg;
+};
+
+/* The IOMMU, the kernel's DMA layer and the trace's devices (only when the
+ * trace declares devices, so other runs' stats are unchanged). */
+static int machine_dma_init(struct machine *m, char *err)
+{
+	const struct trace *tr = m->tr;
+	if (!tr->ndevices)
+		return 0;
+	m->io = iommu_create(&m->cfg, m->ms);
+	iommu_stats(m->io, m->st);
+	m->kd = kdma_create(m->kmm, m->io, m->cores[0], m->st);
+	m->dh = calloc(tr->nhandles ? tr->nhandles : 1, sizeof(*m->dh));
+	if (!m->kd || !m->dh)
+		return errf(err, "%s: out of guest memory for the IOMMU tables", tr->path);
+	for (uint32_t i = 0; i < tr->ndevices; i++) {
+		const struct trace_device *d = &tr->devices[i];
+		if (dma_add_device(m->kd, m->cores[0], d->name, d->mask_bits, d->behind_iommu,
+				   m->st) < 0)
+			return errf(err, "%s: out of guest memory attaching device %s", tr->path,
+				    d->name);
+	}
+	return 0;
+}
+
+static void machine_dma_fini(struct machine *m)
+{
+	if (!m->kd) {
+		iommu_destroy(m->io);
+		free(m->dh);
+		return;
+	}
+	struct core *c = m->cores[0];
+	for (uint32_t i = 0; m->dh && i < m->tr->nhandles; i++) {
+		struct dma_handle_rt *h = &m->dh[i];
+		if (h->mapped && h->coherent)
+			dma_free_coherent(m->kd, c, h->dev, h->order, (uint64_t)h->pfn,
+					  h->sg[0].dma_addr);
+		else if (h->mapped)
+			dma_unmap_sg(m->kd, c, h->dev, h->sg, h->nsg, (enum dma_data_direction)h->dir);
+		free(h->sg);
+	}
+	kdma_destroy(m->kd, c);
+	iommu_destroy(m->io);
+	free(m->dh);
+}
+
+static const char *dma_handle_name(const struct machine *m, uint32_t h)
+{
+	return m->tr->dma_handles[h] + 1;
+}
+
+static void op_dma_map(struct machine *m, struct thread *t, struct core *c, const struct op *op)
+{
+	struct dma_handle_rt *h = &m->dh[op->other];
+	char why[160];
+	if (h->mapped) {
+		snprintf(why, sizeof why, "dma_map: handle \"%s\" is already mapped",
+			 dma_handle_name(m, op->other));
+		kill_process(m, t, c, why);
+		return;
+	}
+	free(h->sg);
+	*h = (struct dma_handle_rt){ .dev = (int)op->count, .dir = op->prot };
+	if (op->kind == OP_DMA_ALLOC) {
+		unsigned order = 0;
+		while ((PAGE_SIZE << order) < op->len)
+			order++;
+		h->sg = calloc(1, sizeof(*h->sg));
+		uint64_t handle = 0;
+		int64_t pfn = dma_alloc_coherent(m->kd, c, h->dev, order, &handle);
+		if (pfn >= 0) {
+			h->sg[0] = (struct dma_sg){ (paddr_t)pfn << PAGE_SHIFT, op->len, handle };
+			h->nsg = 1, h->pfn = pfn, h->order = order;
+			h->mapped = h->ever = h->coherent = true;
+		}
+	} else {
+		vaddr_t va;
+		if (!resolve(m, t, c, &op->addr, &va))
+			return;
+		h->sg = calloc(op->len / PAGE_SIZE + 2, sizeof(*h->sg));
+		int n = dma_user_sg(m->kd, c, t->proc->mm, va, op->len,
+				    op->prot != TRACE_DMA_TO_DEVICE, h->sg);
+		run_check(m);
+		if (n < 0) {
+			snprintf(why, sizeof why, "dma_map: the buffer at %#llx cannot be faulted in",
+				 (unsigned long long)va);
+			kill_process(m, t, c, why);
+			return;
+		}
+		h->nsg = n;
+		if (dma_map_sg(m->kd, c, h->dev, h->sg, n, (enum dma_data_direction)op->prot) == n)
+			h->mapped = h->ever = true;
+	}
+	if (!h->mapped)
+		event(m, "dma: mapping \"%s\" for %s failed (op %u of process %s)\n",
+		      dma_handle_name(m, op->other), m->tr->devices[op->count].name, t->pc,
+		      t->proc->tp->name);
+	t->pc++;
+}
+
+static void op_dma_unmap(struct machine *m, struct thread *t, struct core *c,
+			 const struct op *op)
+{
+	struct dma_handle_rt *h = &m->dh[op->other];
+	bool want_coherent = op->kind == OP_DMA_FREE;
+	if (!h->mapped || h->coherent != want_coherent) {
+		char why[160];
+		snprintf(why, sizeof why, "%s: handle \"%s\" is not %s",
+			 want_coherent ? "dma_free" : "dma_unmap", dma_handle_name(m, op->other),
+			 want_coherent ? "from a live dma_alloc" : "a live dma_map");
+		kill_process(m, t, c, why);
+		return;
+	}
+	if (h->coherent)
+		dma_free_coherent(m->kd, c, h->dev, h->order, (uint64_t)h->pfn, h->sg[0].dma_addr);
+	else
+		dma_unmap_sg(m->kd, c, h->dev, h->sg, h->nsg, (enum dma_data_direction)h->dir);
+	h->mapped = false;
+	t->pc++;
+}
+
+static void op_dma_sync(struct machine *m, struct thread *t, struct core *c,
+			const struct op *op)
+{
+	struct dma_handle_rt *h = &m->dh[op->other];
+	for (int i = 0; h->mapped && !h->coherent && i < h->nsg; i++) {
+		if (op->prot)
+			dma_sync_single_for_device(m->kd, c, h->dev, h->sg[i].dma_addr, h->sg[i].len,
+						   (enum dma_data_direction)h->dir);
+		else
+			dma_sync_single_for_cpu(m->kd, c, h->dev, h->sg[i].dma_addr, h->sg[i].len,
+						(enum dma_data_direction)h->dir);
+	}
+	t->pc++;
+}
+
+/* One transfer of dev at bus address addr; false if it faulted (logged). */
+static bool dma_piece(struct machine *m, struct core *c, const struct op *op, uint64_t addr,
+		      uint64_t len, uint8_t *buf)
+{
+	struct iodev *d = &m->kd->dev[op->count].hw;
+	bool write = op->prot == TRACE_DMA_FROM_DEVICE;
+	cycles_t cyc;
+	uint64_t done;
+	enum iommu_fault_reason r = dma_xfer(m->io, d, addr, len, write, buf,
+					     m->cfg.iommu.bandwidth, c->clock, &cyc, &done);
+	c->clock += cyc;
+	if (r == IOF_NONE)
+		return true;
+	event(m, "DMA fault: device %s %s at bus address %#llx blocked (%s)\n", d->name,
+	      write ? "write" : "read", (unsigned long long)(addr + done), iommu_fault_name[r]);
+	return false;
+}
+
+static void op_dma_xfer(struct machine *m, struct thread *t, struct core *c,
+			const struct op *op)
+{
+	uint8_t *buf = NULL;
+	if (op->flags & (OPF_VALUE | OPF_EXPECT)) {
+		buf = malloc(op->len ? op->len : 1);
+		if (!buf)
+			abort();
+		for (uint64_t i = 0; i < op->len; i += 8)
+			memcpy(buf + i, &op->value, 8);
+	}
+	bool ok = true;
+	if (op->other == UINT32_MAX) {
+		ok = dma_piece(m, c, op, op->addr.off, op->len, buf);
+	} else {
+		struct dma_handle_rt *h = &m->dh[op->other];
+		if (!h->ever) {
+			char why[160];
+			snprintf(why, sizeof why, "dma: handle \"%s\" used before any dma_map",
+				 dma_handle_name(m, op->other));
+			free(buf);
+			kill_process(m, t, c, why);
+			return;
+		}
+		/* the pieces of [offset, offset + len) in the handle's segments (a stale
+		 * handle keeps its old bus addresses: the device does not know) */
+		uint64_t off = op->addr.off, left = op->len, pos = 0, base = 0;
+		for (int i = 0; ok && left && i < h->nsg; i++) {
+			uint64_t seg = h->sg[i].len;
+			if (off < base + seg) {
+				uint64_t in = off - base, n = seg - in < left ? seg - in : left;
+				ok = dma_piece(m, c, op, h->sg[i].dma_addr + in, n, buf ? buf + pos : NULL);
+				off += n, left -= n, pos += n;
+			}
+			base += seg;
+		}
+		if (ok && left)
+			event(m, "dma: %llu bytes past the end of handle \"%s\" not moved\n",
+			      (unsigned long long)left, dma_handle_name(m, op->other));
+	}
+	if (ok && (op->flags & OPF_EXPECT)) {
+		for (uint64_t i = 0; i < op->len; i += 8) {
+			uint64_t v;
+			memcpy(&v, buf + i, 8);
+			if (v == op->value)
+				continue;
+			m->mismatches++;
+			event(m, "value mismatch: DMA read by %s got %#llx at byte %llu, expected "
+			      "%#llx\n", m->tr->devices[op->count].name, (unsigned long long)v,
+			      (unsigned long long)i, (unsigned long long)op->value);
+			break;
+		}
+	}
+	free(buf);
+	t->pc++;
+}
+
 /* Execute one step of thread t on core c. */
 static void thread_step(struct machine *m, struct thread *t, struct core *c)
 {
@@ -760,6 +989,20 @@ static void thread_step(struct machine *m, struct thread *t, struct core *c)
 		break;
 	case OP_REPLAY:
 		replay_step(m, t, c, op);
+		break;
+	case OP_DMA_MAP:
+	case OP_DMA_ALLOC:
+		op_dma_map(m, t, c, op);
+		break;
+	case OP_DMA_UNMAP:
+	case OP_DMA_FREE:
+		op_dma_unmap(m, t, c, op);
+		break;
+	case OP_DMA_SYNC:
+		op_dma_sync(m, t, c, op);
+		break;
+	case OP_DMA:
+		op_dma_xfer(m, t, c, op);
 		break;
 	case OP_FORK:
 		op_fork(m, t, c, op);
@@ -1080,6 +1323,10 @@ struct machine *machine_create(const struct mmsim_cfg *cfg, const struct trace *
 	for (unsigned i = 0; i < cfg->cores; i++)
 		m->cores[i] = core_create(&m->cfg, i, m->ms, m->st);
 	m->kmm = kmm_create(&m->cfg, m->ms, m->cores, cfg->cores, m->st);
+	if (machine_dma_init(m, err)) {
+		machine_destroy(m);
+		return NULL;
+	}
 	for (uint32_t p = 0; p < tr->nprocs; p++)
 		m->nthreads += tr->procs[p].nthreads;
 	m->procs = calloc(tr->nprocs, sizeof(*m->procs));
@@ -1108,6 +1355,7 @@ void machine_destroy(struct machine *m)
 	for (uint32_t i = 0; m->threads && i < m->nthreads; i++)
 		if (m->threads[i].rt)
 			replay_end(&m->threads[i]);
+	machine_dma_fini(m);
 	kmm_destroy(m->kmm);
 	for (unsigned i = 0; m->cores && i < m->cfg.cores; i++)
 		core_destroy(m->cores[i]);

@@ -314,3 +314,142 @@ Test(dma, map_sg_makes_one_contiguous_iova_range)
 	kmm_free_page(f.k, f.core, c >> PAGE_SHIFT);
 	fx_fini(&f);
 }
+
+/* --- the trace ops on a whole machine (traces/iommu-nic.json) ------------ */
+
+#include <stdio.h>
+#include "lib/stats.h"
+#include "lib/trace.h"
+#include "src/machine.h"
+
+struct run {
+	struct mmsim_cfg cfg;
+	struct trace tr;
+	struct machine *m;
+};
+
+static void run_trace(struct run *r, const char *path, const char *const *sets, int nsets)
+{
+	char err[MMSIM_ERR_LEN];
+	cfg_defaults(&r->cfg);
+	for (int i = 0; i < nsets; i++)
+		cr_assert_eq(cfg_set(&r->cfg, sets[i], "-s", err), 0, "%s", err);
+	cr_assert_eq(cfg_check(&r->cfg, "test", err), 0, "%s", err);
+	cr_assert_eq(trace_load(&r->tr, path, err), 0, "%s", err);
+	r->m = machine_create(&r->cfg, &r->tr, 1, err);
+	cr_assert_not_null(r->m, "%s", err);
+	cr_assert_eq(machine_run(r->m, err), 0, "--check: %s", err);
+}
+
+static uint64_t counter(struct run *r, const char *name)
+{
+	uint64_t v = 0;
+	cr_assert(stats_get(machine_stats(r->m), name, &v), "no counter %s", name);
+	return v;
+}
+
+static void run_end(struct run *r)
+{
+	machine_destroy(r->m);
+	trace_free(&r->tr);
+}
+
+Test(dma_trace, nic_strict_blocks_stray_and_stale_dma)
+{
+	struct run r;
+	run_trace(&r, "traces/iommu-nic.json", NULL, 0);
+	cr_assert_eq(machine_mismatches(r.m), 0, "%s", machine_events(r.m));
+	cr_assert_eq(machine_kills(r.m), 0, "%s", machine_events(r.m));
+	cr_assert_eq(counter(&r, "dma.map_sg"), 32);
+	cr_assert_eq(counter(&r, "dma.unmap_sg"), 32);
+	cr_assert_eq(counter(&r, "iommu.inv.page"), 33);     /* 32 packets + the ring */
+	cr_assert_eq(counter(&r, "iommu.fault.not_present"), 2);
+	cr_assert_eq(counter(&r, "dma.rogue.faults"), 1);
+	cr_assert_eq(counter(&r, "dma.nic0.faults"), 1);      /* the stale handle */
+	cr_assert_eq(counter(&r, "dma.nic0.bytes_written"), 32 * (1536 + 16));
+	cr_assert_eq(counter(&r, "dma.nic0.bytes_read"), 32 * 16);
+	cr_assert_gt(counter(&r, "iommu.iotlb.hit"), 0);
+	cr_assert_gt(counter(&r, "iommu.iotlb.miss"), 0);
+	cr_assert_eq(counter(&r, "run.value_mismatches"), 0);
+	cr_assert_not_null(strstr(machine_events(r.m), "DMA fault: device rogue write at bus "
+				  "address 0xfffff000 blocked (not_present)"));
+	run_end(&r);
+}
+
+Test(dma_trace, nic_lazy_is_cheaper_and_leaves_the_window_open)
+{
+	struct run r;
+	run_trace(&r, "traces/iommu-nic.json", NULL, 0);
+	uint64_t strict_unmap = counter(&r, "dma.unmap_cycles");
+	cycles_t strict = machine_cycles(r.m);
+	run_end(&r);
+	const char *lazy_set[] = { "iommu.strict=false" };
+	run_trace(&r, "traces/iommu-nic.json", lazy_set, 1);
+	cr_assert_eq(counter(&r, "iommu.inv.page"), 0);
+	cr_assert_lt(counter(&r, "dma.unmap_cycles"), strict_unmap);
+	cr_assert_lt(machine_cycles(r.m), strict);
+	/* the stale handle still reached the buffer through the IOTLB and
+	 * overwrote the packet the CPU then read */
+	cr_assert_eq(counter(&r, "dma.nic0.faults"), 0);
+	cr_assert_eq(machine_mismatches(r.m), 1);
+	run_end(&r);
+}
+
+Test(dma_trace, without_an_iommu_the_stray_dma_lands)
+{
+	struct run r;
+	const char *off[] = { "iommu.mode=off", "memory.size=64M" };
+	run_trace(&r, "traces/iommu-nic.json", off, 2);
+	cr_assert_eq(counter(&r, "iommu.translations"), 0);
+	cr_assert_eq(counter(&r, "dma.rogue.faults"), 0);
+	cr_assert_eq(machine_mismatches(r.m), 1, "the stale DMA overwrote the packet");
+	run_end(&r);
+}
+
+/* A trace file with body as its text; bad input must give message. */
+static void bad_trace(const char *body, const char *message)
+{
+	char path[] = "/tmp/mmsim-dma-XXXXXX";
+	int fd = mkstemp(path);
+	cr_assert_geq(fd, 0);
+	FILE *f = fdopen(fd, "w");
+	fputs(body, f);
+	fclose(f);
+	struct trace tr;
+	char err[MMSIM_ERR_LEN] = "";
+	cr_assert_eq(trace_load(&tr, path, err), -1);
+	remove(path);
+	cr_assert_not_null(strstr(err, message), "got: %s", err);
+}
+
+#define PROC(ops) "\"processes\": [{\"threads\": [{\"ops\": [" ops "]}]}]}"
+
+Test(dma_trace, bad_input_names_the_place)
+{
+	bad_trace("{\"devices\": [{\"name\": \"nic\", \"dma_mask\": 70}], " PROC(""),
+		  "devices[0].dma_mask: 70 is not a number of address bits");
+	bad_trace("{\"devices\": [{\"name\": \"nic\"}, {\"name\": \"nic\"}], " PROC(""),
+		  "devices[1].name: \"nic\" is already the name of devices[0]");
+	bad_trace("{\"devices\": [{\"name\": \"nic\"}], " PROC(
+		  "{\"op\": \"dma_alloc\", \"device\": \"nix\", \"name\": \"r\", \"length\": 4096}"),
+		  "ops[0].device: unknown device \"nix\"; did you mean \"nic\"?");
+	bad_trace("{\"devices\": [{\"name\": \"nic\"}], " PROC(
+		  "{\"op\": \"dma\", \"device\": \"nic\", \"handle\": \"h\", \"length\": 8, "
+		  "\"dir\": \"to_device\"}"),
+		  "DMA handle \"h\" is used but no dma_map or dma_alloc gives that name");
+	bad_trace("{\"devices\": [{\"name\": \"nic\"}], " PROC(
+		  "{\"op\": \"dma\", \"device\": \"nic\", \"iova\": 0, \"length\": 8, "
+		  "\"dir\": \"to_device\", \"value\": 1}"),
+		  "ops[0].value: \"value\" goes with \"from_device\"");
+	bad_trace("{\"devices\": [{\"name\": \"nic\"}], " PROC(
+		  "{\"op\": \"dma\", \"device\": \"nic\", \"iova\": 0, \"length\": 12, "
+		  "\"dir\": \"from_device\", \"value\": 1}"),
+		  "ops[0].length: must be a multiple of 8");
+	bad_trace("{\"devices\": [{\"name\": \"nic\"}], " PROC(
+		  "{\"op\": \"dma_alloc\", \"device\": \"nic\", \"name\": \"r\", \"length\": 64},"
+		  "{\"op\": \"dma_sync\", \"name\": \"r\", \"for\": \"gpu\"}"),
+		  "ops[1].for: \"for\" must be \"cpu\" or \"device\"");
+	bad_trace("{" PROC("{\"op\": \"dma_alloc\", \"device\": \"nic\", \"name\": \"r\", "
+			   "\"length\": 64}"),
+		  "unknown device \"nic\" (the trace has no \"devices\")");
+}
