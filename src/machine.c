@@ -177,7 +177,8 @@ static void run_check_now(struct machine *m)
 		if (m->procs[p].mm)
 			mms[n++] = m->procs[p].mm;
 	if (kmm_validate(m->kmm, mms, n, m->check_err) || check_tlbs(m, m->check_err) ||
-	    (m->ms->hier && hier_validate(m->ms->hier, m->check_err)))
+	    (m->ms->hier && hier_validate(m->ms->hier, m->check_err)) ||
+	    (m->kd && kdma_validate(m->kd, m->check_err)))
 		m->check_failed = 1;
 }
 

@@ -315,6 +315,51 @@ Test(dma, map_sg_makes_one_contiguous_iova_range)
 	fx_fini(&f);
 }
 
+#include "kernel/mm/dma_internal.h"
+
+Test(dma, validate_catches_a_forgotten_iotlb_flush)
+{
+	char err[MMSIM_ERR_LEN] = "";
+	struct fx f;
+	fx_init(&f);
+	int d = dma_add_device(f.kd, f.core, "nic", 64, true, NULL);
+	paddr_t pa = kbuf(&f, 0);
+	uint64_t h = dma_map_single(f.kd, f.core, d, pa, PAGE_SIZE, DMA_BIDIRECTIONAL);
+	uint8_t b;
+	cr_assert_eq(dev_dma(&f, d, h, 1, false, &b), IOF_NONE);     /* cached now */
+	cr_assert_eq(kdma_validate(f.kd, err), 0, "%s", err);
+	/* a buggy unmap: PTE cleared, no invalidation */
+	io_unmap(f.kd, f.core, f.kd->dev[d].dom, h & PAGE_MASK, 1);
+	cr_assert_eq(kdma_validate(f.kd, err), -1);
+	cr_assert_not_null(strstr(err, "a missing IOTLB flush"), "%s", err);
+	cr_assert_eq(dev_dma(&f, d, h, 1, false, &b), IOF_NONE, "the stale entry is used");
+	io_unmap_done(f.kd, f.core, f.kd->dev[d].dom, h >> PAGE_SHIFT, 1);
+	cr_assert_eq(kdma_validate(f.kd, err), 0, "%s", err);
+	kmm_free_page(f.k, f.core, pa >> PAGE_SHIFT);
+	fx_fini(&f);
+}
+
+Test(dma, validate_allows_lazy_entries_waiting_for_the_flush)
+{
+	char err[MMSIM_ERR_LEN] = "";
+	struct mmsim_cfg cfg;
+	fx_cfg(&cfg);
+	cfg.iommu.strict = false;
+	struct fx f;
+	fx_init_cfg(&f, &cfg);
+	int d = dma_add_device(f.kd, f.core, "nic", 64, true, NULL);
+	paddr_t pa = kbuf(&f, 0);
+	uint64_t h = dma_map_single(f.kd, f.core, d, pa, PAGE_SIZE, DMA_BIDIRECTIONAL);
+	uint8_t b;
+	cr_assert_eq(dev_dma(&f, d, h, 1, false, &b), IOF_NONE);
+	dma_unmap_single(f.kd, f.core, d, h, PAGE_SIZE, DMA_BIDIRECTIONAL);
+	cr_assert_eq(kdma_validate(f.kd, err), 0, "%s", err);
+	dma_flush_queue(f.kd, f.core);
+	cr_assert_eq(iommu_iotlb_occupancy(f.io), 0);
+	kmm_free_page(f.k, f.core, pa >> PAGE_SHIFT);
+	fx_fini(&f);
+}
+
 /* --- the trace ops on a whole machine (traces/iommu-nic.json) ------------ */
 
 #include <stdio.h>

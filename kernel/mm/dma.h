@@ -160,4 +160,9 @@ int dma_user_sg(struct kdma *kd, struct core *c, struct mm *mm, vaddr_t va, uint
 /* Lazy mode: flush the deferred unmaps now (also done at destroy). */
 void dma_flush_queue(struct kdma *kd, struct core *c);
 
+/* For --check: every IOTLB entry agrees with its domain's IO page tables
+ * (same frame and page size, no more rights), unless its pages wait in the
+ * lazy flush queue. 0, or -1 with err. */
+int kdma_validate(const struct kdma *kd, char *err);
+
 #endif

@@ -6,9 +6,11 @@
 #include <assert.h>
 #include <stdlib.h>
 #include "lib/config.h"
+#include "lib/jsonutil.h"
 #include "sim/cpu/core.h"
 #include "sim/iommu/iommu.h"
 #include "sim/mem/memsys.h"
+#include "sim/tlb/tlb.h"
 
 #define IO_UPPER (IOPTE_R | IOPTE_W)   /* rights are decided at the leaf */
 #define IOVA_START_PFN 1               /* IOVA 0 is never handed out */
@@ -245,4 +247,67 @@ void io_unmap_done(struct kdma *kd, struct core *c, struct iommu_domain *dom, ui
 	kd->fq[kd->nfq++] = (struct lazy_unmap){ dom, pfn, npages };
 	if (kd->nfq == kd->cfg->iommu.lazy_batch)
 		dma_flush_queue(kd, c);
+}
+
+/* --- checking ------------------------------------------------------------ */
+
+/* Untimed walk of dom's tables: the leaf for iova and its level, or 0. */
+static pte_t probe(const struct kdma *kd, const struct iommu_domain *dom, uint64_t iova,
+		   int *level)
+{
+	const struct physmem *pm = &kd->k->ms->pm;
+	paddr_t table = dom->pgd;
+	uint8_t rights = IO_UPPER;
+	for (int l = PT_LEVELS; l >= 1; l--) {
+		pte_t e = physmem_read(pm, table + 8 * pt_index(iova, l), 8);
+		rights &= (uint8_t)(e & IO_UPPER);
+		if (!(e & IO_UPPER))
+			return 0;
+		if (pte_is_leaf(e, l)) {
+			*level = l;
+			return (e & ~(pte_t)IO_UPPER) | rights;
+		}
+		table = e & PTE_ADDR_MASK;
+	}
+	return 0;
+}
+
+static bool in_flush_queue(const struct kdma *kd, const struct iommu_domain *dom, uint64_t lo,
+			   uint64_t hi)
+{
+	for (uint32_t i = 0; i < kd->nfq; i++)
+		if (kd->fq[i].dom == dom && kd->fq[i].pfn < hi && lo < kd->fq[i].pfn + kd->fq[i].npages)
+			return true;
+	return false;
+}
+
+int kdma_validate(const struct kdma *kd, char *err)
+{
+	const struct tlb *t = kd->io->iotlb;
+	for (size_t i = 0; t && i < (size_t)t->sets * t->ways; i++) {
+		const struct tlb_entry *e = &t->e[i];
+		if (!(e->flags & TLBE_VALID))
+			continue;
+		const struct iommu_domain *dom = NULL;
+		for (unsigned d = 0; d < kd->ndev && !dom; d++)
+			if (kd->dev[d].dom && kd->dev[d].dom->did == e->pcid)
+				dom = kd->dev[d].dom;
+		uint64_t iova = e->vpn << e->shift;
+		if (!dom)
+			return errf(err, "kdma_validate: IOTLB entry for IOVA %#llx of domain %u, "
+				    "which no device uses", (unsigned long long)iova, e->pcid);
+		int level = 0;
+		pte_t leaf = probe(kd, dom, iova, &level);
+		bool ok = leaf && PAGE_SHIFT + 9u * (unsigned)(level - 1) == e->shift &&
+			  ((leaf & PTE_ADDR_MASK) >> PAGE_SHIFT) == e->pfn &&
+			  (!(e->flags & TLBE_RW) || (leaf & IOPTE_W)) &&
+			  (!(e->flags & TLBE_US) || (leaf & IOPTE_R));
+		uint64_t lo = iova >> PAGE_SHIFT, hi = lo + (1ull << (e->shift - PAGE_SHIFT));
+		if (!ok && !in_flush_queue(kd, dom, lo, hi))
+			return errf(err, "kdma_validate: IOTLB entry for IOVA %#llx of domain %u "
+				    "disagrees with the IO page tables and no invalidation is "
+				    "pending (a missing IOTLB flush)", (unsigned long long)iova,
+				    e->pcid);
+	}
+	return 0;
 }
