@@ -67,6 +67,11 @@ cmp -s "$tmp/a/results.csv" "$tmp/first.csv" && ok || bad "rerun changed results
 expect "dry run lists the points" 0 "0003                 64  small       1  done" -- \
 	"$MMSIM" sweep "$tmp/s.json" --out "$tmp/a" --dry-run
 
+# --- every example sweep stays valid (keys, values, traces, metrics)
+for f in sweeps/*.json; do
+	expect "example $f" 0 "" -- "$MMSIM" sweep "$f" --dry-run --out "$tmp/ex"
+done
+
 # --- bad input: nothing runs
 sed 's/tlb.stlb.entries/tlb.stlb.entires/' "$tmp/s.json" >"$tmp/typo.json"
 expect "misspelled axis key" 2 \
@@ -205,7 +210,7 @@ awk '/^\$line/ { prev = "" } /^[0-9]/ { if (prev != "" && $2 > prev + 0) bad = 1
 [ "$(grep -c '^\$line[12] << EOD' "$tmp/dw-plot.gp")" -eq 2 ] && ok || bad "done-when: want 2 lines"
 
 # --- report
-expect "report text" 0 "Node 0, zone   Normal" -- "$MMSIM" report "$tmp/a/points/0000.json"
+expect "report text" 0 "Node 0, zone " -- "$MMSIM" report "$tmp/a/points/0000.json"
 expect "report csv" 0 "core0.dtlb.miss," -- "$MMSIM" report "$tmp/a/points/0000.json" --format csv
 expect "report json" 0 '"mm.pgfault":' -- "$MMSIM" report "$tmp/a/points/0000.json" --format json
 expect "report bad format" 2 '"xml" is not one of: text, json, csv' -- \
