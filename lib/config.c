@@ -68,6 +68,7 @@ static const char *const repl_names[] = { "lru", "plru", "random", "fifo", NULL 
 const char *const cfg_cache_policy_names[] = { "lru", "plru", "random", "srrip", "brrip", NULL };
 static const char *const model_names[] = { "hierarchy", "flat", NULL };
 const char *const cfg_inclusion_names[] = { "non-inclusive", "inclusive", "exclusive", NULL };
+const char *const cfg_shootdown_names[] = { "sync", "deferred", NULL };
 static const char *const iommu_mode_names[] = { "translate", "passthrough", "off", NULL };
 
 /* The four rows of one cache level (struct cfg_cache). */
@@ -196,6 +197,17 @@ static const struct cfg_key schema[] = {
 	    "buddy allocator keeps free lists of orders 0..max_order-1"),
 	U32("kernel.flush_ceiling", kernel.flush_ceiling, 0, 1000000, 33,
 	    "flush up to this many pages one by one, more with a full flush"),
+	BOOL("kernel.lazy_tlb", kernel.lazy_tlb, 1,
+	     "an idle core keeps the last mm loaded (lazy TLB) instead of leaving it"),
+	BOOL("kernel.shootdown.skip_lazy", kernel.shootdown.skip_lazy, 1,
+	     "flush IPIs skip lazy-TLB cores unless page tables were freed"),
+	ENUM("kernel.shootdown.mode", kernel.shootdown.mode, cfg_shootdown_names, SHOOTDOWN_SYNC,
+	     "sync: IPIs and wait (Linux); deferred: unmaps leave remote flushes to the "
+	     "targets' next kernel entry or tick, holding the freed frames until then"),
+	U64("kernel.shootdown.defer_cycles", kernel.shootdown.defer_cycles, 1, 1ull << 40, 3000000,
+	    "deferred mode: longest a pending invalidation waits (a scheduler tick)"),
+	U32("kernel.shootdown.defer_cost", kernel.shootdown.defer_cost, 0, COST_MAX, 200,
+	    "deferred mode: a core's cycles to apply one pending invalidation record"),
 	U32("kernel.cost.fault", kernel.cost.fault, 0, COST_MAX, 1000,
 	    "cycles of page-fault entry, exit and VMA lookup"),
 	U32("kernel.cost.syscall", kernel.cost.syscall, 0, COST_MAX, 150,

@@ -32,6 +32,9 @@ struct cfg_cache {
 };
 enum cache_policy { CPOL_LRU, CPOL_PLRU, CPOL_RANDOM, CPOL_SRRIP, CPOL_BRRIP };
 enum mem_model { MEMMODEL_HIERARCHY, MEMMODEL_FLAT };
+/* kernel.shootdown.mode */
+enum shootdown_mode { SHOOTDOWN_SYNC, SHOOTDOWN_DEFERRED };
+extern const char *const cfg_shootdown_names[];
 enum cache_inclusion { CINCL_NONINCLUSIVE, CINCL_INCLUSIVE, CINCL_EXCLUSIVE };
 
 /* Page sizes the STLB holds ("tlb.stlb.sizes"). */
@@ -120,6 +123,13 @@ struct mmsim_cfg {
 		uint32_t max_order;    /* "kernel.max_order": buddy lists 0..max_order-1, 1..20 */
 		uint32_t flush_ceiling;/* "kernel.flush_ceiling": INVLPG up to this many
 		                        * pages, else a full flush (Linux: 33) */
+		bool lazy_tlb;         /* "kernel.lazy_tlb": idle cores stay lazy */
+		struct {
+			bool skip_lazy;    /* "kernel.shootdown.skip_lazy" */
+			uint32_t mode;     /* "kernel.shootdown.mode": enum shootdown_mode */
+			uint64_t defer_cycles; /* "kernel.shootdown.defer_cycles" */
+			uint32_t defer_cost;   /* "kernel.shootdown.defer_cost" */
+		} shootdown;
 		struct {
 			uint32_t fault;    /* "kernel.cost.fault": #PF entry, exit, lookup */
 			uint32_t syscall;  /* "kernel.cost.syscall": entry+exit of a syscall */

@@ -1201,6 +1201,8 @@ int machine_run(struct machine *m, char *err)
 				changed = true;
 				break;
 			}
+			if (c->clock >= m->kmm->defer[c->id].deadline)
+				tlb_defer_run(m->kmm, c);  /* the tick of deferred shootdowns */
 			thread_step(m, t, c);
 			if (m->exits + m->kills + m->kmm->ipi_sent + m->sched_events != events ||
 			    t->done) {

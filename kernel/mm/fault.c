@@ -161,6 +161,7 @@ enum fault_result kmm_page_fault(struct kmm *k, struct mm *mm, struct core *c,
 				 vaddr_t va, uint32_t code, char *why)
 {
 	c->clock += k->cfg->kernel.cost.fault;
+	tlb_defer_run(k, c);
 	k->pgfault++;
 	if (code & PF_RSVD) {
 		errf(why, "reserved bit set in a paging entry for %#llx (kernel bug)",

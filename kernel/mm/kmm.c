@@ -49,6 +49,13 @@ static void kmm_register_stats(struct kmm *k, struct stats *st)
 							     "more" };
 	for (int b = 0; b < FLUSH_HIST_BUCKETS; b++)
 		stats_add(st, &k->flush_hist[b], "mm.tlbflush.pages_hist.%s", hist[b]);
+	stats_add(st, &k->lazy_enter, "mm.tlbflush.lazy.enter");
+	stats_add(st, &k->lazy_skipped, "mm.tlbflush.lazy.skipped");
+	stats_add(st, &k->lazy_leave, "mm.tlbflush.lazy.leave");
+	stats_add(st, &k->defer_queued, "mm.tlbflush.deferred.queued");
+	stats_add(st, &k->defer_applied, "mm.tlbflush.deferred.applied");
+	stats_add(st, &k->defer_dropped, "mm.tlbflush.deferred.dropped");
+	stats_add(st, &k->defer_forced, "mm.tlbflush.deferred.forced");
 	for (unsigned i = 0; i < k->ncores; i++) {
 		stats_add(st, &k->ipi[i].sent, "core%u.ipi.sent", i);
 		stats_add(st, &k->ipi[i].received, "core%u.ipi.received", i);
@@ -82,6 +89,9 @@ struct kmm *kmm_create(const struct mmsim_cfg *cfg, struct memsys *ms,
 	k->nframes = ms->pm.nframes;
 	k->tlbstate = calloc(ncores, sizeof(*k->tlbstate));
 	k->ipi = calloc(ncores, sizeof(*k->ipi));
+	k->defer = calloc(ncores, sizeof(*k->defer));
+	for (unsigned i = 0; i < ncores; i++)
+		k->defer[i].deadline = CYCLES_NEVER;
 	k->levels = cfg->mmu.la57 ? 5 : 4;
 	k->user_va_end = cfg->mmu.la57 ? USER_VA_END_LA57 : USER_VA_END;
 	k->memmap = calloc(k->nframes, sizeof(*k->memmap));
@@ -106,5 +116,17 @@ void kmm_destroy(struct kmm *k)
 	free(k->gather);
 	free(k->tlbstate);
 	free(k->ipi);
+	for (unsigned i = 0; k->defer && i < k->ncores; i++) {
+		/* records still pending at the end: their batches go too */
+		for (size_t j = 0; j < k->defer[i].n; j++) {
+			struct tlb_defer_batch *b = k->defer[i].rec[j].batch;
+			if (b && --b->pending == 0) {
+				free(b->pfn);
+				free(b);
+			}
+		}
+		free(k->defer[i].rec);
+	}
+	free(k->defer);
 	free(k);
 }

@@ -80,7 +80,32 @@ struct cpu_tlbstate {
 	unsigned next;          /* round-robin victim slot */
 	unsigned cur;           /* slot of the loaded mm */
 	struct mm *loaded;      /* the mm CR3 holds, or NULL */
+	bool is_lazy;           /* idle, `loaded` kept for a quick return
+	                         * (enter_lazy_tlb with kernel.lazy_tlb) */
+	uint64_t lazy_gen;      /* without PCIDs: the loaded mm's tlb_gen as of
+	                         * this core's last flush of it (with PCIDs
+	                         * the slots keep it) */
 };
+
+/* kernel.shootdown.mode deferred: a remote invalidation waiting for its
+ * core's next kernel entry or tick, and the frames it holds back. */
+struct tlb_defer_batch {
+	uint64_t *pfn;          /* frames freed once every record is applied */
+	size_t n;
+	unsigned pending;       /* records not yet applied */
+};
+struct tlb_defer {
+	struct mm *mm;
+	vaddr_t start, end;
+	bool full;
+	struct tlb_defer_batch *batch;
+};
+struct tlb_defer_queue {
+	struct tlb_defer *rec;
+	size_t n, cap;
+	cycles_t deadline;      /* apply by then (tick); CYCLES_NEVER if empty */
+};
+#define CYCLES_NEVER UINT64_MAX
 
 struct kmm {
 	const struct mmsim_cfg *cfg;
@@ -98,6 +123,8 @@ struct kmm {
 	size_t ngather, gather_cap;
 	vaddr_t gather_lo, gather_hi; /* span of the leaf PTEs cleared since the
 	                               * last flush; lo >= hi: none */
+	bool gather_freed_tables;     /* paging structures among the gathered frames */
+	struct tlb_defer_queue *defer;  /* per core (kernel.shootdown.mode deferred) */
 	int fail_countdown;     /* fault injection: the Nth page allocation fails */
 	struct rmap_state *rmap; /* anon_vma table (rmap.c) */
 	uint64_t zero_pfn;      /* the shared zero page (fault.c): a reserved frame */
@@ -114,6 +141,10 @@ struct kmm {
 	uint64_t flush_cause[FLUSH_CAUSES];     /* flush requests by cause */
 	uint64_t shootdown_cause[FLUSH_CAUSES]; /* those that needed IPIs */
 	uint64_t flush_hist[FLUSH_HIST_BUCKETS];
+	uint64_t lazy_enter;     /* idle switches that kept the mm (lazy TLB) */
+	uint64_t lazy_skipped;   /* shootdown targets skipped as lazy */
+	uint64_t lazy_leave;     /* lazy cores sent away by a freed-tables flush */
+	uint64_t defer_queued, defer_applied, defer_dropped, defer_forced;
 	struct core_ipi_stats *ipi;             /* per core */
 };
 
@@ -187,6 +218,14 @@ void tlb_finish_mmu(struct kmm *k, struct mm *mm, struct core *c, enum flush_cau
  * without a flush when nothing changed since (tlb_gen) — and keeping the mm
  * cpumasks. */
 void switch_mm(struct kmm *k, struct core *c, struct mm *next);
+/* Deferred shootdowns: apply core c's pending invalidations (its kernel
+ * entries, switch_mm and its tick call this); tlb_defer_due says the tick
+ * has come. tlb_defer_force_mm() completes, by IPIs from c, every pending
+ * invalidation of mm on other cores (before its address space can be
+ * reused); tlb_defer_forget_mm() drops them when mm dies. */
+void tlb_defer_run(struct kmm *k, struct core *c);
+void tlb_defer_force_mm(struct kmm *k, struct mm *mm, struct core *c);
+void tlb_defer_forget_mm(struct kmm *k, struct mm *mm, struct core *c);
 /* For --check: does core c's PCID pcid hold entries the kernel would use
  * without a flush? If so *mm is the mm they must agree with. */
 bool kmm_pcid_current(const struct kmm *k, unsigned core, uint16_t pcid, struct mm **mm);

@@ -29,6 +29,7 @@ struct mm *mm_create(struct kmm *k, struct core *c)
 
 void mm_destroy(struct kmm *k, struct mm *mm, struct core *c)
 {
+	tlb_defer_forget_mm(k, mm, c);
 	pt_free_all(k, mm, c);
 	tlb_finish_mmu(k, mm, c, FLUSH_EXIT);
 	rmap_mm_exit(k, mm);

@@ -13,6 +13,7 @@ int64_t kmm_mmap(struct kmm *k, struct mm *mm, struct core *c, vaddr_t addr,
 {
 	c->clock += k->cfg->kernel.cost.syscall + k->cfg->kernel.cost.mmap;
 	k->mmap_calls++;
+	tlb_defer_force_mm(k, mm, c);  /* no reuse of a range still in flight */
 	if (len == 0 || len > mm->task_size || (addr & ~PAGE_MASK))
 		return -EINVAL;
 	len = (len + PAGE_SIZE - 1) & PAGE_MASK;
@@ -35,6 +36,7 @@ int kmm_munmap(struct kmm *k, struct mm *mm, struct core *c, vaddr_t addr, uint6
 {
 	c->clock += k->cfg->kernel.cost.syscall + k->cfg->kernel.cost.munmap;
 	k->munmap_calls++;
+	tlb_defer_run(k, c);
 	if ((addr & ~PAGE_MASK) || len == 0 || addr >= mm->task_size)
 		return -EINVAL;
 	len = (len + PAGE_SIZE - 1) & PAGE_MASK;
@@ -50,6 +52,7 @@ int kmm_mprotect(struct kmm *k, struct mm *mm, struct core *c, vaddr_t addr, uin
 {
 	c->clock += k->cfg->kernel.cost.syscall + k->cfg->kernel.cost.mprotect;
 	k->mprotect_calls++;
+	tlb_defer_run(k, c);
 	if ((addr & ~PAGE_MASK) || len > mm->task_size)
 		return -EINVAL;
 	len = (len + PAGE_SIZE - 1) & PAGE_MASK;

@@ -80,6 +80,7 @@ static void zap_table(struct kmm *k, struct mm *mm, struct core *c, paddr_t tabl
 				continue;
 			mm->pt_pages--;
 			k->pt_free++;
+			k->gather_freed_tables = true;
 		} else {
 			/* zap_pte_range(): the zero page is not counted; a page
 			 * other PTEs still map loses a mapping and the reference
@@ -121,6 +122,7 @@ void pt_free_all(struct kmm *k, struct mm *mm, struct core *c)
 	gather_add(k, mm->pgd >> PAGE_SHIFT);
 	mm->pt_pages--;
 	k->pt_free++;
+	k->gather_freed_tables = true;
 }
 
 /* change_pte_range(): rewrite the rights of the present leaves of `table`
