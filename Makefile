@@ -24,15 +24,21 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 TEST_CFLAGS = $(shell pkg-config --cflags criterion 2>/dev/null)
 TEST_LIBS   = $(shell pkg-config --libs criterion 2>/dev/null)
+# The GUI (gui/, docs/gui.md) is built in when SDL2, SDL2_ttf and SDL2_image
+# are there (deps.sh installs them); without them gui/ compiles to a stub.
+GUI_PKGS   = sdl2 SDL2_ttf SDL2_image
+GUI_OK     = $(shell pkg-config --exists $(GUI_PKGS) 2>/dev/null && echo 1)
+GUI_CFLAGS = $(if $(GUI_OK),$(shell pkg-config --cflags $(GUI_PKGS)) -DMMSIM_HAVE_GUI)
+GUI_LIBS   = $(if $(GUI_OK),$(shell pkg-config --libs $(GUI_PKGS)))
 
 CFLAGS  := -std=c11 $(OPT) -g -Wall -Wextra -Werror -D_GNU_SOURCE -I. $(SANFLAGS) \
            -MMD -MP
 LDFLAGS := $(SANFLAGS)
-LDLIBS   = $(PKG_LIBS) -lm
+LDLIBS   = $(PKG_LIBS) $(GUI_LIBS) -lm
 
 # EXCLUDE: patterns of sources to leave out of a build (work in progress).
 EXCLUDE ?=
-LIB_SRCS  := $(filter-out $(EXCLUDE),$(sort $(wildcard lib/*.c sim/*/*.c kernel/*.c kernel/*/*.c)))
+LIB_SRCS  := $(filter-out $(EXCLUDE),$(sort $(wildcard lib/*.c sim/*/*.c kernel/*.c kernel/*/*.c gui/*.c)))
 CMD_SRCS  := $(filter-out $(EXCLUDE),$(sort $(wildcard src/*.c)))
 TEST_SRCS := $(filter-out $(EXCLUDE),$(sort $(wildcard tests/*.c)))
 BENCH_SRCS := $(sort $(wildcard bench/*.c))
@@ -55,11 +61,17 @@ all: $(MMSIM)
 deps $(DEPS_STAMP):
 	@{ pkg-config --exists libcjson criterion libzstd && command -v xz; } >/dev/null 2>&1 || \
 		./scripts/deps.sh
+	@pkg-config --exists $(GUI_PKGS) 2>/dev/null || ./scripts/deps.sh || \
+		echo "make: the GUI's packages are missing: mmsim builds without the GUI"
 	@mkdir -p build && touch $(DEPS_STAMP)
 
 $(BUILD)/obj/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/gui/%.o: gui/%.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(GUI_CFLAGS) -c $< -o $@
 
 $(BUILD)/obj/tests/%.o: tests/%.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
@@ -83,6 +95,7 @@ test: $(TESTS) $(MMSIM)
 	$(TESTS) --jobs 2
 	./tests/cli.sh $(MMSIM)
 	./tests/sweep.sh $(MMSIM)
+	./tests/gui.sh $(MMSIM)
 
 BENCH := $(BUILD)/mmsim-bench
 $(BENCH): $(BENCH_SRCS:%.c=$(BUILD)/obj/%.o) $(CMD_LIB_OBJS) $(LIB)

@@ -15,6 +15,15 @@ command -v xz >/dev/null 2>&1 || need="$need xz-utils"   # .xz lackey traces
 # tests skip what needs them when they are missing.
 command -v gnuplot >/dev/null 2>&1 || need="$need gnuplot-nox"
 command -v parallel >/dev/null 2>&1 || need="$need parallel"
+# Optional: the GUI (mmsim gui, docs/gui.md) — SDL2, SDL2_ttf, SDL2_image
+# (PNG screenshots) and the DejaVu font; Xvfb and xdotool for its window
+# test (tests/gui.sh). Without them mmsim builds with a GUI stub.
+have sdl2 || need="$need libsdl2-dev"
+have SDL2_ttf || need="$need libsdl2-ttf-dev"
+have SDL2_image || need="$need libsdl2-image-dev"
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf ] || need="$need fonts-dejavu-core"
+command -v Xvfb >/dev/null 2>&1 || need="$need xvfb"
+command -v xdotool >/dev/null 2>&1 || need="$need xdotool"
 
 [ -z "$need" ] && exit 0
 

@@ -19,5 +19,7 @@ void lackey_replay(struct hier *h, const struct lackey_rec *r);
 int cmd_convert(int argc, char **argv, FILE *out);
 int cmd_sweep(int argc, char **argv, FILE *out);
 int cmd_report(int argc, char **argv, FILE *out);
+/* mmsim gui: mmsim run --gui, ending the run with a --screenshot. */
+int cmd_gui(int argc, char **argv, FILE *out);
 
 #endif

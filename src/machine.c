@@ -104,6 +104,10 @@ struct machine {
 
 	char events[4096];      /* killed processes, mismatches (first ones) */
 	size_t events_len;
+
+	int (*observer)(void *arg); /* called after every step (gui/), or NULL */
+	void *observer_arg;
+	bool stopped;           /* the observer ended the run early */
 };
 
 static void event(struct machine *m, const char *fmt, ...)
@@ -1204,6 +1208,10 @@ int machine_run(struct machine *m, char *err)
 			if (c->clock >= m->kmm->defer[c->id].deadline)
 				tlb_defer_run(m->kmm, c);  /* the tick of deferred shootdowns */
 			thread_step(m, t, c);
+			if (m->observer && m->observer(m->observer_arg)) {
+				m->stopped = true;   /* left mid-run: destroy only */
+				return 0;
+			}
 			if (m->exits + m->kills + m->kmm->ipi_sent + m->sched_events != events ||
 			    t->done) {
 				changed = true;  /* run queues or other clocks changed */
@@ -1370,6 +1378,34 @@ void machine_destroy(struct machine *m)
 	free(m->heap);
 	free(m->cores);
 	free(m);
+}
+
+void machine_set_observer(struct machine *m, int (*fn)(void *arg), void *arg)
+{
+	m->observer = fn;
+	m->observer_arg = arg;
+}
+
+void machine_remember_walks(struct machine *m, bool on)
+{
+	for (unsigned i = 0; i < m->cfg.cores; i++)
+		m->cores[i]->walker.remember = on;
+}
+
+bool machine_stopped(const struct machine *m) { return m->stopped; }
+unsigned machine_ncores(const struct machine *m) { return m->cfg.cores; }
+const struct core *machine_core(const struct machine *m, unsigned i) { return m->cores[i]; }
+const struct kmm *machine_kmm(const struct machine *m) { return m->kmm; }
+const struct memsys *machine_memsys(const struct machine *m) { return m->ms; }
+const struct mmsim_cfg *machine_cfg(const struct machine *m) { return &m->cfg; }
+unsigned machine_nprocs(const struct machine *m) { return m->tr->nprocs; }
+const char *machine_proc_name(const struct machine *m, unsigned i)
+{
+	return m->procs[i].tp->name;
+}
+const struct mm *machine_proc_mm(const struct machine *m, unsigned i)
+{
+	return m->procs[i].mm;
 }
 
 struct stats *machine_stats(struct machine *m) { return m->st; }

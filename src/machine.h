@@ -17,6 +17,10 @@
 
 struct machine;
 struct stats;
+struct core;
+struct kmm;
+struct memsys;
+struct mm;
 
 /* Build the machine for cfg (already checked) and trace (already loaded).
  * Returns NULL with err on a trace/config mismatch (e.g. affinity to a core
@@ -41,5 +45,24 @@ uint64_t machine_kills(const struct machine *m);
 uint64_t machine_deadlocks(const struct machine *m);
 /* One line per killed process / mismatch, for the report ("" if none). */
 const char *machine_events(const struct machine *m);
+
+/* --- observers (gui/): read-only views of the running machine ---
+ * An observer is called after every step (one access or one op of a core)
+ * and must not change simulation state; returning nonzero stops the run
+ * there (machine_run returns 0 and machine_stopped() says so). NULL: none,
+ * and the run loop pays one predictable branch per step. */
+void machine_set_observer(struct machine *m, int (*fn)(void *arg), void *arg);
+bool machine_stopped(const struct machine *m);
+unsigned machine_ncores(const struct machine *m);
+const struct core *machine_core(const struct machine *m, unsigned i);
+const struct kmm *machine_kmm(const struct machine *m);
+const struct memsys *machine_memsys(const struct machine *m);
+const struct mmsim_cfg *machine_cfg(const struct machine *m);
+unsigned machine_nprocs(const struct machine *m);
+const char *machine_proc_name(const struct machine *m, unsigned i);
+/* The process's address space, NULL once it exited or was killed. */
+const struct mm *machine_proc_mm(const struct machine *m, unsigned i);
+/* Walkers of every core remember their last walk (walk.h) while on. */
+void machine_remember_walks(struct machine *m, bool on);
 
 #endif

@@ -26,6 +26,9 @@ static const char usage[] =
 	"  plot RESULTS.csv --x AXIS --y METRIC [--group AXIS]\n"
 	"                        a PNG and an SVG of a sweep's table through gnuplot\n"
 	"                        (mmsim plot --help; docs/sweeps.md)\n"
+	"  gui -c CONFIG TRACE [--screenshot PNG --at N]\n"
+	"                        watch the run in a window: memory map, free lists, TLBs,\n"
+	"                        page tables, counters (docs/gui.md; also run --gui)\n"
 	"  version               print the version\n";
 
 int main(int argc, char **argv)
@@ -49,6 +52,8 @@ int main(int argc, char **argv)
 		return cmd_report(argc - 1, argv + 1, stdout);
 	if (!strcmp(cmd, "plot"))
 		return cmd_plot(argc - 1, argv + 1, stdout);
+	if (!strcmp(cmd, "gui"))
+		return cmd_gui(argc - 1, argv + 1, stdout);
 	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
 		printf("mmsim %s\n", MMSIM_VERSION);
 		return 0;

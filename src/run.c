@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "gui/gui.h"
 #include "lib/config.h"
 #include "lib/trace.h"
 #include "src/machine.h"
@@ -29,11 +30,13 @@ struct run_args {
 	int nsets;
 	uint64_t check;
 	bool quiet;
+	struct gui_opts gui;    /* --gui, --screenshot ... (gui/gui.h) */
 };
 
 static int bad(const char *msg, const char *arg)
 {
-	fprintf(stderr, "mmsim run: %s%s%s\n%s", msg, arg ? ": " : "", arg ? arg : "", usage);
+	fprintf(stderr, "mmsim run: %s%s%s\n%s%s", msg, arg ? ": " : "", arg ? arg : "", usage,
+		gui_usage);
 	return 2;
 }
 
@@ -61,7 +64,13 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 	static const char *const with_value[] = { "-c", "--config", "-s", "--seed", "--stats" };
 	a->sets = calloc((size_t)argc, sizeof(*a->sets));
 	a->owned = calloc((size_t)argc, sizeof(*a->owned));
+	char gerr[MMSIM_ERR_LEN];
 	for (int i = 1; i < argc; i++) {
+		int g = gui_parse_arg(&a->gui, argc, argv, &i, gerr);
+		if (g < 0)
+			return bad(gerr, NULL);
+		if (g)
+			continue;
 		const char *s = argv[i];
 		bool needs = false;
 		for (size_t k = 0; k < ARRAY_SIZE(with_value); k++)
@@ -91,6 +100,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 			a->quiet = true;
 		} else if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
 			fputs(usage, stdout);
+			fputs(gui_usage, stdout);
 			return 1;
 		} else if (s[0] == '-' && s[1]) {
 			return bad("unknown option", s);
@@ -155,9 +165,15 @@ int cmd_run(int argc, char **argv, FILE *out)
 		return 2;
 	}
 	double t0 = now();
-	int runrc = machine_run(m, err);
+	int runrc = a.gui.enabled ? gui_run(m, &a.gui, err) : machine_run(m, err);
+	if (runrc == -2) {              /* the GUI could not start: nothing ran */
+		fprintf(stderr, "mmsim: %s\n", err);
+		machine_destroy(m);
+		trace_free(&tr);
+		return 2;
+	}
 	struct run_info ri = { a.config, a.trace, &cfg, now() - t0 };
-	if (!a.quiet)
+	if (!a.quiet && !machine_stopped(m))
 		report_summary(out, m, &ri);
 	rc = 0;
 	if (runrc) {

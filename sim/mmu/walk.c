@@ -165,6 +165,9 @@ void walk(struct walker *w, uint64_t cr3, uint16_t pcid, vaddr_t va, uint32_t ac
 		    ((ent[level] & PTE_G) ? TLBE_GLOBAL : 0);
 out:
 	record(w, r);
+	if (w->remember)
+		w->last = (struct walk_last){ va, cr3, (int8_t)top, (int8_t)level, r->faulted,
+					      w->walks };
 }
 
 void walker_flush_pcid(struct walker *w, uint16_t pcid)

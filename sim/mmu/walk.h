@@ -46,6 +46,17 @@ struct walker {
 	uint64_t hist[WALK_HIST_BUCKETS]; /* walks by cycles: bucket i holds
 	                                   * [2^(i+6), 2^(i+7)), first and last
 	                                   * open-ended */
+	/* The most recent walk, kept only while `remember` is on (an observer
+	 * such as gui/ is attached): va and CR3, the first level read (below
+	 * any PSC hit) and the level it stopped at (leaf or fault). */
+	bool remember;
+	struct walk_last {
+		vaddr_t va;
+		uint64_t cr3;
+		int8_t top, level;
+		bool faulted;
+		uint64_t seq;       /* walks at the time: changes with every walk */
+	} last;
 };
 
 struct walk_result {
