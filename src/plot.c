@@ -26,6 +26,7 @@ static const char usage[] =
 	"  --title T, --xlabel L, --ylabel L   (labels default to the column and its unit)\n"
 	"  -o, --out PREFIX    write PREFIX.png, PREFIX.svg and the gnuplot script PREFIX.gp\n"
 	"                      (default: beside the CSV, named Y-vs-X)\n"
+	"  --pdf               also write PREFIX.pdf (5 by 3 inches, for a paper's column)\n"
 	"  --script-only       write PREFIX.gp only; do not run gnuplot\n"
 	"  --gnuplot PROGRAM   the gnuplot to run (default: gnuplot)\n";
 
@@ -123,6 +124,8 @@ static int parse_args(int argc, char **argv, struct plot_args *a)
 			a->o.logx = true;
 		else if (!strcmp(s, "--logy"))
 			a->o.logy = true;
+		else if (!strcmp(s, "--pdf"))
+			a->o.pdf = true;
 		else if (!strcmp(s, "--script-only"))
 			a->script_only = true;
 		else if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
@@ -189,7 +192,7 @@ int cmd_plot(int argc, char **argv, FILE *out)
 	if (rc)
 		return rc == 1 ? 0 : rc;
 	struct csv_table t;
-	char err[MMSIM_ERR_LEN], note[256], gp[4200], png[4200], svg[4200];
+	char err[MMSIM_ERR_LEN], note[256], gp[4200], png[4200], svg[4200], pdf[4200];
 	if (csv_read(&t, a.o.csv, err)) {
 		fprintf(stderr, "mmsim plot: %s\n", err);
 		return 2;
@@ -204,11 +207,14 @@ int cmd_plot(int argc, char **argv, FILE *out)
 	snprintf(gp, sizeof(gp), "%s.gp", a.o.prefix);
 	snprintf(png, sizeof(png), "%s.png", a.o.prefix);
 	snprintf(svg, sizeof(svg), "%s.svg", a.o.prefix);
+	snprintf(pdf, sizeof(pdf), "%s.pdf", a.o.prefix);
 	rc = write_text(gp, script, err);
 	free(script);
 	if (!rc && !a.script_only) {
 		unlink(png);       /* so that a failed gnuplot leaves no old image */
 		unlink(svg);
+		if (a.o.pdf)
+			unlink(pdf);
 		rc = run_gnuplot(a.gnuplot, gp, err);
 	}
 	if (rc) {
@@ -220,6 +226,7 @@ int cmd_plot(int argc, char **argv, FILE *out)
 	if (a.script_only)
 		fprintf(out, "mmsim plot: wrote %s\n", gp);
 	else
-		fprintf(out, "mmsim plot: wrote %s and %s (gnuplot script %s)\n", png, svg, gp);
+		fprintf(out, "mmsim plot: wrote %s%s%s and %s (gnuplot script %s)\n", png,
+			a.o.pdf ? ", " : "", a.o.pdf ? pdf : "", svg, gp);
 	return 0;
 }

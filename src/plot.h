@@ -49,6 +49,7 @@ struct plot_opts {
 	const char *where[PLOT_MAX_WHERE];  /* "COLUMN=VALUE" */
 	size_t nwhere;
 	bool logx, logy, no_errors;
+	bool pdf;                           /* PREFIX.pdf too (pdfcairo) */
 	const char *prefix;                 /* PREFIX.gp, PREFIX.png, PREFIX.svg */
 };
 

@@ -539,7 +539,15 @@ static void write_script(FILE *f, const struct plot *p)
 	fprintf(f, "\nset terminal svg size 1000,600 dynamic font \"sans,12\" noenhanced\nset output ");
 	snprintf(path, sizeof(path), "%s.svg", o->prefix);
 	gp_str(f, path);
-	fprintf(f, "\nreplot\nunset output\n");
+	fprintf(f, "\nreplot\n");
+	if (o->pdf) {            /* a paper's column width, its font size */
+		fprintf(f, "\nset terminal pdfcairo size 5in,3in font \"sans,8\" noenhanced\n"
+			"set output ");
+		snprintf(path, sizeof(path), "%s.pdf", o->prefix);
+		gp_str(f, path);
+		fprintf(f, "\nreplot\n");
+	}
+	fprintf(f, "unset output\n");
 }
 
 int plot_script(const struct plot_opts *o, const struct csv_table *t, char **script, char *note,

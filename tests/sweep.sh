@@ -223,8 +223,9 @@ grep -qF 'set xlabel "tlb.stlb.entries (entries)"' "$tmp/p.gp" && ok || bad "plo
 expect "plot bad column" 2 '--y: no column "core0.stlb.mis"' -- "$MMSIM" plot \
 	"$tmp/a/results.csv" --x tlb.stlb.entries --y core0.stlb.mis -o "$tmp/q"
 if command -v gnuplot >/dev/null 2>&1; then
-	expect "plot" 0 "wrote $tmp/p.png and $tmp/p.svg" -- "$MMSIM" plot "$tmp/a/results.csv" \
-		--x tlb.stlb.entries --y core0.stlb.miss --group trace -o "$tmp/p"
+	expect "plot" 0 "wrote $tmp/p.png, $tmp/p.pdf and $tmp/p.svg" -- "$MMSIM" plot \
+		"$tmp/a/results.csv" --x tlb.stlb.entries --y core0.stlb.miss --group trace -o "$tmp/p" --pdf
+	[ "$(head -c 5 "$tmp/p.pdf")" = '%PDF-' ] && ok || bad "plot --pdf is not a PDF"
 	[ "$(head -c 4 "$tmp/p.png" | od -An -c | tr -d ' ')" = '211PNG' ] && ok || bad "plot is not a PNG"
 	grep -q '<svg' "$tmp/p.svg" && grep -qF 'core0.stlb.miss (misses)' "$tmp/p.svg" && ok ||
 		bad "plot: the SVG lacks the y label"

@@ -152,6 +152,13 @@ Test(plot, lines_labels_legend_and_log_axes)
 	cr_assert(strstr(s, "set terminal svg") && strstr(s, "set output \"/tmp/fig.svg\"\nreplot\n"),
 		  "%s", s);
 	free(s);
+	cr_assert_null(strstr(s = script(&o), "pdfcairo"), "a PDF without --pdf");
+	free(s);
+	o.pdf = true;
+	s = script(&o);
+	cr_assert(s && strstr(s, "set terminal pdfcairo size 5in,3in") &&
+		  strstr(s, "set output \"/tmp/fig.pdf\"\nreplot\nunset output\n"), "%s", s);
+	free(s);
 }
 
 /* Sizes ("256K") plot at their byte values, labelled as written; names
