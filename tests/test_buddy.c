@@ -49,6 +49,7 @@ static void fx_done(struct fx *f)
 {
 	check(&f->z);
 	cr_assert_eq(f->z.free_pages, f->free_at_start, "free frames not conserved");
+	buddy_zone_destroy(&f->z);
 	free(f->mm);
 }
 
@@ -74,7 +75,7 @@ static void free_ok(struct fx *f, uint64_t pfn, unsigned order)
 /* The list of one order, head first, must be exactly want[0..n). */
 static void expect_list(const struct zone *z, unsigned order, const uint64_t *want, size_t n)
 {
-	uint64_t pfn = z->free_area[order].head;
+	uint64_t pfn = z->free_area[order].head[MIGRATE_MOVABLE];
 
 	cr_assert_eq(z->free_area[order].nr_free, n, "nr_free[%u] = %llu, want %zu", order,
 		     (unsigned long long)z->free_area[order].nr_free, n);
@@ -507,7 +508,8 @@ Test(buddy, validate_detects_wrong_head_order)
 
 	fx_new(&f, 0, 1024, 11);
 	f.mm[0].order = 9;
-	expect_invalid(&f.z, "pfn 0 on the order 10 list has flags 0x2, order 9");
+	expect_invalid(&f.z, "pfn 0 on the order 10 Movable list has flags 0x2, order 9");
+	buddy_zone_destroy(&f.z);
 	free(f.mm);
 }
 
@@ -516,10 +518,15 @@ Test(buddy, validate_detects_wrong_nr_free)
 	struct fx f;
 
 	fx_new(&f, 0, 1024, 11);
-	f.z.free_area[10].nr_free = 2;
-	expect_invalid(&f.z, "order 10 list has 1 blocks but nr_free is 2");
-	f.z.free_area[10].nr_free = 0;
-	expect_invalid(&f.z, "order 10 list is longer than nr_free 0");
+	f.z.free_area[10].nr_free_mt[MIGRATE_MOVABLE] = 2;
+	expect_invalid(&f.z, "order 10 Movable list has 1 blocks but nr_free is 2");
+	f.z.free_area[10].nr_free_mt[MIGRATE_MOVABLE] = 0;
+	expect_invalid(&f.z, "order 10 Movable list is longer than nr_free 0");
+	f.z.free_area[10].nr_free_mt[MIGRATE_MOVABLE] = 1;
+	f.z.free_area[10].nr_free = 3;
+	expect_invalid(&f.z, "order 10 lists hold 1 blocks but nr_free is 3");
+	f.z.free_area[10].nr_free = 1;
+	buddy_zone_destroy(&f.z);
 	free(f.mm);
 }
 
@@ -530,6 +537,7 @@ Test(buddy, validate_detects_wrong_free_pages)
 	fx_new(&f, 0, 1024, 11);
 	f.z.free_pages = 1000;
 	expect_invalid(&f.z, "lists hold 1024 frames but free_pages is 1000");
+	buddy_zone_destroy(&f.z);
 	free(f.mm);
 }
 
@@ -538,11 +546,16 @@ Test(buddy, validate_detects_unmerged_buddies)
 	struct fx f;
 
 	fx_new(&f, 0, 4, 3);  /* one order-2 block at 0; rewrite it as 0(1) + 2(1) */
-	f.z.free_area[2] = (struct free_area){ PFN_NONE, 0 };
-	f.z.free_area[1] = (struct free_area){ 0, 2 };
-	f.mm[0] = (struct page){ .flags = PG_buddy, .order = 1, .next = 2, .prev = PFN_NONE };
-	f.mm[2] = (struct page){ .flags = PG_buddy, .order = 1, .next = PFN_NONE, .prev = 0 };
+	f.z.free_area[2].head[MIGRATE_MOVABLE] = PFN_NONE;
+	f.z.free_area[2].nr_free = f.z.free_area[2].nr_free_mt[MIGRATE_MOVABLE] = 0;
+	f.z.free_area[1].head[MIGRATE_MOVABLE] = 0;
+	f.z.free_area[1].nr_free = f.z.free_area[1].nr_free_mt[MIGRATE_MOVABLE] = 2;
+	f.mm[0] = (struct page){ .flags = PG_buddy, .order = 1, .next = 2, .prev = PFN_NONE,
+				 .private = MIGRATE_MOVABLE };
+	f.mm[2] = (struct page){ .flags = PG_buddy, .order = 1, .next = PFN_NONE, .prev = 0,
+				 .private = MIGRATE_MOVABLE };
 	expect_invalid(&f.z, "order 1 blocks at pfn 0 and its buddy 2 are both free");
+	buddy_zone_destroy(&f.z);
 	free(f.mm);
 }
 
@@ -555,6 +568,7 @@ Test(buddy, validate_detects_unlisted_buddy_page)
 	f.mm[0].flags = PG_buddy;
 	f.mm[0].order = 0;
 	expect_invalid(&f.z, "pfn 0 is PG_buddy (order 0) but on no free list");
+	buddy_zone_destroy(&f.z);
 	free(f.mm);
 }
 
@@ -566,6 +580,7 @@ Test(buddy, validate_detects_overlap)
 	alloc_ok(&f, 1, 0);  /* free: 2(1) 4(2) */
 	f.mm[5].flags = PG_buddy;
 	expect_invalid(&f.z, "free order 2 block at pfn 4 covers pfn 5");
+	buddy_zone_destroy(&f.z);
 	free(f.mm);
 }
 
@@ -580,6 +595,7 @@ Test(buddy, validate_detects_broken_links)
 	check(&f.z);
 	f.mm[3072].next = 0;  /* a cycle back to the head */
 	expect_invalid(&f.z, "order 10 list: pfn 0 has prev none, expected 3072");
+	buddy_zone_destroy(&f.z);
 	free(f.mm);
 }
 
@@ -589,7 +605,8 @@ Test(buddy, validate_detects_block_leaving_span)
 
 	fx_memmap(&f, 16);
 	fx_boot(&f, 0, 8, 4);  /* one order-3 block at 0 */
-	f.z.free_area[3].head = 8;
+	f.z.free_area[3].head[MIGRATE_MOVABLE] = 8;
 	expect_invalid(&f.z, "order 3 block at pfn 8 leaves the span [0, 8)");
+	buddy_zone_destroy(&f.z);
 	free(f.mm);
 }

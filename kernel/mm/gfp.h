@@ -48,4 +48,24 @@ typedef uint32_t gfp_t;
                                ~__GFP_RECLAIM)
 #define GFP_TRANSHUGE         (GFP_TRANSHUGE_LIGHT | __GFP_DIRECT_RECLAIM)
 
+/* Every flag and combination by its Linux name, for traces (alloc_pages
+ * "gfp") and reports. */
+struct gfp_name { const char *name; gfp_t flags; };
+static const struct gfp_name gfp_names[] = {
+	{ "GFP_ATOMIC", GFP_ATOMIC }, { "GFP_KERNEL", GFP_KERNEL },
+	{ "GFP_NOWAIT", GFP_NOWAIT }, { "GFP_NOIO", GFP_NOIO }, { "GFP_NOFS", GFP_NOFS },
+	{ "GFP_USER", GFP_USER }, { "GFP_DMA", GFP_DMA }, { "GFP_DMA32", GFP_DMA32 },
+	{ "GFP_HIGHUSER", GFP_HIGHUSER }, { "GFP_HIGHUSER_MOVABLE", GFP_HIGHUSER_MOVABLE },
+	{ "GFP_TRANSHUGE_LIGHT", GFP_TRANSHUGE_LIGHT }, { "GFP_TRANSHUGE", GFP_TRANSHUGE },
+	{ "__GFP_DMA", __GFP_DMA }, { "__GFP_DMA32", __GFP_DMA32 },
+	{ "__GFP_MOVABLE", __GFP_MOVABLE }, { "__GFP_RECLAIMABLE", __GFP_RECLAIMABLE },
+	{ "__GFP_HIGH", __GFP_HIGH }, { "__GFP_HARDWALL", __GFP_HARDWALL },
+	{ "__GFP_THISNODE", __GFP_THISNODE }, { "__GFP_IO", __GFP_IO }, { "__GFP_FS", __GFP_FS },
+	{ "__GFP_DIRECT_RECLAIM", __GFP_DIRECT_RECLAIM },
+	{ "__GFP_KSWAPD_RECLAIM", __GFP_KSWAPD_RECLAIM }, { "__GFP_RECLAIM", __GFP_RECLAIM },
+	{ "__GFP_RETRY_MAYFAIL", __GFP_RETRY_MAYFAIL }, { "__GFP_NOFAIL", __GFP_NOFAIL },
+	{ "__GFP_NORETRY", __GFP_NORETRY }, { "__GFP_NOWARN", __GFP_NOWARN },
+	{ "__GFP_COMP", __GFP_COMP }, { "__GFP_ZERO", __GFP_ZERO },
+};
+
 #endif
