@@ -410,6 +410,7 @@ Test(dma_trace, nic_strict_blocks_stray_and_stale_dma)
 	cr_assert_eq(counter(&r, "iommu.inv.page"), 33);     /* 32 packets + the ring */
 	cr_assert_eq(counter(&r, "iommu.fault.not_present"), 2);
 	cr_assert_eq(counter(&r, "dma.rogue.faults"), 1);
+	cr_assert_eq(counter(&r, "dma.rogue.fault.not_present"), 1);
 	cr_assert_eq(counter(&r, "dma.nic0.faults"), 1);      /* the stale handle */
 	cr_assert_eq(counter(&r, "dma.nic0.bytes_written"), 32 * (1536 + 16));
 	cr_assert_eq(counter(&r, "dma.nic0.bytes_read"), 32 * 16);

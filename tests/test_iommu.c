@@ -419,6 +419,7 @@ Test(dmaengine, fault_stops_the_transfer)
 		     IOF_NOT_PRESENT);
 	cr_assert_eq(done, PAGE_SIZE);
 	cr_assert_eq(d.faults, 1);
+	cr_assert_eq(d.fault_reason[IOF_NOT_PRESENT], 1);
 	cr_assert_eq(f.io->log[0].iova, IOVA + PAGE_SIZE);
 	cr_assert_eq(physmem_read(&f.ms->pm, PA + PAGE_SIZE - 1, 1), 0xab);
 	fx_fini(&f);

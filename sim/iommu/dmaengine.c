@@ -14,6 +14,8 @@ void iodev_stats(struct iodev *d, struct stats *st)
 	stats_add(st, &d->bytes_written, "dma.%s.bytes_written", d->name);
 	stats_add(st, &d->faults, "dma.%s.faults", d->name);
 	stats_add(st, &d->cycles, "dma.%s.cycles", d->name);
+	for (int r = 1; r < IOF_REASONS; r++)
+		stats_add(st, &d->fault_reason[r], "dma.%s.fault.%s", d->name, iommu_fault_name[r]);
 }
 
 /* Copy n bytes (inside one frame) between pa and buf. */
@@ -63,8 +65,10 @@ enum iommu_fault_reason dma_xfer(struct iommu *io, struct iodev *d, uint64_t add
 			move_bytes(&ms->pm, pa, buf + pos, n, write);
 		pos += n;
 	}
-	if (why != IOF_NONE)
+	if (why != IOF_NONE) {
 		d->faults++;
+		d->fault_reason[why]++;
+	}
 	if (write)
 		d->bytes_written += pos;
 	else

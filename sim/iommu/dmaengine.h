@@ -27,6 +27,7 @@ struct iodev {
 
 	/* counters ("dma.<name>.*") */
 	uint64_t transfers, bytes_read, bytes_written, faults, cycles;
+	uint64_t fault_reason[IOF_REASONS];   /* "dma.<name>.fault.<reason>" */
 };
 
 void iodev_stats(struct iodev *d, struct stats *st);
