@@ -35,6 +35,8 @@ enum mem_model { MEMMODEL_HIERARCHY, MEMMODEL_FLAT };
 /* kernel.shootdown.mode */
 enum shootdown_mode { SHOOTDOWN_SYNC, SHOOTDOWN_DEFERRED };
 extern const char *const cfg_shootdown_names[];
+/* kernel.direct_map: the largest page size of the kernel's direct map */
+enum direct_map_size { DIRECT_MAP_1G, DIRECT_MAP_2M, DIRECT_MAP_4K };
 enum cache_inclusion { CINCL_NONINCLUSIVE, CINCL_INCLUSIVE, CINCL_EXCLUSIVE };
 
 /* Page sizes the STLB holds ("tlb.stlb.sizes"). */
@@ -139,7 +141,17 @@ struct mmsim_cfg {
 			uint32_t mprotect; /* "kernel.cost.mprotect": VMA work of mprotect */
 			uint32_t page_alloc; /* "kernel.cost.page_alloc": buddy alloc bookkeeping */
 			uint32_t page_free;  /* "kernel.cost.page_free": buddy free bookkeeping */
+			/* slab (kernel/mm/slub.c, vmalloc.c) */
+			uint32_t slab_alloc_fast; /* "kernel.cost.slab_alloc_fast" */
+			uint32_t slab_alloc_slow; /* "kernel.cost.slab_alloc_slow" */
+			uint32_t slab_free_fast;  /* "kernel.cost.slab_free_fast" */
+			uint32_t slab_free_slow;  /* "kernel.cost.slab_free_slow" */
+			uint32_t slab_new;        /* "kernel.cost.slab_new": setting up a slab */
+			uint32_t vmalloc;         /* "kernel.cost.vmalloc": area bookkeeping */
+			uint32_t vfree;           /* "kernel.cost.vfree" */
 		} cost;
+		uint32_t direct_map;       /* "kernel.direct_map": enum direct_map_size */
+		char slub_debug[16];       /* "kernel.slub_debug": "" or letters of FZPU */
 	} kernel;
 
 	struct {                   /* "iommu.*": sim/iommu and kernel/mm/dma.c */

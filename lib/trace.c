@@ -371,6 +371,16 @@ static const char *const k_fork[] = { "op", "child" };
 static const char *const k_device[] = { "name", "dma_mask", "behind_iommu" };
 static const char *const k_dma_map[] = { "op", "device", "name", "addr", "length", "dir" };
 static const char *const k_dma_name[] = { "op", "name" };
+static const char *const k_kcache_create[] = { "op", "cache", "size", "align",
+					       "hwcache_align", "reclaimable", "debug", "ctor" };
+static const char *const k_kcache_ref[] = { "op", "cache" };
+static const char *const k_kcache_alloc[] = { "op", "cache", "name", "count", "zero" };
+static const char *const k_kcache_free[] = { "op", "cache", "obj", "index", "count" };
+static const char *const k_kmalloc[] = { "op", "name", "size", "count" };
+static const char *const k_vmalloc[] = { "op", "name", "size" };
+static const char *const k_kfree[] = { "op", "obj", "index", "count" };
+static const char *const k_kread[] = { "op", "obj", "index", "offset", "size", "expect" };
+static const char *const k_kwrite[] = { "op", "obj", "index", "offset", "size", "value" };
 static const char *const k_dma[] = { "op", "device", "handle", "iova", "offset", "length",
 				     "dir", "value", "expect" };
 static const char *const k_dma_sync[] = { "op", "name", "for" };
@@ -606,6 +616,21 @@ static const struct op_spec {
 	SPEC("dma_sync", OP_DMA_SYNC, k_dma_sync),
 	SPEC("dma_alloc", OP_DMA_ALLOC, k_dma_alloc),
 	SPEC("dma_free", OP_DMA_FREE, k_dma_name),
+	SPEC("kmem_cache_create", OP_KMEM_CACHE_CREATE, k_kcache_create),
+	SPEC("kmem_cache_destroy", OP_KMEM_CACHE_DESTROY, k_kcache_ref),
+	SPEC("kmem_cache_shrink", OP_KMEM_CACHE_SHRINK, k_kcache_ref),
+	SPEC("kmem_cache_alloc", OP_KMEM_CACHE_ALLOC, k_kcache_alloc),
+	SPEC("kmem_cache_free", OP_KFREE, k_kcache_free),
+	SPEC("kmalloc", OP_KMALLOC, k_kmalloc),
+	SPEC("kzalloc", OP_KMALLOC, k_kmalloc),
+	SPEC("vmalloc", OP_VMALLOC, k_vmalloc),
+	SPEC("vzalloc", OP_VMALLOC, k_vmalloc),
+	SPEC("kvmalloc", OP_VMALLOC, k_vmalloc),
+	SPEC("kfree", OP_KFREE, k_kfree),
+	SPEC("vfree", OP_KFREE, k_kfree),
+	SPEC("kvfree", OP_KFREE, k_kfree),
+	SPEC("kread", OP_KREAD, k_kread),
+	SPEC("kwrite", OP_KWRITE, k_kwrite),
 	SPEC("fork", OP_FORK, k_fork),
 	SPEC("exec", OP_EXEC, k_bare),
 #undef SPEC
@@ -880,6 +905,179 @@ static int op_compute(struct ld *ld, const cJSON *obj, struct op *o)
 	return get_count(ld, obj, "cycles", &o->count, NULL);
 }
 
+/* ---- kernel allocator ops ----------------------------------------------- */
+
+/* obj[key] as a kernel name (as a region name: letters, digits, '_', '-')
+ * in the trace-wide list *list: added when `define`, else it must be there
+ * already (defined by an allocation earlier in the file). */
+static int kname(struct ld *ld, const cJSON *obj, const char *key, char (**list)[32],
+		 uint32_t *n, bool define, const char *what, int32_t *out)
+{
+	const cJSON *v = field(obj, key);
+	if (!v)
+		return fail(ld, NULL, "\"%s\" is required", key);
+	const char *s = cJSON_IsString(v) ? v->valuestring : "";
+	bool ok = strlen(s) >= 1 && strlen(s) <= TRACE_NAME_MAX &&
+		  (isalpha((unsigned char)s[0]) || s[0] == '_');
+	for (const char *c = s; ok && *c; c++)
+		ok = isalnum((unsigned char)*c) || *c == '_' || *c == '-';
+	if (!ok)
+		return fail(ld, key, "expected a name (1 to 31 letters, digits, '_' or '-', "
+			    "starting with a letter or '_')");
+	for (uint32_t i = 0; i < *n; i++) {
+		if (strcmp((*list)[i], s) == 0) {
+			*out = (int32_t)i;
+			return 0;
+		}
+	}
+	if (!define)
+		return fail(ld, key, "unknown %s \"%s\" (no allocation earlier in the trace "
+			    "names it)", what, s);
+	char (*l)[32] = realloc(*list, (*n + 1) * sizeof *l);
+	if (!l)
+		return fail(ld, NULL, "out of memory");
+	*list = l;
+	snprintf(l[*n], sizeof l[0], "%s", s);
+	*out = (int32_t)(*n)++;
+	return 0;
+}
+
+static int kcache_ref(struct ld *ld, const cJSON *obj, struct op *o)
+{
+	int32_t i;
+	if (kname(ld, obj, "cache", &ld->trace->kcaches, &ld->trace->nkcaches, true, "cache", &i))
+		return -1;
+	o->other = (uint32_t)i;
+	return 0;
+}
+
+static int kobj_def(struct ld *ld, const cJSON *obj, struct op *o)
+{
+	return kname(ld, obj, "name", &ld->trace->kobjs, &ld->trace->nkobjs, true, "object",
+		     &o->region);
+}
+
+static int kobj_use(struct ld *ld, const cJSON *obj, struct op *o)
+{
+	return kname(ld, obj, "obj", &ld->trace->kobjs, &ld->trace->nkobjs, false,
+		     "kernel object", &o->region);
+}
+
+/* "count": objects, 1 .. 10^7 (default 1). */
+static int get_kcount(struct ld *ld, const cJSON *obj, uint64_t def, struct op *o)
+{
+	bool given;
+	o->count = def;
+	if (get_u64(ld, obj, "count", false, &o->count, &given))
+		return -1;
+	if (given && (o->count == 0 || o->count > 10000000))
+		return fail(ld, "count", "must be 1 to 10^7");
+	return 0;
+}
+
+/* "size": bytes of an allocation, 1 .. 1G. */
+static int get_ksize(struct ld *ld, const cJSON *obj, uint64_t *out)
+{
+	if (get_u64(ld, obj, "size", true, out, NULL))
+		return -1;
+	if (*out == 0 || *out > (1ull << 30))
+		return fail(ld, "size", "must be 1 byte to 1G");
+	return 0;
+}
+
+static int op_kcache_create(struct ld *ld, const cJSON *obj, struct op *o)
+{
+	bool hw = false, rec = false, ctor = false, given;
+	o->stride = 0;
+	if (kcache_ref(ld, obj, o) || get_ksize(ld, obj, &o->len) ||
+	    get_u64(ld, obj, "align", false, &o->stride, &given) ||
+	    get_bool(ld, obj, "hwcache_align", &hw) || get_bool(ld, obj, "reclaimable", &rec) ||
+	    get_bool(ld, obj, "ctor", &ctor))
+		return -1;
+	if (o->len > 65536)
+		return fail(ld, "size", "must be at most 64K for a cache");
+	if (given && (!o->stride || (o->stride & (o->stride - 1)) || o->stride > 4096))
+		return fail(ld, "align", "must be a power of two up to 4096");
+	o->value = (hw ? 0x10u : 0) | (rec ? 0x20u : 0) | (ctor ? 0x40u : 0);
+	const cJSON *d = field(obj, "debug");
+	if (d) {
+		const char *c = cJSON_IsString(d) ? d->valuestring : "?";
+		for (; *c; c++) {
+			const char *l = strchr("FZPU", *c);
+			if (!l)
+				return fail(ld, "debug", "expected letters of F, Z, P, U (slub_debug)");
+			o->value |= 1u << (l - "FZPU");   /* SLAB_CONSISTENCY_CHECKS ... */
+		}
+	}
+	return 0;
+}
+
+static int op_kalloc(struct ld *ld, const cJSON *obj, struct op *o, const char *name)
+{
+	bool zero = false;
+	switch (o->kind) {
+	case OP_KMEM_CACHE_ALLOC:
+		if (kcache_ref(ld, obj, o) || kobj_def(ld, obj, o) || get_kcount(ld, obj, 1, o) ||
+		    get_bool(ld, obj, "zero", &zero))
+			return -1;
+		break;
+	case OP_KMALLOC:
+		if (kobj_def(ld, obj, o) || get_ksize(ld, obj, &o->len) ||
+		    get_kcount(ld, obj, 1, o))
+			return -1;
+		zero = strcmp(name, "kzalloc") == 0;
+		break;
+	default:   /* vmalloc, vzalloc, kvmalloc */
+		if (kobj_def(ld, obj, o) || get_ksize(ld, obj, &o->len))
+			return -1;
+		o->count = 1;
+		zero = strcmp(name, "vzalloc") == 0;
+		o->prot = strcmp(name, "kvmalloc") == 0;
+		break;
+	}
+	o->flags = zero ? OPF_ZERO : 0;
+	return 0;
+}
+
+static int op_kfree(struct ld *ld, const cJSON *obj, struct op *o, const char *name)
+{
+	bool given;
+	o->other = UINT32_MAX;
+	if (strcmp(name, "kmem_cache_free") == 0 && kcache_ref(ld, obj, o))
+		return -1;
+	o->prot = strcmp(name, "vfree") == 0 ? 1 : strcmp(name, "kvfree") == 0 ? 2 : 0;
+	if (kobj_use(ld, obj, o) || get_u64(ld, obj, "index", false, &o->addr.off, &given))
+		return -1;
+	if (given && field(obj, "count"))
+		return fail(ld, "count", "give \"index\" (one object) or \"count\", not both");
+	o->flags = given ? OPF_INDEX : 0;
+	if (get_kcount(ld, obj, 0, o))
+		return -1;
+	return 0;
+}
+
+/* kread (value key "expect") or kwrite ("value"): object index, offset. */
+static int op_kaccess(struct ld *ld, const cJSON *obj, struct op *o)
+{
+	const char *vkey = o->kind == OP_KREAD ? "expect" : "value";
+	bool given;
+	o->stride = 0;
+	o->addr.off = 0;
+	if (kobj_use(ld, obj, o) || get_u64(ld, obj, "index", false, &o->stride, &given) ||
+	    get_u64(ld, obj, "offset", true, &o->addr.off, &given) || get_size(ld, obj, &o->size) ||
+	    get_u64(ld, obj, vkey, false, &o->value, &given))
+		return -1;
+	if (o->addr.off > (1ull << 30))
+		return fail(ld, "offset", "must be at most 1G");
+	if (!given)
+		return 0;
+	if (o->size < 8 && (o->value >> (8 * o->size)) != 0)
+		return fail(ld, vkey, "%" PRIu64 " (0x%" PRIx64 ") does not fit in %u byte%s",
+			    o->value, o->value, o->size, o->size > 1 ? "s" : "");
+	o->flags = o->kind == OP_KREAD ? OPF_EXPECT : OPF_VALUE;
+	return 0;
+}
+
 static int emit(struct ld *ld, const struct op *o, uint32_t *idx)
 {
 	if (ld->nops == ld->cap) {
@@ -982,6 +1180,15 @@ static int compile_op(struct ld *ld, const cJSON *obj, int depth)
 	case OP_DMA_SYNC:
 	case OP_DMA_ALLOC:
 	case OP_DMA_FREE: rc = op_dma(ld, obj, &o); break;
+	case OP_KMEM_CACHE_CREATE: rc = op_kcache_create(ld, obj, &o); break;
+	case OP_KMEM_CACHE_DESTROY:
+	case OP_KMEM_CACHE_SHRINK: rc = kcache_ref(ld, obj, &o); break;
+	case OP_KMEM_CACHE_ALLOC:
+	case OP_KMALLOC:
+	case OP_VMALLOC: rc = op_kalloc(ld, obj, &o, kind->valuestring); break;
+	case OP_KFREE:   rc = op_kfree(ld, obj, &o, kind->valuestring); break;
+	case OP_KREAD:
+	case OP_KWRITE:  rc = op_kaccess(ld, obj, &o); break;
 	case OP_END:     assert(0); break;
 	}
 	return rc ? rc : emit(ld, &o, NULL);
@@ -1298,5 +1505,7 @@ void trace_free(struct trace *t)
 	for (uint32_t i = 0; i < t->npaths; i++)
 		free(t->paths[i]);
 	free(t->paths);
+	free(t->kobjs);
+	free(t->kcaches);
 	memset(t, 0, sizeof *t);
 }

@@ -45,6 +45,22 @@ enum op_kind {
 	OP_DMA_FREE,   /* other = handle */
 	OP_FORK,       /* other = index of the process that starts as the child */
 	OP_EXEC,       /* the process gets a new, empty address space */
+	/* kernel allocator ops (kernel/mm/slab.h): region = the kernel-object
+	 * variable (trace.kobjs), other = the cache (trace.kcaches) */
+	OP_KMEM_CACHE_CREATE,  /* other; len = object size, stride = align,
+	                        * value = SLAB_* flags */
+	OP_KMEM_CACHE_DESTROY, /* other */
+	OP_KMEM_CACHE_SHRINK,  /* other */
+	OP_KMEM_CACHE_ALLOC,   /* region, other; count objects; OPF_ZERO */
+	OP_KMALLOC,            /* region; len = bytes; count objects; OPF_ZERO */
+	OP_VMALLOC,            /* region; len = bytes; OPF_ZERO; prot = 1: kvmalloc */
+	OP_KFREE,              /* region (other: the cache for kmem_cache_free, or
+	                        * UINT32_MAX); prot = 1: vfree/kvfree; OPF_INDEX:
+	                        * object addr.off only, else the first count
+	                        * (0: all) */
+	OP_KREAD,              /* region; stride = object index, addr.off = offset,
+	                        * size; value = expected if OPF_EXPECT */
+	OP_KWRITE,             /* as KREAD; value written if OPF_VALUE */
 };
 
 /* op.flags */
@@ -54,6 +70,8 @@ enum op_kind {
 #define OPF_SEEDED    0x08  /* random: seed given in the trace */
 #define OPF_FETCH     0x10  /* patterns: the accesses are instruction fetches */
 #define OPF_AUTOMAP   0x20  /* replay: map touched pages on demand */
+#define OPF_ZERO      0x40  /* kernel allocations: zeroed (kzalloc, vzalloc) */
+#define OPF_INDEX     0x80  /* kfree: one object, index addr.off */
 
 /* op.prot (PROT_* bits as Linux) */
 #define PROT_R 0x1
@@ -124,6 +142,11 @@ struct trace {
 	char (*dma_handles)[32];      /* handles: [0] = 1 once a dma_map or
 	                               * dma_alloc defines it, the name from [1] */
 	uint32_t nhandles;
+	char (*kobjs)[32];  /* kernel-object variables (kmalloc ... "name"):
+	                     * kernel-wide, any thread may use any of them */
+	uint32_t nkobjs;
+	char (*kcaches)[32];/* cache names kmem_cache_* ops give */
+	uint32_t nkcaches;
 };
 
 /* Load and validate a trace. Returns 0, or -1 with a message such as

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "kernel/mm/kmm.h"
+#include "kernel/mm/slab.h"
 #include "lib/jsonutil.h"
 #include "lib/rng.h"
 #include "lib/rtrace.h"
@@ -53,6 +54,7 @@ struct thread {
 	struct thread *join_on; /* the thread a join waits for */
 	cycles_t wake_at;       /* sleeping until this cycle */
 	uint64_t compute_left;  /* cycles left of the compute op at pc */
+	uint64_t kdone;         /* objects done of the kernel-allocator op at pc */
 	/* replay op in progress (rt != NULL): a batch of records, ri..rn left */
 	struct rtrace *rt;
 	struct rtrace_rec *rbuf;
@@ -108,6 +110,13 @@ struct machine {
 	int (*observer)(void *arg); /* called after every step (gui/), or NULL */
 	void *observer_arg;
 	bool stopped;           /* the observer ended the run early */
+
+	/* kernel-allocator ops (kernel/mm/slab.h): per trace.kobjs variable the
+	 * addresses its last allocation op gave (kept after frees, as a C
+	 * pointer is); per trace.kcaches name the cache, once found */
+	struct kvar { vaddr_t *va; uint32_t n, cap; } *kvar;
+	struct kmem_cache **kcache;
+	uint64_t koops, kalloc_fail;
 };
 
 static void event(struct machine *m, const char *fmt, ...)
@@ -147,6 +156,8 @@ static void check_entry(void *arg, const struct tlb *t, const struct tlb_entry *
 	(void)t;
 	if (tc->bad || !kmm_pcid_current(tc->m->kmm, tc->c->id, e->pcid, &mm))
 		return;
+	if (kmem_va_lazy(tc->m->kmm, e->vpn << e->shift))
+		return;   /* vfree'd, its flush waits for the lazy purge (vmalloc.c) */
 	paddr_t pa;
 	uint8_t rights;
 	vaddr_t va = e->vpn << e->shift;
@@ -916,6 +927,207 @@ static void op_dma_xfer(struct machine *m, struct thread *t, struct core *c,
 	t->pc++;
 }
 
+/* ------------------------------------------------- kernel-allocator ops */
+
+static const char *const kop_name[] = {
+	[OP_KMEM_CACHE_CREATE] = "kmem_cache_create", [OP_KMEM_CACHE_DESTROY] = "kmem_cache_destroy",
+	[OP_KMEM_CACHE_SHRINK] = "kmem_cache_shrink", [OP_KMEM_CACHE_ALLOC] = "kmem_cache_alloc",
+	[OP_KMALLOC] = "kmalloc", [OP_VMALLOC] = "vmalloc", [OP_KFREE] = "free",
+	[OP_KREAD] = "kread", [OP_KWRITE] = "kwrite",
+};
+
+/* The allocators' debug reports, one event line each, with the op. */
+static void kmem_events(struct machine *m, struct thread *t, const struct op *op, uint32_t pc)
+{
+	const char *r = kmem_take_reports(m->kmm);
+	while (*r) {
+		const char *nl = strchr(r, '\n');
+		int len = nl ? (int)(nl - r) : (int)strlen(r);
+		event(m, "kernel: process %s thread %u op %u (%s): %.*s\n", t->proc->tp->name,
+		      t->index, pc, kop_name[op->kind], len, r);
+		r += len + (nl != NULL);
+	}
+}
+
+static struct kmem_cache *kcache_of(struct machine *m, const struct op *op)
+{
+	if (!m->kcache[op->other])
+		m->kcache[op->other] = kmem_cache_find(m->kmm, m->tr->kcaches[op->other]);
+	return m->kcache[op->other];
+}
+
+/* One object of an allocation op; false if the process was killed. */
+static bool kalloc_one(struct machine *m, struct thread *t, struct core *c, const struct op *op)
+{
+	struct kvar *v = &m->kvar[op->region];
+	gfp_t gfp = GFP_KERNEL | (op->flags & OPF_ZERO ? __GFP_ZERO : 0);
+	vaddr_t p = 0;
+	if (t->kdone == 0)
+		v->n = 0;       /* the variable takes the new objects */
+	if (op->kind == OP_KMEM_CACHE_ALLOC) {
+		struct kmem_cache *s = kcache_of(m, op);
+		if (!s) {
+			char why[96];
+			snprintf(why, sizeof(why), "kmem_cache_alloc from \"%s\": no such cache",
+				 m->tr->kcaches[op->other]);
+			kill_process(m, t, c, why);
+			return false;
+		}
+		p = kmem_cache_alloc(m->kmm, c, s, gfp);
+	} else if (op->kind == OP_KMALLOC) {
+		p = kmalloc(m->kmm, c, op->len, gfp);
+	} else if (op->prot) {
+		p = kvmalloc(m->kmm, c, op->len, gfp);
+	} else {
+		p = op->flags & OPF_ZERO ? vzalloc(m->kmm, c, op->len) : vmalloc(m->kmm, c, op->len);
+	}
+	if (!p) {
+		m->kalloc_fail++;
+		event(m, "kernel: process %s thread %u op %u: %s of %llu bytes failed (out of "
+		      "memory); \"%s\"[%llu] is NULL\n", t->proc->tp->name, t->index, t->pc,
+		      kop_name[op->kind], (unsigned long long)op->len, m->tr->kobjs[op->region],
+		      (unsigned long long)t->kdone);
+	}
+	if (v->n == v->cap) {
+		v->cap = v->cap ? 2 * v->cap : 8;
+		v->va = realloc(v->va, v->cap * sizeof(*v->va));
+		if (!v->va)
+			abort();
+	}
+	v->va[v->n++] = p;
+	return true;
+}
+
+static void kfree_one(struct machine *m, struct thread *t, struct core *c, const struct op *op,
+		      vaddr_t p)
+{
+	(void)t;
+	if (op->prot == 1)
+		vfree(m->kmm, c, p);
+	else if (op->prot == 2)
+		kvfree(m->kmm, c, p);
+	else if (op->other != UINT32_MAX && kcache_of(m, op))
+		kmem_cache_free(m->kmm, c, kcache_of(m, op), p);
+	else
+		kfree(m->kmm, c, p);
+}
+
+/* kread/kwrite: a kernel-mode access through the MMU; a fault is an oops,
+ * reported, and the thread goes on. */
+static void kaccess(struct machine *m, struct thread *t, struct core *c, const struct op *op)
+{
+	struct kvar *v = &m->kvar[op->region];
+	const char *name = m->tr->kobjs[op->region];
+	if (op->stride >= v->n) {
+		char why[128];
+		snprintf(why, sizeof(why), "%s of \"%s\"[%llu]: the variable holds %u object%s",
+			 kop_name[op->kind], name, (unsigned long long)op->stride, v->n,
+			 v->n == 1 ? "" : "s");
+		kill_process(m, t, c, why);
+		return;
+	}
+	bool write = op->kind == OP_KWRITE;
+	bool data = write ? (op->flags & OPF_VALUE) : (op->flags & OPF_EXPECT);
+	vaddr_t va = v->va[op->stride] + op->addr.off;
+	uint64_t val = op->value;
+	m->accesses++;
+	uint32_t code = v->va[op->stride] ? kmem_access(m->kmm, c, va, op->size, write,
+							 data ? &val : NULL, true)
+					  : PF_RAISED;
+	if (code) {
+		m->koops++;
+		event(m, "kernel oops: process %s thread %u op %u: %s of \"%s\"[%llu]+%llu at "
+		      "%#llx faults (error code %#x); op skipped\n", t->proc->tp->name, t->index,
+		      t->pc, kop_name[op->kind], name, (unsigned long long)op->stride,
+		      (unsigned long long)op->addr.off, (unsigned long long)va, code & ~PF_RAISED);
+	} else if (!write && data && val != op->value) {
+		m->mismatches++;
+		event(m, "value mismatch: process %s thread %u op %u kread %#llx at \"%s\"[%llu]"
+		      "+%llu, expected %#llx\n", t->proc->tp->name, t->index, t->pc,
+		      (unsigned long long)val, name, (unsigned long long)op->stride,
+		      (unsigned long long)op->addr.off, (unsigned long long)op->value);
+	}
+	t->pc++;
+}
+
+/* The kernel-allocator ops. Allocations and frees of several objects take
+ * one step per object (t->kdone counts them), so cores interleave. */
+static void op_kmem(struct machine *m, struct thread *t, struct core *c, const struct op *op)
+{
+	struct kmm *k = m->kmm;
+	char err[MMSIM_ERR_LEN];
+	uint32_t pc = t->pc;
+	switch (op->kind) {
+	case OP_KMEM_CACHE_CREATE: {
+		struct kmem_cache *s = kmem_cache_create(k, m->tr->kcaches[op->other],
+							 (uint32_t)op->len, (uint32_t)op->stride,
+							 (uint32_t)op->value, err);
+		if (!s) {
+			kill_process(m, t, c, err);
+			return;
+		}
+		m->kcache[op->other] = s;
+		t->pc++;
+		break;
+	}
+	case OP_KMEM_CACHE_DESTROY:
+	case OP_KMEM_CACHE_SHRINK: {
+		struct kmem_cache *s = kcache_of(m, op);
+		if (!s) {
+			snprintf(err, sizeof(err), "%s of \"%s\": no such cache",
+				 kop_name[op->kind], m->tr->kcaches[op->other]);
+			kill_process(m, t, c, err);
+			return;
+		}
+		if (op->kind == OP_KMEM_CACHE_SHRINK) {
+			kmem_cache_shrink(k, c, s);
+		} else {
+			kmem_cache_destroy(k, c, s);
+			m->kcache[op->other] = NULL;
+		}
+		t->pc++;
+		break;
+	}
+	case OP_KMEM_CACHE_ALLOC:
+	case OP_KMALLOC:
+	case OP_VMALLOC:
+		if (!kalloc_one(m, t, c, op))
+			return;
+		if (++t->kdone == op->count) {
+			t->kdone = 0;
+			t->pc++;
+		}
+		break;
+	case OP_KFREE: {
+		struct kvar *v = &m->kvar[op->region];
+		uint64_t n = op->flags & OPF_INDEX ? 1 : op->count ? op->count : v->n;
+		uint64_t i = op->flags & OPF_INDEX ? op->addr.off : t->kdone;
+		if (i >= v->n) {
+			snprintf(err, sizeof(err), "%s of \"%s\"[%llu]: the variable holds %u "
+				 "object%s", kop_name[op->kind], m->tr->kobjs[op->region],
+				 (unsigned long long)i, v->n, v->n == 1 ? "" : "s");
+			kill_process(m, t, c, err);
+			return;
+		}
+		kfree_one(m, t, c, op, v->va[i]);
+		if (++t->kdone >= n) {
+			t->kdone = 0;
+			t->pc++;
+		}
+		break;
+	}
+	case OP_KREAD:
+	case OP_KWRITE:
+		kaccess(m, t, c, op);
+		break;
+	default:
+		break;
+	}
+	kmem_events(m, t, op, pc);
+	if (!t->kdone)
+		run_check(m);
+}
+
 /* Execute one step of thread t on core c. */
 static void thread_step(struct machine *m, struct thread *t, struct core *c)
 {
@@ -1014,6 +1226,18 @@ static void thread_step(struct machine *m, struct thread *t, struct core *c)
 		break;
 	case OP_EXEC:
 		op_exec(m, t, c);
+		break;
+	case OP_KMEM_CACHE_CREATE:
+	case OP_KMEM_CACHE_DESTROY:
+	case OP_KMEM_CACHE_SHRINK:
+	case OP_KMEM_CACHE_ALLOC:
+	case OP_KMALLOC:
+	case OP_VMALLOC:
+	case OP_KFREE:
+	case OP_KREAD:
+	case OP_KWRITE:
+		op_kmem(m, t, c, op);
+		m->ops -= t->kdone != 0;   /* a multi-object op counts once */
 		break;
 	}
 }
@@ -1300,6 +1524,8 @@ static void register_stats(struct machine *m)
 	stats_add(m->st, &m->kills, "run.process_kills");
 	stats_add(m->st, &m->mismatches, "run.value_mismatches");
 	stats_add(m->st, &m->deadlocks, "run.deadlocks");
+	stats_add(m->st, &m->koops, "run.kernel_oops");
+	stats_add(m->st, &m->kalloc_fail, "run.kernel_alloc_fail");
 	stats_add(m->st, &m->replay_records, "run.replay.records");
 	stats_add(m->st, &m->replay_automaps, "run.replay.automaps");
 	stats_add(m->st, &m->replay_skipped, "run.replay.skipped");
@@ -1341,6 +1567,8 @@ struct machine *machine_create(const struct mmsim_cfg *cfg, const struct trace *
 	for (uint32_t p = 0; p < tr->nprocs; p++)
 		m->nthreads += tr->procs[p].nthreads;
 	m->procs = calloc(tr->nprocs, sizeof(*m->procs));
+	m->kvar = calloc(tr->nkobjs + 1, sizeof(*m->kvar));
+	m->kcache = calloc(tr->nkcaches + 1, sizeof(*m->kcache));
 	register_stats(m);
 	m->threads = calloc(m->nthreads, sizeof(*m->threads));
 	if (place_threads(m, err) || create_mms(m, err)) {
@@ -1373,6 +1601,10 @@ void machine_destroy(struct machine *m)
 	memsys_destroy(m->ms);
 	stats_destroy(m->st);
 	free(m->procs);
+	for (uint32_t i = 0; m->kvar && i < m->tr->nkobjs; i++)
+		free(m->kvar[i].va);
+	free(m->kvar);
+	free(m->kcache);
 	free(m->threads);
 	free(m->rq);
 	free(m->heap);

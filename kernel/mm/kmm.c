@@ -6,6 +6,7 @@
  * nodes come with issue phys-mm). */
 #include "kernel/mm/kmm.h"
 #include "kernel/mm/rmap.h"
+#include "kernel/mm/slab.h"
 
 #include <stdlib.h>
 #include "lib/config.h"
@@ -104,6 +105,7 @@ struct kmm *kmm_create(const struct mmsim_cfg *cfg, struct memsys *ms,
 	buddy_free_range(&k->normal, reserved, k->nframes);
 	if (st)
 		kmm_register_stats(k, st);
+	kmem_init(k, st);   /* kernel page tables, kmalloc caches (slab.h) */
 	return k;
 }
 
@@ -111,6 +113,7 @@ void kmm_destroy(struct kmm *k)
 {
 	if (!k)
 		return;
+	kmem_fini(k);
 	rmap_destroy(k);
 	free(k->memmap);
 	free(k->gather);

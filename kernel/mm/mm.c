@@ -1,6 +1,7 @@
 /* Address-space lifetime: mm_alloc()/pgd_alloc() and exit_mmap(). */
 #include "kernel/mm/kmm.h"
 #include "kernel/mm/rmap.h"
+#include "kernel/mm/slab.h"
 
 #include <stdlib.h>
 #include "sim/cpu/core.h"
@@ -19,6 +20,7 @@ struct mm *mm_create(struct kmm *k, struct core *c)
 	if (!mm)
 		abort();
 	mm->pgd = (paddr_t)pfn << PAGE_SHIFT;
+	kmem_clone_pgd(k, c, mm->pgd);  /* pgd_ctor(): the shared kernel half (slab.h) */
 	mm->pt_pages = 1;
 	mm->mmap_base = MMAP_BASE;
 	mm->task_size = k->user_va_end;

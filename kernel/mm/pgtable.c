@@ -117,6 +117,9 @@ void pt_zap_range(struct kmm *k, struct mm *mm, struct core *c, vaddr_t start, v
 
 void pt_free_all(struct kmm *k, struct mm *mm, struct core *c)
 {
+	/* The user half only: the PML4's kernel entries (256..511, copied by
+	 * kmem_clone_pgd()) point at tables every mm shares; they are not
+	 * counted in pt_used and are never freed here (kmap.c). */
 	pt_zap_range(k, mm, c, 0, mm->task_size);
 	assert(table_page(k, mm->pgd)->pt_used == 0);
 	gather_add(k, mm->pgd >> PAGE_SHIFT);
