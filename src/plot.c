@@ -14,6 +14,8 @@
 
 static const char usage[] =
 	"usage: mmsim plot RESULTS.csv --x COLUMN --y COLUMN [options]\n"
+	"  RESULTS.csv         a sweep's results.csv or summary.csv (a sweep's folder:\n"
+	"                      its results.csv)\n"
 	"  --x COLUMN          the x axis: a sweep axis (numbers, sizes such as 4K, or names)\n"
 	"  --y COLUMN          the y axis: a metric column (or METRIC.mean of summary.csv)\n"
 	"  --group COLUMN      one line per value of COLUMN, named in the legend (e.g. trace);\n"
@@ -36,6 +38,7 @@ struct plot_args {
 	bool script_only;
 	char prefix[4096];
 	char groups[1024];          /* the --group values, split at commas */
+	char csv[4096];             /* DIR/results.csv for a folder */
 	size_t groups_used;
 };
 
@@ -140,6 +143,11 @@ static int parse_args(int argc, char **argv, struct plot_args *a)
 	}
 	if (!a->o.csv)
 		return bad("no CSV file given (a sweep's results.csv or summary.csv)", NULL);
+	struct stat st;          /* a sweep's folder: its results.csv */
+	if (!stat(a->o.csv, &st) && S_ISDIR(st.st_mode)) {
+		snprintf(a->csv, sizeof(a->csv), "%s/results.csv", a->o.csv);
+		a->o.csv = a->csv;
+	}
 	if (!a->o.x || !a->o.y)
 		return bad(!a->o.x ? "--x COLUMN is required" : "--y COLUMN is required", NULL);
 	if (a->o.errors && a->o.no_errors)

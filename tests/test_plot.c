@@ -311,4 +311,11 @@ Test(plot, default_prefix_beside_the_csv)
 	char gp[256];
 	snprintf(gp, sizeof(gp), "%s/core0.stlb.mpka-vs-tlb.stlb.entries.gp", dir);
 	cr_assert_eq(access(gp, R_OK), 0, "no %s", gp);
+	/* a sweep's folder stands for its results.csv */
+	unlink(gp);
+	null = fopen("/dev/null", "w");
+	a[1] = dir;
+	cr_assert_eq(cmd_plot(11, a, null), 0);
+	fclose(null);
+	cr_assert_eq(access(gp, R_OK), 0, "no %s from the folder", gp);
 }
