@@ -35,8 +35,6 @@ enum mem_model { MEMMODEL_HIERARCHY, MEMMODEL_FLAT };
 /* kernel.shootdown.mode */
 enum shootdown_mode { SHOOTDOWN_SYNC, SHOOTDOWN_DEFERRED };
 extern const char *const cfg_shootdown_names[];
-/* kernel.direct_map: the largest page size of the kernel's direct map */
-enum direct_map_size { DIRECT_MAP_1G, DIRECT_MAP_2M, DIRECT_MAP_4K };
 enum cache_inclusion { CINCL_NONINCLUSIVE, CINCL_INCLUSIVE, CINCL_EXCLUSIVE };
 
 /* Page sizes the STLB holds ("tlb.stlb.sizes"). */
@@ -141,6 +139,12 @@ struct mmsim_cfg {
 			uint32_t mprotect; /* "kernel.cost.mprotect": VMA work of mprotect */
 			uint32_t page_alloc; /* "kernel.cost.page_alloc": buddy alloc bookkeeping */
 			uint32_t page_free;  /* "kernel.cost.page_free": buddy free bookkeeping */
+			uint32_t pcp_alloc;  /* "kernel.cost.pcp_alloc": per-cpu list fast path */
+			uint32_t pcp_free;   /* "kernel.cost.pcp_free" */
+			uint32_t pcp_page;   /* "kernel.cost.pcp_page": per frame of a pcp
+			                      * refill or drain (under the zone lock) */
+			uint32_t compact_page; /* "kernel.cost.compact_page": bookkeeping of
+			                      * migrating one page, besides its copy */
 			/* slab (kernel/mm/slub.c, vmalloc.c) */
 			uint32_t slab_alloc_fast; /* "kernel.cost.slab_alloc_fast" */
 			uint32_t slab_alloc_slow; /* "kernel.cost.slab_alloc_slow" */
@@ -150,8 +154,13 @@ struct mmsim_cfg {
 			uint32_t vmalloc;         /* "kernel.cost.vmalloc": area bookkeeping */
 			uint32_t vfree;           /* "kernel.cost.vfree" */
 		} cost;
-		uint32_t direct_map;       /* "kernel.direct_map": enum direct_map_size */
-		char slub_debug[16];       /* "kernel.slub_debug": "" or letters of FZPU */
+		/* phys-mm (kernel/mm/zone.c, pcp.c, compaction.c) */
+		uint64_t min_free_kbytes;  /* "kernel.min_free_kbytes": 0 = as Linux computes */
+		uint32_t watermark_scale_factor; /* "kernel.watermark_scale_factor" */
+		uint64_t movablecore;      /* "kernel.movablecore": bytes of ZONE_MOVABLE */
+		uint64_t cma;              /* "kernel.cma": bytes of the CMA area */
+		uint32_t pcp_high, pcp_batch; /* "kernel.pcp.{high,batch}": 0 = as Linux */
+		uint32_t compaction_proactiveness; /* "kernel.compaction_proactiveness" */
 	} kernel;
 
 	struct {                   /* "iommu.*": sim/iommu and kernel/mm/dma.c */

@@ -113,6 +113,39 @@ static void summary_caches(FILE *f, struct stats *st, unsigned ncores)
 		(unsigned long long)get(st, "dram.queue_cycles", 0));
 }
 
+/* buddyinfo, one line per populated zone (kernel/mm/zone.c's counters),
+ * with the zone's free frames (buddy + per-cpu lists), watermarks and size. */
+static void summary_zones(FILE *f, struct stats *st, const struct mmsim_cfg *cfg)
+{
+	static const char *const zones[] = { "dma", "dma32", "normal", "movable" };
+	static const char *const proc[] = { "DMA", "DMA32", "Normal", "Movable" };
+	char name[128];
+	uint64_t v;
+	for (unsigned n = 0; n < cfg->memory.numa_nodes; n++)
+		for (unsigned z = 0; z < 4; z++) {
+			snprintf(name, sizeof(name), "buddy.node%u.%s.managed", n, zones[z]);
+			if (!stats_get(st, name, &v))
+				continue;
+			fprintf(f, "buddyinfo node %u %-7s", n, proc[z]);
+			for (unsigned o = 0; o < cfg->kernel.max_order; o++) {
+				snprintf(name, sizeof(name), "buddy.node%u.%s.free.order%%u", n,
+					 zones[z]);
+				fprintf(f, " %llu", (unsigned long long)get(st, name, o));
+			}
+			uint64_t fr = 0, pcp = 0, lo = 0;
+			char k[160];
+			snprintf(k, sizeof(k), "buddy.node%u.%s.free_pages", n, zones[z]);
+			stats_get(st, k, &fr);
+			snprintf(k, sizeof(k), "buddy.node%u.%s.pcp_pages", n, zones[z]);
+			stats_get(st, k, &pcp);
+			snprintf(k, sizeof(k), "buddy.node%u.%s.wmark.low", n, zones[z]);
+			stats_get(st, k, &lo);
+			fprintf(f, "  (free %llu + pcp %llu of %llu, low mark %llu)\n",
+				(unsigned long long)fr, (unsigned long long)pcp,
+				(unsigned long long)v, (unsigned long long)lo);
+		}
+}
+
 void report_summary(FILE *f, struct machine *m, const struct run_info *ri)
 {
 	struct stats *st = machine_stats(m);
@@ -141,12 +174,7 @@ void report_summary(FILE *f, struct machine *m, const struct run_info *ri)
 		(unsigned long long)get(st, "mm.pgtable_free", 0),
 		(unsigned long long)get(st, "mm.tlbflush.shootdown", 0),
 		(unsigned long long)get(st, "mm.tlbflush.ipi", 0));
-	fprintf(f, "buddyinfo normal:");
-	for (unsigned o = 0; o < cfg->kernel.max_order; o++)
-		fprintf(f, " %llu", (unsigned long long)get(st, "buddy.normal.free.order%u", o));
-	fprintf(f, "  (free pages %llu of %llu)\n",
-		(unsigned long long)get(st, "buddy.normal.free_pages", 0),
-		(unsigned long long)get(st, "buddy.normal.managed", 0));
+	summary_zones(f, st, cfg);
 	const char *ev = machine_events(m);
 	if (*ev)
 		fprintf(f, "\n%s", ev);

@@ -1,7 +1,8 @@
 /* `mmsim report STATS.json`: the tables of a finished run, read back from
  * its --stats file (docs/stats.md) instead of a live machine, plus views
  * shaped like the files Linux users know: /proc/meminfo, /proc/vmstat,
- * /proc/buddyinfo and /proc/slabinfo (each shown when the counters behind
+ * /proc/buddyinfo, /proc/pagetypeinfo, /proc/zoneinfo (at the end and at
+ * every `snapshot` op) and /proc/slabinfo (each shown when the counters behind
  * it exist). --format csv gives one name,value line per counter, json the
  * counters object. Like every report, a view of the registry: nothing here
  * computes what the counters do not hold, except sums and ratios. */
@@ -176,43 +177,71 @@ static void kernel_lines(FILE *f, const struct rep *r)
 
 /* --- /proc-style views -------------------------------------------------------- */
 
-/* "buddy.normal.free.order3" or "buddy.node1.normal.free.order3": node,
- * zone and the rest ("free.order3", "managed"). */
-static bool buddy_name(const char *name, unsigned *node, char *zone, size_t zn,
-		       const char **rest)
+/* The allocator's zones as the counters name them ("PREFIXbuddy.nodeN.ZONE.*",
+ * PREFIX "" for the end of the run or "snapshot.NAME." for a snapshot op),
+ * in registry order: node by node, DMA .. Movable. */
+struct zrow { unsigned node; char zone[32]; };
+#define MAX_ZROWS 64
+
+static size_t zones_of(const struct rep *r, const char *prefix, struct zrow *rows)
 {
-	if (strncmp(name, "buddy.", 6))
-		return false;
-	const char *p = name + 6;
-	int end = 0;
-	*node = 0;
-	if (sscanf(p, "node%u.%n", node, &end) == 1 && end > 0)
+	size_t n = 0, pl = strlen(prefix);
+	const cJSON *c;
+	cJSON_ArrayForEach(c, r->counters) {
+		const char *p = c->string;
+		unsigned node;
+		int end = 0;
+		if (strncmp(p, prefix, pl) || strncmp(p + pl, "buddy.", 6))
+			continue;
+		p += pl + 6;
+		if (sscanf(p, "node%u.%n", &node, &end) != 1 || end == 0)
+			continue;
 		p += end;
-	const char *dot = strchr(p, '.');
-	if (!dot || (size_t)(dot - p) >= zn)
-		return false;
-	snprintf(zone, zn, "%.*s", (int)(dot - p), p);
-	*rest = dot + 1;
-	return true;
+		const char *dot = strchr(p, '.');
+		if (!dot || strcmp(dot, ".managed") || (size_t)(dot - p) >= sizeof(rows[0].zone) ||
+		    n == MAX_ZROWS)
+			continue;
+		rows[n].node = node;
+		snprintf(rows[n].zone, sizeof(rows[n].zone), "%.*s", (int)(dot - p), p);
+		n++;
+	}
+	return n;
 }
 
-/* The sum of buddy.[nodeN.]ZONE.field over every node and zone; false if
- * there is none. */
-static bool buddy_sum(const struct rep *r, const char *field, double *sum)
+/* One zone counter: PREFIXbuddy.nodeN.ZONE.<field>, 0 when absent. */
+static double zval(const struct rep *r, const char *prefix, const struct zrow *z,
+		   const char *field)
 {
-	const cJSON *c;
-	bool any = false;
-	*sum = 0;
-	cJSON_ArrayForEach(c, r->counters) {
-		unsigned node;
-		char zone[32];
-		const char *rest;
-		if (buddy_name(c->string, &node, zone, sizeof(zone), &rest) && !strcmp(rest, field)) {
-			*sum += c->valuedouble;
-			any = true;
-		}
+	char name[256];
+	uint64_t v = 0;
+	snprintf(name, sizeof(name), "%sbuddy.node%u.%s.%s", prefix, z->node, z->zone, field);
+	lookup(r, name, &v);
+	return (double)v;
+}
+
+/* "normal" -> "Normal", "dma32" -> "DMA32", as /proc spells zones. */
+static const char *proc_zone(const char *z, char *buf, size_t n)
+{
+	if (!strncmp(z, "dma", 3)) {
+		snprintf(buf, n, "DMA%s", z + 3);
+	} else {
+		snprintf(buf, n, "%s", z);
+		if (buf[0] >= 'a' && buf[0] <= 'z')
+			buf[0] = (char)(buf[0] - 32);
 	}
-	return any;
+	return buf;
+}
+
+static unsigned zone_orders(const struct rep *r, const char *prefix, const struct zrow *z)
+{
+	unsigned o = 0;
+	char name[256];
+	for (;; o++) {
+		snprintf(name, sizeof(name), "%sbuddy.node%u.%s.free.order%u", prefix, z->node,
+			 z->zone, o);
+		if (!has(r, name) || o == 32)
+			return o;
+	}
 }
 
 static void meminfo_line(FILE *f, const char *name, double pages)
@@ -220,24 +249,173 @@ static void meminfo_line(FILE *f, const char *name, double pages)
 	fprintf(f, "%-16s%10.0f kB\n", name, pages * PAGE_KB);
 }
 
-static void meminfo(FILE *f, const struct rep *r)
+/* /proc/meminfo's allocator lines. MemFree is the buddy lists' frames, as
+ * NR_FREE_PAGES (frames on per-cpu lists are shown apart). */
+static void meminfo(FILE *f, const struct rep *r, const char *prefix, const char *when)
 {
-	double total, freep;
-	if (!buddy_sum(r, "managed", &total) || !buddy_sum(r, "free_pages", &freep))
+	struct zrow z[MAX_ZROWS];
+	size_t n = zones_of(r, prefix, z);
+	double total = 0, freep = 0, pcp = 0, cma_total = 0, cma_free = 0;
+	if (!n)
 		return;
-	fprintf(f, "\nmeminfo (end of run):\n");
+	for (size_t i = 0; i < n; i++) {
+		total += zval(r, prefix, &z[i], "managed");
+		freep += zval(r, prefix, &z[i], "free_pages");
+		pcp += zval(r, prefix, &z[i], "pcp_pages");
+		cma_total += zval(r, prefix, &z[i], "pageblocks.cma") * 512;
+		cma_free += zval(r, prefix, &z[i], "free_cma");
+	}
+	fprintf(f, "\nmeminfo (%s):\n", when);
 	meminfo_line(f, "MemTotal:", total);
 	meminfo_line(f, "MemFree:", freep);
-	meminfo_line(f, "MemUsed:", total - freep);
+	meminfo_line(f, "MemUsed:", total - freep - pcp);
+	meminfo_line(f, "PerCPUFree:", pcp);
 	uint64_t a, b;
-	if (lookup(r, "mm.pgtable_alloc", &a) && lookup(r, "mm.pgtable_free", &b))
+	if (!*prefix && lookup(r, "mm.pgtable_alloc", &a) && lookup(r, "mm.pgtable_free", &b))
 		meminfo_line(f, "PageTables:", (double)a - (double)b);
+	meminfo_line(f, "CmaTotal:", cma_total);
+	meminfo_line(f, "CmaFree:", cma_free);
+}
+
+/* /proc/buddyinfo: free blocks per order, one row per zone. */
+static void buddyinfo(FILE *f, const struct rep *r, const char *prefix, const char *when)
+{
+	struct zrow z[MAX_ZROWS];
+	size_t n = zones_of(r, prefix, z);
+	if (n)
+		fprintf(f, "\nbuddyinfo%s%s:\n", *when ? " " : "", when);
+	for (size_t i = 0; i < n; i++) {
+		char zn[40], field[32];
+		fprintf(f, "Node %u, zone %8s", z[i].node, proc_zone(z[i].zone, zn, sizeof(zn)));
+		for (unsigned o = 0, no = zone_orders(r, prefix, &z[i]); o < no; o++) {
+			snprintf(field, sizeof(field), "free.order%u", o);
+			fprintf(f, " %6.0f", zval(r, prefix, &z[i], field));
+		}
+		fprintf(f, "\n");
+	}
+}
+
+static const char *const mt_names[] = {
+	"unmovable", "movable", "reclaimable", "highatomic", "cma", "isolate",
+};
+static const char *const mt_proc[] = {
+	"Unmovable", "Movable", "Reclaimable", "HighAtomic", "CMA", "Isolate",
+};
+
+/* /proc/pagetypeinfo: free blocks per migratetype and order, then
+ * pageblocks per migratetype. */
+static void pagetypeinfo(FILE *f, const struct rep *r, const char *prefix, const char *when)
+{
+	struct zrow z[MAX_ZROWS];
+	size_t n = zones_of(r, prefix, z);
+	char zn[40], field[48];
+	if (!n)
+		return;
+	unsigned no = zone_orders(r, prefix, &z[0]);
+	fprintf(f, "\npagetypeinfo%s%s:\nPage block order: 9\nPages per block:  512\n\n"
+		"Free pages count per migrate type at order", *when ? " " : "", when);
+	for (unsigned o = 0; o < no; o++)
+		fprintf(f, " %6u", o);
+	fprintf(f, "\n");
+	for (size_t i = 0; i < n; i++)
+		for (size_t t = 0; t < ARRAY_SIZE(mt_names); t++) {
+			fprintf(f, "Node %4u, zone %8s, type %12s", z[i].node,
+				proc_zone(z[i].zone, zn, sizeof(zn)), mt_proc[t]);
+			for (unsigned o = 0; o < no; o++) {
+				snprintf(field, sizeof(field), "free.%s.order%u", mt_names[t], o);
+				fprintf(f, " %6.0f", zval(r, prefix, &z[i], field));
+			}
+			fprintf(f, "\n");
+		}
+	fprintf(f, "\nNumber of blocks type    ");
+	for (size_t t = 0; t < ARRAY_SIZE(mt_names); t++)
+		fprintf(f, " %12s", mt_proc[t]);
+	fprintf(f, "\n");
+	for (size_t i = 0; i < n; i++) {
+		fprintf(f, "Node %u, zone %8s ", z[i].node, proc_zone(z[i].zone, zn, sizeof(zn)));
+		for (size_t t = 0; t < ARRAY_SIZE(mt_names); t++) {
+			snprintf(field, sizeof(field), "pageblocks.%s", mt_names[t]);
+			fprintf(f, " %12.0f", zval(r, prefix, &z[i], field));
+		}
+		fprintf(f, "\n");
+	}
+}
+
+/* /proc/zoneinfo, the allocator's part of it. */
+static void zoneinfo(FILE *f, const struct rep *r, const char *prefix, const char *when)
+{
+	static const char *const zn_all[] = { "dma", "dma32", "normal", "movable" };
+	struct zrow z[MAX_ZROWS];
+	size_t n = zones_of(r, prefix, z);
+	char zn[40], field[48];
+	if (n)
+		fprintf(f, "\nzoneinfo%s%s:\n", *when ? " " : "", when);
+	for (size_t i = 0; i < n; i++) {
+		const struct zrow *q = &z[i];
+		fprintf(f, "Node %u, zone %8s\n", q->node, proc_zone(q->zone, zn, sizeof(zn)));
+		fprintf(f, "  pages free     %.0f\n", zval(r, prefix, q, "free_pages"));
+		fprintf(f, "        min      %.0f\n", zval(r, prefix, q, "wmark.min"));
+		fprintf(f, "        low      %.0f\n", zval(r, prefix, q, "wmark.low"));
+		fprintf(f, "        high     %.0f\n", zval(r, prefix, q, "wmark.high"));
+		fprintf(f, "        spanned  %.0f\n", zval(r, prefix, q, "spanned"));
+		fprintf(f, "        managed  %.0f\n", zval(r, prefix, q, "managed"));
+		fprintf(f, "        protection: (");
+		for (size_t j = 0; j < ARRAY_SIZE(zn_all); j++) {
+			snprintf(field, sizeof(field), "protection.%s", zn_all[j]);
+			fprintf(f, "%s%.0f", j ? ", " : "", zval(r, prefix, q, field));
+		}
+		fprintf(f, ")\n");
+		fprintf(f, "      nr_free_pages %.0f\n", zval(r, prefix, q, "free_pages"));
+		fprintf(f, "      nr_free_cma   %.0f\n", zval(r, prefix, q, "free_cma"));
+		fprintf(f, "      pcp_pages     %.0f\n", zval(r, prefix, q, "pcp_pages"));
+		fprintf(f, "      alloc %.0f, alloc_fail %.0f, free %.0f, split %.0f, merge %.0f, "
+			"fallback %.0f, steal %.0f, wmark_fail %.0f\n",
+			zval(r, prefix, q, "alloc"), zval(r, prefix, q, "alloc_fail"),
+			zval(r, prefix, q, "free"), zval(r, prefix, q, "split"),
+			zval(r, prefix, q, "merge"), zval(r, prefix, q, "fallback"),
+			zval(r, prefix, q, "steal"), zval(r, prefix, q, "wmark_fail"));
+	}
+}
+
+/* The snapshot ops' names, in the order they ran: "snapshot.NAME." for
+ * each NAME with a "snapshot.NAME.buddy.node*.*.managed" counter. */
+static void snapshots(FILE *f, const struct rep *r)
+{
+	const cJSON *c;
+	char last[128] = "";
+	cJSON_ArrayForEach(c, r->counters) {
+		const char *p = c->string, *b = strstr(p, ".buddy.node");
+		size_t len = b ? (size_t)(b - p) + 1 : 0;
+		if (strncmp(p, "snapshot.", 9) || !b || len >= sizeof(last) ||
+		    (!strncmp(p, last, strlen(last)) && strlen(last) == len))
+			continue;
+		snprintf(last, sizeof(last), "%.*s", (int)len, p);
+		char when[160];
+		snprintf(when, sizeof(when), "at snapshot %.*s", (int)(len - 10), p + 9);
+		buddyinfo(f, r, last, when);
+		pagetypeinfo(f, r, last, when);
+		zoneinfo(f, r, last, when);
+	}
 }
 
 /* Linux's /proc/vmstat names for the counters mmsim keeps. */
 static const struct { const char *linux_name, *counter; } vmstat_names[] = {
-	{ "nr_free_pages", "buddy.normal.free_pages" },
-	{ "pgalloc_normal", "buddy.normal.alloc" },
+	{ "nr_free_pages", "buddy.node*.free_pages" },
+	{ "pgalloc_dma", "buddy.node*.dma.alloc" },
+	{ "pgalloc_dma32", "buddy.node*.dma32.alloc" },
+	{ "pgalloc_normal", "buddy.node*.normal.alloc" },
+	{ "pgalloc_movable", "buddy.node*.movable.alloc" },
+	{ "numa_hit", "numa.node*.numa_hit" },
+	{ "numa_miss", "numa.node*.numa_miss" },
+	{ "numa_foreign", "numa.node*.numa_foreign" },
+	{ "numa_interleave", "numa.node*.interleave_hit" },
+	{ "numa_local", "numa.node*.local_node" },
+	{ "numa_other", "numa.node*.other_node" },
+	{ "compact_stall", "mm.compact.stall" },
+	{ "compact_success", "mm.compact.success" },
+	{ "compact_isolated", "mm.compact.isolated" },
+	{ "pgmigrate_success", "mm.pgmigrate.success" },
+	{ "pgmigrate_fail", "mm.pgmigrate.fail" },
 	{ "pgfree", "mm.pgfree" },
 	{ "pgfault", "mm.pgfault" },
 	{ "pgfault_anon", "mm.pgfault.anon" },
@@ -260,58 +438,45 @@ static const struct { const char *linux_name, *counter; } vmstat_names[] = {
 	{ "compact_free_scanned", "mm.compact.free_scanned" },
 };
 
+/* lookup(), where a '*' in the name (after "nodeN") stands for every node
+ * number: the sum over nodes ("buddy.node*.free_pages" sums every zone's). */
+static bool lookup_sum(const struct rep *r, const char *name, uint64_t *v)
+{
+	const char *star = strchr(name, '*');
+	if (!star)
+		return lookup(r, name, v);
+	size_t pl = (size_t)(star - name), sl = strlen(star + 1);
+	const cJSON *c;
+	bool any = false;
+	*v = 0;
+	cJSON_ArrayForEach(c, r->counters) {
+		const char *n = c->string, *p = n + pl;
+		size_t len = strlen(n);
+		if (strncmp(n, name, pl) || len < pl + sl || strcmp(n + len - sl, star + 1))
+			continue;
+		while (p < n + len - sl && *p >= '0' && *p <= '9')
+			p++;
+		/* node digits, then (for a zone total) any one zone name */
+		if (p == n + pl || (p != n + len - sl && (*p != '.' || strchr(p + 1, '.') !=
+							     n + len - sl)))
+			continue;
+		*v += (uint64_t)c->valuedouble;
+		any = true;
+	}
+	return any;
+}
+
 static void vmstat(FILE *f, const struct rep *r)
 {
 	bool first = true;
 	for (size_t i = 0; i < ARRAY_SIZE(vmstat_names); i++) {
 		uint64_t v;
-		if (!lookup(r, vmstat_names[i].counter, &v))
+		if (!lookup_sum(r, vmstat_names[i].counter, &v))
 			continue;
 		if (first)
 			fprintf(f, "\nvmstat:\n");
 		first = false;
 		fprintf(f, "%s %llu\n", vmstat_names[i].linux_name, (unsigned long long)v);
-	}
-}
-
-/* One row per (node, zone) in the order the counters name them. */
-static void buddyinfo(FILE *f, const struct rep *r)
-{
-	struct row { unsigned node; char zone[32]; double n[32]; unsigned orders; } rows[16];
-	size_t nrows = 0;
-	const cJSON *c;
-	cJSON_ArrayForEach(c, r->counters) {
-		unsigned node, order;
-		char zone[32];
-		const char *rest;
-		int end = 0;
-		if (!buddy_name(c->string, &node, zone, sizeof(zone), &rest) ||
-		    sscanf(rest, "free.order%u%n", &order, &end) != 1 || rest[end] || order >= 32)
-			continue;
-		size_t i = 0;
-		while (i < nrows && !(rows[i].node == node && !strcmp(rows[i].zone, zone)))
-			i++;
-		if (i == nrows) {
-			if (nrows == ARRAY_SIZE(rows))
-				continue;
-			memset(&rows[nrows], 0, sizeof(rows[0]));
-			rows[nrows].node = node;
-			strcpy(rows[nrows++].zone, zone);
-		}
-		rows[i].n[order] = c->valuedouble;
-		if (order + 1 > rows[i].orders)
-			rows[i].orders = order + 1;
-	}
-	if (nrows)
-		fprintf(f, "\nbuddyinfo:\n");
-	for (size_t i = 0; i < nrows; i++) {
-		char zone[32];
-		snprintf(zone, sizeof(zone), "%s", rows[i].zone);
-		zone[0] = (char)(zone[0] >= 'a' && zone[0] <= 'z' ? zone[0] - 32 : zone[0]);
-		fprintf(f, "Node %u, zone %8s", rows[i].node, zone);
-		for (unsigned o = 0; o < rows[i].orders; o++)
-			fprintf(f, " %6.0f", rows[i].n[o]);
-		fprintf(f, "\n");
 	}
 }
 
@@ -355,10 +520,13 @@ static void text(FILE *f, const struct rep *r)
 	walk_table(f, r);
 	cache_table(f, r);
 	kernel_lines(f, r);
-	meminfo(f, r);
+	meminfo(f, r, "", "end of run");
 	vmstat(f, r);
-	buddyinfo(f, r);
+	buddyinfo(f, r, "", "");
+	pagetypeinfo(f, r, "", "");
+	zoneinfo(f, r, "", "");
 	slabinfo(f, r);
+	snapshots(f, r);
 }
 
 static void csv(FILE *f, const struct rep *r)

@@ -1,6 +1,8 @@
 /* kmm_validate(): the kernel's invariants, for --check and the tests.
  *
- * - the buddy lists are consistent and fully merged (buddy_validate());
+ * - the buddy lists of every zone are consistent and fully merged, their
+ *   migratetype lists agree with the heads (buddy_validate()), and the
+ *   per-cpu lists hold free frames of their zone (pcp_validate());
  * - every frame is in exactly one state;
  * - the page tables of every live mm point only at frames in the right state
  *   (tables at PG_pgtable, leaves at PG_anon), each table's pt_used equals its
@@ -11,7 +13,6 @@
  * - rss and page-table counts of each mm agree with its tables;
  * - VMAs are sorted and do not overlap. */
 #include "kernel/mm/kmm.h"
-#include "kernel/mm/slab.h"
 
 #include <stdlib.h>
 #include "lib/jsonutil.h"
@@ -33,8 +34,6 @@ static int check_table(struct kmm *k, struct mm *mm, paddr_t table, int level,
 	cs->tables++;
 	uint32_t present = 0;
 	for (unsigned i = 0; i < PT_ENTRIES; i++) {
-		if (level == k->levels && i >= PT_ENTRIES / 2)
-			break;   /* the kernel half: shared, checked by kmem_validate() */
 		pte_t e = physmem_read(&k->ms->pm, table + 8 * i, 8);
 		if (!(e & PTE_P))
 			continue;
@@ -100,8 +99,11 @@ static int check_frames(struct kmm *k, const struct census *cs, char *err)
 
 int kmm_validate(struct kmm *k, struct mm *const *mms, size_t nmm, char *err)
 {
-	if (buddy_validate(&k->normal, err))
-		return -1;
+	for (unsigned n = 0; n < k->nr_nodes; n++)
+		for (int i = 0; i < MAX_NR_ZONES; i++)
+			if (buddy_validate(&k->node[n].zones[i], err) ||
+			    pcp_validate(k, &k->node[n].zones[i], err))
+				return -1;
 	struct census cs = { .maps = calloc(k->nframes, sizeof(uint32_t)) };
 	if (!cs.maps)
 		abort();
@@ -120,8 +122,6 @@ int kmm_validate(struct kmm *k, struct mm *const *mms, size_t nmm, char *err)
 	}
 	if (rc == 0)
 		rc = check_frames(k, &cs, err);
-	if (rc == 0 && k->kmem)
-		rc = kmem_validate(k, err);
 	free(cs.maps);
 	return rc;
 }

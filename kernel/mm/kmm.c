@@ -2,11 +2,12 @@
  *
  * Boot (as Linux's memblock hand-over, much simplified): the first 1 MiB of
  * physical memory is reserved for firmware, as on a PC; every other frame
- * goes to one buddy zone "Normal" (zones DMA/DMA32/Normal/Movable and NUMA
- * nodes come with issue phys-mm). */
+ * goes to the buddy lists of its node's zone (zones_init(), zone.c). The
+ * memmap is one calloc'd array: the host backs only the struct pages the
+ * kernel touches (boot writes the heads of free blocks only), so a 64 GiB
+ * guest costs the host a few tens of MiB until its memory is used. */
 #include "kernel/mm/kmm.h"
 #include "kernel/mm/rmap.h"
-#include "kernel/mm/slab.h"
 
 #include <stdlib.h>
 #include "lib/config.h"
@@ -65,16 +66,7 @@ static void kmm_register_stats(struct kmm *k, struct stats *st)
 		stats_add(st, &k->ipi[i].handle_cycles, "core%u.ipi.handle_cycles", i);
 	}
 
-	struct zone *z = &k->normal;
-	stats_add(st, &z->managed_pages, "buddy.%s.managed", z->name);
-	stats_add(st, &z->free_pages, "buddy.%s.free_pages", z->name);
-	stats_add(st, &z->allocs, "buddy.%s.alloc", z->name);
-	stats_add(st, &z->alloc_fails, "buddy.%s.alloc_fail", z->name);
-	stats_add(st, &z->frees, "buddy.%s.free", z->name);
-	stats_add(st, &z->splits, "buddy.%s.split", z->name);
-	stats_add(st, &z->merges, "buddy.%s.merge", z->name);
-	for (unsigned o = 0; o < z->max_order; o++)
-		stats_add(st, &z->free_area[o].nr_free, "buddy.%s.free.order%u", z->name, o);
+	zones_register_stats(k, st);
 }
 
 struct kmm *kmm_create(const struct mmsim_cfg *cfg, struct memsys *ms,
@@ -101,11 +93,9 @@ struct kmm *kmm_create(const struct mmsim_cfg *cfg, struct memsys *ms,
 	uint64_t reserved = FIRMWARE_RESERVED_PFNS < k->nframes ? FIRMWARE_RESERVED_PFNS : k->nframes;
 	for (uint64_t pfn = 0; pfn < reserved; pfn++)
 		k->memmap[pfn].flags = PG_reserved;
-	buddy_zone_init(&k->normal, "normal", k->memmap, 0, k->nframes, cfg->kernel.max_order);
-	buddy_free_range(&k->normal, reserved, k->nframes);
+	zones_init(k);
 	if (st)
 		kmm_register_stats(k, st);
-	kmem_init(k, st);   /* kernel page tables, kmalloc caches (slab.h) */
 	return k;
 }
 
@@ -113,8 +103,8 @@ void kmm_destroy(struct kmm *k)
 {
 	if (!k)
 		return;
-	kmem_fini(k);
 	rmap_destroy(k);
+	zones_destroy(k);
 	free(k->memmap);
 	free(k->gather);
 	free(k->tlbstate);

@@ -12,6 +12,8 @@
 
 #include "lib/types.h"
 #include "kernel/mm/buddy.h"
+#include "kernel/mm/zone.h"
+#include "kernel/mm/mempolicy.h"
 #include "kernel/mm/page.h"
 #include "kernel/mm/gfp.h"
 
@@ -29,6 +31,8 @@ struct vma {
 	uint64_t pgoff;         /* linear page offset of start (vm_pgoff):
 	                         * start >> PAGE_SHIFT at mmap, kept by split,
 	                         * merge and mremap */
+	struct mempolicy mpol;  /* mbind() policy (mempolicy.h); MPOL_DEFAULT:
+	                         * the mm's */
 };
 
 /* One address space (Linux's mm_struct). */
@@ -46,13 +50,14 @@ struct mm {
 	vaddr_t task_size;      /* end of the user address space (TASK_SIZE) */
 	uint64_t min_flt, maj_flt; /* faults of this mm (getrusage's ru_minflt/majflt) */
 	uint64_t cow_copies;    /* do_wp_page() copies made for it */
+	struct mempolicy mpol;  /* set_mempolicy() policy (mempolicy.h) */
 };
 
 enum fault_result { FAULT_DONE, FAULT_SIGSEGV, FAULT_OOM, FAULT_SIGBUS };
 
 /* Why a TLB flush was needed ("mm.tlbflush.cause.<name>"). */
 enum flush_cause { FLUSH_MUNMAP, FLUSH_MPROTECT, FLUSH_EXIT, FLUSH_COW, FLUSH_FORK,
-		   FLUSH_CAUSES };
+		   FLUSH_MIGRATE, FLUSH_CAUSES };
 extern const char *const flush_cause_name[FLUSH_CAUSES];
 
 /* Pages per flush request, by bucket ("mm.tlbflush.pages_hist.<upper>"):
@@ -118,7 +123,11 @@ struct kmm {
 	vaddr_t user_va_end;    /* end of the user half for that many levels */
 	struct page *memmap;    /* one struct page per frame, indexed by PFN */
 	uint64_t nframes;
-	struct zone normal;     /* one zone until issue phys-mm */
+	struct pglist_data *node; /* [nr_nodes]: NUMA nodes and their zones (zone.h) */
+	unsigned nr_nodes;
+	uint64_t min_free_kbytes; /* in force: kernel.min_free_kbytes or calculated */
+	struct page_alloc_stats pa; /* allocator slow paths, pcp, compaction */
+	struct pageops *pageops;  /* trace page-allocator ops' state (pageops.c) */
 	uint64_t *gather;       /* frames waiting for the TLB flush (mmu_gather) */
 	size_t ngather, gather_cap;
 	vaddr_t gather_lo, gather_hi; /* span of the leaf PTEs cleared since the
@@ -126,7 +135,6 @@ struct kmm {
 	bool gather_freed_tables;     /* paging structures among the gathered frames */
 	struct tlb_defer_queue *defer;  /* per core (kernel.shootdown.mode deferred) */
 	int fail_countdown;     /* fault injection: the Nth page allocation fails */
-	struct kmem *kmem;      /* kernel address space, slab, vmalloc (slab.h) */
 	struct rmap_state *rmap; /* anon_vma table (rmap.c) */
 	uint64_t zero_pfn;      /* the shared zero page (fault.c): a reserved frame */
 
@@ -163,6 +171,35 @@ int64_t kmm_alloc_pages(struct kmm *k, struct core *c, int nid, gfp_t gfp, unsig
 /* __free_pages(): give back a block from kmm_alloc_pages of that order
  * (refcount 1, no mappings left). */
 void kmm_free_pages(struct kmm *k, struct core *c, uint64_t pfn, unsigned order);
+/* alloc_pages_vma(): a user page (PG_anon ...) for va in vma of mm, placed
+ * by the NUMA policy (the VMA's, else the mm's: mempolicy.h); with MPOL_BIND
+ * no node outside the policy's mask is used. THE FAULT HANDLER SHOULD CALL
+ * THIS (or at least mpol_node_for()) for user pages instead of
+ * kmm_alloc_pages(k, c, -1, ...); until it does, kmm_alloc_pages() applies
+ * the process policy of the mm loaded on core c to __GFP_HARDWALL (user)
+ * allocations that pass nid -1, but VMA policies (mbind) are not seen. */
+int64_t kmm_alloc_pages_vma(struct kmm *k, struct core *c, struct mm *mm, struct vma *vma,
+			    vaddr_t va, gfp_t gfp, unsigned order, uint32_t state);
+/* mbind(): policy mode (enum mpol_mode) over nodes for the VMAs of
+ * [start, start+len), split at both ends; -EFAULT when part of the range is
+ * not mapped. (vma_can_join() should compare mpol so that merges keep
+ * policies apart; it does not yet.) */
+int kmm_mbind(struct kmm *k, struct mm *mm, vaddr_t start, uint64_t len, unsigned mode,
+	      uint16_t nodes);
+/* The node a user page for va should come from under the policies of vma
+ * (may be NULL) and mm, faulting on core c (policy_node()). */
+int mpol_node_for(struct kmm *k, struct mm *mm, struct vma *vma, vaddr_t va, struct core *c);
+/* The trace's page-allocator ops (pageops.c); name: a trace.kobjs index.
+ * alloc_pages returns the PFN or -1; free_pages -1 when the name holds no
+ * block; snapshot copies the buddy.*, numa.* and mm.pcp/compact counters
+ * as "snapshot.NAME[.N].<counter>"; drop_caches drains the pcp lists (no
+ * page cache yet). */
+int64_t kmm_op_alloc_pages(struct kmm *k, struct core *c, uint32_t name, unsigned order,
+			   gfp_t gfp, int nid);
+int kmm_op_free_pages(struct kmm *k, struct core *c, uint32_t name);
+void kmm_op_compact(struct kmm *k, struct core *c, int nid);
+void kmm_op_drop_caches(struct kmm *k, struct core *c, unsigned what);
+void kmm_op_snapshot(struct kmm *k, struct stats *st, uint32_t name, const char *label);
 /* One zeroed frame, GFP_KERNEL (kernel data, page tables). */
 int64_t kmm_alloc_page(struct kmm *k, struct core *c, uint32_t state);
 void kmm_free_page(struct kmm *k, struct core *c, uint64_t pfn);
@@ -214,9 +251,6 @@ void flush_tlb_mm_range(struct kmm *k, struct mm *mm, struct core *c,
 /* tlb_finish_mmu(): flush the span of PTEs cleared since the last call (if
  * any), then free the gathered frames. */
 void tlb_finish_mmu(struct kmm *k, struct mm *mm, struct core *c, enum flush_cause cause);
-/* flush_tlb_kernel_range(): invalidate kernel (global) translations of
- * [start, end) on every core, by IPIs (vmalloc's lazy purge). */
-void flush_tlb_kernel_range(struct kmm *k, struct core *c, vaddr_t start, vaddr_t end);
 /* switch_mm_irqs_off(): make core c run next (NULL: no user mm, an idle
  * core), loading CR3 — with PCIDs, reusing the mm's ASID slot on this core
  * without a flush when nothing changed since (tlb_gen) — and keeping the mm

@@ -1,9 +1,26 @@
-/* Frame allocation for the kernel's users, and its timed memory accesses.
+/* Frame allocation for the kernel's users (Linux's __alloc_pages() and
+ * __free_pages()), and its timed memory accesses.
  *
- * Every frame handed out is zeroed by the kernel (clear_page()) with one
- * store per 64-byte line through the memory port of the core doing it, so
- * zeroing costs what the memory system says. */
+ * An allocation walks the zonelist of its preferred node (nearest nodes
+ * first, highest zone first, never above gfp_zone(gfp)) and takes from the
+ * first zone that passes zone_watermark_ok() at the LOW mark
+ * (get_page_from_freelist()); order-0 requests go through the core's pcp
+ * list. When none does, the slow path (__alloc_pages_slowpath()) counts a
+ * kswapd wake-up, retries at the MIN mark with the reserves gfp_to_alloc_flags()
+ * grants (__GFP_HIGH: half of min; no direct reclaim: a further quarter and
+ * the HIGHATOMIC reserve), then, if the caller may sleep and order > 0,
+ * compacts (compaction.c) and retries. There is no direct reclaim yet (the
+ * reclaim issue adds it): what fails then fails, __GFP_NOFAIL included
+ * (counted as mm.page_alloc.nofail_fail).
+ *
+ * Every frame handed out with __GFP_ZERO is zeroed by the kernel
+ * (clear_page()) with one store per 64-byte line through the memory port of
+ * the core doing it, so zeroing costs what the memory system says. The
+ * allocator's own work is charged from kernel.cost.*: pcp_alloc / pcp_free
+ * on the per-cpu fast path, page_alloc / page_free per zone-locked
+ * operation, pcp_page per frame a refill or drain moves. */
 #include "kernel/mm/kmm.h"
+#include "kernel/mm/compaction.h"
 
 #include <assert.h>
 #include "lib/config.h"
@@ -11,6 +28,7 @@
 #include "sim/mem/memsys.h"
 
 #define LINE_SIZE 64
+#define PAGE_ALLOC_COSTLY_ORDER 3
 
 pte_t kmm_read_pte(struct kmm *k, struct core *c, paddr_t pa)
 {
@@ -34,16 +52,166 @@ static void clear_page(struct kmm *k, struct core *c, uint64_t pfn)
 	physmem_zero_frame(&k->ms->pm, pfn);
 }
 
+uint64_t kmm_free_frames(const struct kmm *k)
+{
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < k->nr_nodes; i++)
+		for (int j = 0; j < MAX_NR_ZONES; j++)
+			n += k->node[i].zones[j].free_pages + k->node[i].zones[j].pcp_pages;
+	return n;
+}
+
+/* gfp_to_alloc_flags() of the slow path. */
+static unsigned gfp_to_alloc_flags(gfp_t gfp, unsigned order)
+{
+	unsigned f = ALLOC_WMARK_MIN;
+
+	if (gfp & __GFP_HIGH)
+		f |= ALLOC_MIN_RESERVE;
+	if (gfp & __GFP_KSWAPD_RECLAIM)
+		f |= ALLOC_KSWAPD;
+	if (!(gfp & __GFP_DIRECT_RECLAIM)) {
+		f |= ALLOC_NON_BLOCK;
+		if (order > 0)
+			f |= ALLOC_HIGHATOMIC;
+	}
+	if (gfp_migratetype(gfp) == MIGRATE_MOVABLE)
+		f |= ALLOC_CMA;
+	return f;
+}
+
+/* rmqueue(): one block from zone z, order 0 through core c's pcp list. */
+static int64_t rmqueue(struct kmm *k, struct core *c, struct zone *z, unsigned order,
+		       int mt, unsigned alloc_flags)
+{
+	const struct mmsim_cfg *cfg = k->cfg;
+
+	if (order == 0 && z->pcp && c->id < (k->ncores ? k->ncores : 1)) {
+		bool refilled;
+		uint64_t moved = k->pa.pcp_refill_pages;
+		int64_t pfn = pcp_alloc(k, z, c->id, mt, alloc_flags, &refilled);
+
+		c->clock += cfg->kernel.cost.pcp_alloc;
+		if (refilled)
+			c->clock += cfg->kernel.cost.page_alloc +
+				    (k->pa.pcp_refill_pages - moved) * cfg->kernel.cost.pcp_page;
+		return pfn;
+	}
+	c->clock += cfg->kernel.cost.page_alloc;
+	return buddy_rmqueue(z, order, mt, alloc_flags);
+}
+
+/* zone_statistics(): numa_hit/miss/foreign against the preferred node,
+ * local/other against the allocating core's node. */
+static void zone_statistics(struct kmm *k, struct core *c, int preferred, const struct zone *z)
+{
+	struct pglist_data *pg = &k->node[z->node];
+
+	if (z->node == preferred) {
+		pg->numa_hit++;
+	} else {
+		pg->numa_miss++;
+		k->node[preferred].numa_foreign++;
+	}
+	if (z->node == cpu_to_node(k, c->id))
+		pg->local_node++;
+	else
+		pg->other_node++;
+}
+
+int64_t get_page_from_freelist(struct kmm *k, struct core *c, const struct alloc_context *ac,
+			       unsigned order, unsigned alloc_flags)
+{
+	for (struct zone *const *zp = ac->zonelist; *zp; zp++) {
+		struct zone *z = *zp;
+
+		if ((int)z->idx > ac->highest_zoneidx)
+			continue;
+		if (ac->nodemask && !((ac->nodemask >> z->node) & 1))
+			continue;
+		if (!(alloc_flags & ALLOC_NO_WATERMARKS) &&
+		    !zone_watermark_ok(z, order, z->watermark[alloc_flags & ALLOC_WMARK_MASK],
+				       ac->highest_zoneidx, alloc_flags))
+			continue;
+		int64_t pfn = rmqueue(k, c, z, order, ac->migratetype, alloc_flags);
+		if (pfn < 0)
+			continue;
+		if ((alloc_flags & ALLOC_HIGHATOMIC) && order > 0)
+			reserve_highatomic_pageblock(z, (uint64_t)pfn);
+		zone_statistics(k, c, ac->preferred_nid, z);
+		if (ac->interleave && z->node == ac->preferred_nid)
+			k->node[z->node].interleave_hit++;
+		return pfn;
+	}
+	return -1;
+}
+
+/* __alloc_pages(): the fast path, then the slow path. */
+static int64_t alloc_pages_nid(struct kmm *k, struct core *c, int nid, uint16_t nodemask,
+			       bool interleave, gfp_t gfp, unsigned order)
+{
+	struct pglist_data *pg = &k->node[nid];
+	struct alloc_context ac = {
+		.zonelist = (gfp & __GFP_THISNODE) ? pg->zonelist_thisnode : pg->zonelist,
+		.highest_zoneidx = gfp_zone(gfp),
+		.migratetype = gfp_migratetype(gfp),
+		.preferred_nid = nid,
+		.nodemask = nodemask,
+		.interleave = interleave,
+	};
+	unsigned alloc_flags = ALLOC_WMARK_LOW;
+
+	if (ac.migratetype == MIGRATE_MOVABLE)
+		alloc_flags |= ALLOC_CMA;
+	int64_t pfn = get_page_from_freelist(k, c, &ac, order, alloc_flags);
+	if (pfn >= 0)
+		return pfn;
+
+	/* __alloc_pages_slowpath() */
+	k->pa.slowpath++;
+	alloc_flags = gfp_to_alloc_flags(gfp, order);
+	if (alloc_flags & ALLOC_KSWAPD)
+		k->pa.kswapd_wake++;   /* wake_all_kswapds(): no kswapd yet */
+	pfn = get_page_from_freelist(k, c, &ac, order, alloc_flags);
+	if (pfn >= 0 || !(gfp & __GFP_DIRECT_RECLAIM) || order == 0)
+		return pfn;
+	/* __alloc_pages_direct_compact() */
+	k->pa.direct_compact++;
+	pfn = try_to_compact_pages(k, c, &ac, order, alloc_flags);
+	if (pfn >= 0)
+		k->pa.direct_compact_success++;
+	return pfn;
+}
+
 int64_t kmm_alloc_pages(struct kmm *k, struct core *c, int nid, gfp_t gfp, unsigned order,
 			uint32_t state)
 {
-	(void)nid;  /* one node until issue phys-mm */
-	c->clock += k->cfg->kernel.cost.page_alloc;
+	uint16_t mask = 0;
+	bool il = false;
+
+	if (nid < 0 && (gfp & __GFP_HARDWALL))
+		nid = mpol_current_node(k, c, &mask, &il);
+	return kmm_alloc_pages_mask(k, c, nid, mask, il, gfp, order, state);
+}
+
+int64_t kmm_alloc_pages_mask(struct kmm *k, struct core *c, int nid, uint16_t nodemask,
+			     bool interleave, gfp_t gfp, unsigned order, uint32_t state)
+{
 	if (k->fail_countdown > 0 && --k->fail_countdown == 0)
 		return -1;
-	int64_t pfn = buddy_alloc(&k->normal, order);
-	if (pfn < 0)
+	if (nid < 0 || (unsigned)nid >= k->nr_nodes)
+		nid = cpu_to_node(k, c->id);
+	int64_t pfn = order < k->cfg->kernel.max_order ?
+		      alloc_pages_nid(k, c, nid, nodemask, interleave, gfp, order) : -1;
+	if (pfn < 0) {
+		k->pa.fail++;
+		if (order < BUDDY_MAX_ORDER_LIMIT)
+			k->pa.fail_order[order]++;
+		if (gfp & __GFP_NOFAIL)
+			k->pa.nofail_fail++;
 		return -1;
+	}
 	uint64_t n = 1ull << order;
 	for (uint64_t i = 0; i < n; i++) {
 		struct page *p = &k->memmap[pfn + i];
@@ -69,17 +237,31 @@ int64_t kmm_alloc_pages(struct kmm *k, struct core *c, int nid, gfp_t gfp, unsig
 
 void kmm_free_pages(struct kmm *k, struct core *c, uint64_t pfn, unsigned order)
 {
+	const struct mmsim_cfg *cfg = k->cfg;
 	struct page *p = &k->memmap[pfn];
-	assert(p->refcount == 1 && p->mapcount == 0);
-	c->clock += k->cfg->kernel.cost.page_free;
+	struct zone *z = page_zone(k, pfn);
+	assert(p->refcount == 1 && p->mapcount == 0 && z);
 	uint64_t n = 1ull << order;
 	for (uint64_t i = 0; i < n; i++) {
 		k->memmap[pfn + i].flags = 0;
 		k->memmap[pfn + i].mapping = 0;
+		k->memmap[pfn + i].private = 0;
 	}
 	p->refcount = 0;
-	buddy_free(&k->normal, pfn, order);
+	if (order == 0 && z->pcp && c->id < (k->ncores ? k->ncores : 1)) {
+		uint64_t moved = k->pa.pcp_drain_pages;
+
+		c->clock += cfg->kernel.cost.pcp_free;
+		if (pcp_free(k, z, c->id, pfn, get_pageblock_migratetype(z, pfn)))
+			c->clock += cfg->kernel.cost.page_free +
+				    (k->pa.pcp_drain_pages - moved) * cfg->kernel.cost.pcp_page;
+	} else {
+		c->clock += cfg->kernel.cost.page_free;
+		buddy_free(z, pfn, order);
+	}
 	k->pgfree += n;
+	if (cfg->kernel.compaction_proactiveness)
+		compact_proactive(k, c, z);
 }
 
 int64_t kmm_alloc_page(struct kmm *k, struct core *c, uint32_t state)
