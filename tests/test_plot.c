@@ -12,6 +12,7 @@
 
 #include "lib/jsonutil.h"
 #include "src/plot.h"
+#include "src/sweep.h"
 
 static char dir[64], csv[128], err[MMSIM_ERR_LEN];
 
@@ -318,4 +319,39 @@ Test(plot, default_prefix_beside_the_csv)
 	cr_assert_eq(cmd_plot(11, a, null), 0);
 	fclose(null);
 	cr_assert_eq(access(gp, R_OK), 0, "no %s from the folder", gp);
+}
+
+/* What sweep_out.c's csv_field() writes, csv_read() reads back: random
+ * fields of commas, quotes and spaces (no newlines: one record a line). */
+Test(plot, csv_round_trip_with_the_sweep_writer)
+{
+	static const char alphabet[] = "ab,\" 1.x*/=";
+	unsigned seed = 12345;
+	for (int round = 0; round < 200; round++) {
+		char field[3][16], q[3][64];
+		FILE *f = fopen(csv, "w");
+		cr_assert(f);
+		for (int c = 0; c < 3; c++) {
+			seed = seed * 1103515245 + 12345;
+			int n = 1 + (int)(seed >> 16) % 14;
+			for (int i = 0; i < n; i++) {
+				seed = seed * 1103515245 + 12345;
+				field[c][i] = alphabet[(seed >> 16) % (sizeof(alphabet) - 1)];
+			}
+			field[c][n] = '\0';
+			fprintf(f, "%sh%d", c ? "," : "", c);
+		}
+		fprintf(f, "\n");
+		for (int c = 0; c < 3; c++)
+			fprintf(f, "%s%s", c ? "," : "", csv_field(field[c], q[c], sizeof(q[c])));
+		fprintf(f, "\n");
+		fclose(f);
+		struct csv_table t;
+		cr_assert_eq(csv_read(&t, csv, err), 0, "%s", err);
+		cr_assert_eq(t.nrows, 1);
+		for (int c = 0; c < 3; c++)
+			cr_assert_str_eq(t.cell[c], field[c], "round %d field %d: wrote %s", round, c,
+					 q[c]);
+		csv_free(&t);
+	}
 }
