@@ -85,15 +85,23 @@ struct cache *cache_create(const struct cache_cfg *cfg)
 	c->block = malloc(n * sizeof(*c->block));
 	c->tag = calloc(n + CACHE_TAG_GROUP, 1);
 	c->meta = calloc(n, sizeof(*c->meta));
+	c->age = malloc(n + CACHE_TAG_GROUP);
 	c->state = calloc(n, 1);
 	c->dirty = calloc(n, 1);
 	c->set_meta = calloc(c->sets, sizeof(*c->set_meta));
-	if (!c->block || !c->tag || !c->meta || !c->state || !c->dirty || !c->set_meta) {
+	if (!c->block || !c->tag || !c->meta || !c->age || !c->state || !c->dirty ||
+	    !c->set_meta) {
 		cache_destroy(c);
 		return NULL;
 	}
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		c->block[i] = CACHE_NO_BLOCK;
+		c->age[i] = (uint8_t)(i % c->ways);     /* any permutation will do */
+	}
+	memset(c->age + n, 0, CACHE_TAG_GROUP);
+	for (uint32_t w = 0; w < 16; w++)
+		c->age_tail[w] = w < (c->ways - 1) % 16 + 1 ? 0xff : 0;
+	c->way_recip = (1ull << 40) / c->ways + 1;
 	return c;
 }
 
@@ -104,6 +112,7 @@ void cache_destroy(struct cache *c)
 	free(c->block);
 	free(c->tag);
 	free(c->meta);
+	free(c->age);
 	free(c->state);
 	free(c->dirty);
 	free(c->set_meta);

@@ -87,7 +87,13 @@ struct cache {
 	                       * block[] (cache_find_set) */
 	uint64_t tag_tail;    /* cache_tag_match() bits of a set's last group
 	                       * that are in the set */
-	uint64_t *meta;       /* [sets*ways] policy word: LRU stamp, RRIP RRPV */
+	uint64_t *meta;       /* [sets*ways] policy word: RRIP RRPV */
+	uint8_t *age;         /* [sets*ways + CACHE_TAG_GROUP] LRU: the line's
+	                       * recency rank in its set, 0 = most recent; a
+	                       * set's ranks are a permutation of 0..ways-1 */
+	uint8_t age_tail[16]; /* 0xff for the lanes of a set's last group of
+	                       * 16 ranks that are in the set */
+	uint64_t way_recip;   /* floor(2^40 / ways) + 1: idx / ways by a multiply */
 	uint8_t *state;       /* [sets*ways] enum mesi; MESI_I iff CACHE_NO_BLOCK */
 	uint8_t *dirty;       /* [sets*ways] 1: newer than the level below */
 	uint64_t *set_meta;   /* [sets] policy word: tree-PLRU bits */
@@ -100,7 +106,6 @@ struct cache {
 	uint32_t latency;
 	enum cache_repl repl;
 	const struct repl_ops *ops;
-	uint64_t tick;        /* LRU clock */
 	struct rng rng;       /* random victims, BRRIP insertion */
 	bool write_through;
 	bool wb_noalloc;
@@ -203,6 +208,15 @@ static inline uint32_t cache_find_set(const struct cache *c, uint32_t set, uint6
 {
 	uint32_t base = set * c->ways;
 	uint8_t tag = cache_tag(block);
+	if (c->ways <= CACHE_TAG_GROUP) {       /* one group: no loop */
+		uint64_t z = cache_tag_match(c->tag + base, tag) & c->tag_tail;
+		for (; z; z &= z - 1) {
+			uint32_t idx = base + ((unsigned)__builtin_ctzll(z) >> CACHE_TAG_BIT_SHIFT);
+			if (c->block[idx] == block)
+				return idx;
+		}
+		return CACHE_NONE;
+	}
 	for (uint32_t w0 = 0; w0 < c->ways; w0 += CACHE_TAG_GROUP) {
 		uint64_t z = cache_tag_match(c->tag + base + w0, tag);
 		if (c->ways - w0 < CACHE_TAG_GROUP)
@@ -222,11 +236,52 @@ static inline uint32_t cache_find(const struct cache *c, uint64_t block)
 	return cache_find_set(c, cache_set(c, block), block);
 }
 
+/* The first line of idx's set: idx - idx % ways, the division done as a
+ * multiply by way_recip (exact for idx < 2^32 and ways < 256: the error
+ * idx / 2^40 < 1/256 stays below the smallest gap 1/ways to the next
+ * integer). */
+static inline uint32_t cache_set_base(const struct cache *c, uint32_t idx)
+{
+	if (!(c->ways & (c->ways - 1)))
+		return idx & ~(c->ways - 1);
+	uint32_t set = (uint32_t)(((unsigned __int128)idx * c->way_recip) >> 40);
+	return set * c->ways;
+}
+
+/* LRU as recency ranks (repl_lru.c): a hit on way w of the set at base
+ * makes it rank 0 and ages by one every line that was more recent. With
+ * SSE2, 16 ranks at a time: an unsigned byte compare (both sides biased by
+ * 0x80 for the signed pcmpgtb) selects the younger lanes, masked to the
+ * set's ways in its last group, and subtracting the all-ones mask adds 1. */
+static inline void cache_lru_rank_touch(struct cache *c, uint32_t base, uint32_t w)
+{
+	uint8_t *a = c->age + base;
+	uint8_t x = a[w];
+	if (!x)
+		return;                 /* already the most recent */
+#if defined(__SSE2__)
+	const __m128i bias = _mm_set1_epi8((char)0x80);
+	const __m128i xv = _mm_set1_epi8((char)(x ^ 0x80));
+	for (uint32_t w0 = 0; w0 < c->ways; w0 += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(a + w0));
+		__m128i lt = _mm_cmplt_epi8(_mm_xor_si128(v, bias), xv);
+		if (c->ways - w0 < 16)
+			lt = _mm_and_si128(lt, _mm_loadu_si128((const __m128i *)c->age_tail));
+		_mm_storeu_si128((__m128i *)(a + w0), _mm_sub_epi8(v, lt));
+	}
+#else
+	for (uint32_t u = 0; u < c->ways; u++)
+		a[u] += a[u] < x;
+#endif
+	a[w] = 0;
+}
+
 /* The one-line hit rules of LRU and RRIP, shared by cache_touch() and the
  * policies' ops tables (repl_lru.c, repl_rrip.c). */
 static inline void cache_repl_lru_touch(struct cache *c, uint32_t idx)
 {
-	c->meta[idx] = ++c->tick;
+	uint32_t base = cache_set_base(c, idx);
+	cache_lru_rank_touch(c, base, idx - base);
 }
 
 static inline void cache_repl_rrip_touch(struct cache *c, uint32_t idx)
@@ -234,29 +289,38 @@ static inline void cache_repl_rrip_touch(struct cache *c, uint32_t idx)
 	c->meta[idx] = 0;
 }
 
-/* The LRU way of set: the smallest stamp. Stamps are unique (each is a
- * fresh ++tick >= 1) and an invalid way's is 0 (cache_drop(), calloc), so
- * over a set with invalid ways this is the lowest invalid way: the fill
- * rule of every policy, found in the same single pass. Two running minima
- * (even and odd ways) halve the dependent chain; only invalid ways can tie,
- * and a tie goes to the lower way. */
+/* The way a fill of set takes under LRU: the lowest invalid way (partial
+ * tag 0, CACHE_TAG_GROUP at a time), else the least recently used one, the
+ * way of rank ways-1. */
 static inline uint32_t cache_repl_lru_way(const struct cache *c, uint32_t set)
 {
-	const uint64_t *m = c->meta + (size_t)set * c->ways;
-	size_t n = c->ways, v0 = 0, v1 = 0, w = 1;
-	uint64_t min0 = m[0], min1 = UINT64_MAX;
-	for (; w + 1 < n; w += 2) {     /* selects, not branches: compiled to cmov */
-		uint64_t a = m[w], b = m[w + 1];
-		v1 = a < min1 ? w : v1;
-		min1 = a < min1 ? a : min1;
-		v0 = b < min0 ? w + 1 : v0;
-		min0 = b < min0 ? b : min0;
+	uint32_t base = set * c->ways;
+	for (uint32_t w0 = 0; w0 < c->ways; w0 += CACHE_TAG_GROUP) {
+		uint64_t z = cache_tag_match(c->tag + base + w0, 0);
+		if (c->ways - w0 < CACHE_TAG_GROUP)
+			z &= c->tag_tail;
+		if (z)
+			return w0 + ((unsigned)__builtin_ctzll(z) >> CACHE_TAG_BIT_SHIFT);
 	}
-	if (w < n) {
-		v1 = m[w] < min1 ? w : v1;
-		min1 = m[w] < min1 ? m[w] : min1;
+	const uint8_t *a = c->age + base;
+	uint8_t oldest = (uint8_t)(c->ways - 1);
+#if defined(__SSE2__)
+	for (uint32_t w0 = 0; ; w0 += 16) {
+		__m128i eq = _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(a + w0)),
+					    _mm_set1_epi8((char)oldest));
+		if (c->ways - w0 < 16)
+			eq = _mm_and_si128(eq, _mm_loadu_si128((const __m128i *)c->age_tail));
+		unsigned m = (unsigned)_mm_movemask_epi8(eq);
+		if (m)
+			return w0 + (unsigned)__builtin_ctz(m);
+		assert(w0 + 16 < c->ways);
 	}
-	return (uint32_t)(min1 < min0 || (min1 == min0 && v1 < v0) ? v1 : v0);
+#else
+	uint32_t w = 0;
+	while (a[w] != oldest)
+		w++;
+	return w;
+#endif
 }
 
 /* A demand hit on line idx: tell the policy. A switch on the policy with
@@ -322,7 +386,7 @@ uint32_t cache_fill_set(struct cache *c, uint32_t set, uint64_t block, uint8_t s
 	c->dirty[idx] = dirty;
 	c->fills++;
 	if (lru)
-		cache_repl_lru_touch(c, idx);
+		cache_lru_rank_touch(c, set * c->ways, idx - set * c->ways);
 	else
 		c->ops->fill(c, idx);
 	return idx;
@@ -334,8 +398,9 @@ static inline uint32_t cache_fill(struct cache *c, uint64_t block, uint8_t state
 	return cache_fill_set(c, cache_set(c, block), block, state, dirty, v);
 }
 
-/* Drop line idx (no counter: callers count why). Its LRU stamp goes to 0,
- * which makes it the set's first choice for a fill (cache_repl_lru_way). */
+/* Drop line idx (no counter: callers count why). Its partial tag goes to
+ * 0, which makes it the set's first choice for a fill (cache_repl_lru_way);
+ * its LRU rank stays, in the order of the set's other ranks. */
 static inline void cache_drop(struct cache *c, uint32_t idx)
 {
 	c->block[idx] = CACHE_NO_BLOCK;

@@ -145,8 +145,12 @@ void dram_stats(struct dram *d, struct stats *st)
 }
 
 /* pa's node, and pa's offset in it (pa itself outside every range). */
-static unsigned node_of(const struct dram *d, paddr_t pa, uint64_t *off)
+static inline unsigned node_of(const struct dram *d, paddr_t pa, uint64_t *off)
 {
+	if (d->nodes == 1 && pa - d->node[0].base < d->node[0].size) {
+		*off = pa - d->node[0].base;      /* the usual case, without the loop */
+		return 0;
+	}
 	for (unsigned n = 0; n < d->nodes; n++) {
 		if (pa - d->node[n].base < d->node[n].size) {
 			*off = pa - d->node[n].base;
@@ -157,7 +161,7 @@ static unsigned node_of(const struct dram *d, paddr_t pa, uint64_t *off)
 	return 0;
 }
 
-static uint64_t take_bits(uint64_t *x, unsigned bits)
+static inline uint64_t take_bits(uint64_t *x, unsigned bits)
 {
 	uint64_t v = *x & ((1ull << bits) - 1);
 	*x >>= bits;
@@ -167,22 +171,30 @@ static uint64_t take_bits(uint64_t *x, unsigned bits)
 /* Worked example, defaults (64 B lines, 2 channels, 16 banks, 8 KiB rows =
  * 128 lines): pa 0x12345 is line 0x48d = 0b100_1000_110_1; channel = bit 0
  * = 1, bank = next 4 bits = 0b0110 = 6, column = next 7 bits = 0b100100 =
- * 36, row = what is left = 0. */
-struct dram_loc dram_map(const struct dram *d, paddr_t pa)
+ * 36, row = what is left = 0. dram_locate() is dram_map() inlined into
+ * dram_access() (it runs for every memory read and write). */
+static inline __attribute__((always_inline))
+void dram_locate(const struct dram *d, paddr_t pa, struct dram_loc *l)
 {
 	uint64_t x;
-	struct dram_loc l = { .node = node_of(d, pa, &x) };
+	l->node = node_of(d, pa, &x);
 	x >>= d->line_shift;
 	take_bits(&x, d->col_low_bits);
-	l.channel = (unsigned)take_bits(&x, d->chan_bits);
-	l.bank = (unsigned)take_bits(&x, d->bank_bits);
+	l->channel = (unsigned)take_bits(&x, d->chan_bits);
+	l->bank = (unsigned)take_bits(&x, d->bank_bits);
 	take_bits(&x, d->col_high_bits);
-	l.row = x;
+	l->row = x;
+}
+
+struct dram_loc dram_map(const struct dram *d, paddr_t pa)
+{
+	struct dram_loc l;
+	dram_locate(d, pa, &l);
 	return l;
 }
 
 /* The bank's latency for row, opening it. */
-static uint32_t bank_open(struct dram *d, uint64_t *open_row, uint64_t row)
+static inline uint32_t bank_open(struct dram *d, uint64_t *open_row, uint64_t row)
 {
 	if (*open_row == row) {
 		d->row_hits++;
@@ -202,7 +214,8 @@ static uint32_t bank_open(struct dram *d, uint64_t *open_row, uint64_t row)
 cycles_t dram_access(struct dram *d, unsigned core, paddr_t pa, bool write, cycles_t now)
 {
 	assert(core < DRAM_MAX_CORES);
-	struct dram_loc l = dram_map(d, pa);
+	struct dram_loc l;
+	dram_locate(d, pa, &l);
 	struct dram_chan *ch = &d->chan[l.node * d->channels + l.channel];
 	cycles_t start = ch->busy_until > now ? ch->busy_until : now;
 	cycles_t queue = start - now;

@@ -82,15 +82,35 @@ bool tlb_fill_at(struct tlb *t, uint64_t vpn, unsigned shift, uint64_t pfn, uint
 	uint64_t set = tlb_index(t, vpn);
 	struct tlb_entry *s = t->e + set * t->ways;
 	uint32_t way = t->ways, free_way = t->ways;
-	for (uint32_t w = 0; w < t->ways && way == t->ways; w++) {
-		if (tlb_match(&s[w], vpn, shift, pcid))
-			way = w;                          /* refresh in place */
-		else if (!(s[w].flags & TLBE_VALID) && free_way == t->ways)
-			free_way = w;
+	if (t->policy == REPL_LRU || t->policy == REPL_FIFO) {
+		/* One pass: the entry to refresh, else the lowest invalid way,
+		 * else the oldest stamp. An invalid way counts as stamp 0 and a
+		 * valid one's is >= 1 (++tick), so the smallest key is the
+		 * lowest invalid way if there is one (strict <: ties keep the
+		 * lower way), else the LRU (FIFO: first filled) entry. */
+		uint64_t oldest = UINT64_MAX;
+		for (uint32_t w = 0; w < t->ways; w++) {
+			if (tlb_match(&s[w], vpn, shift, pcid)) {
+				way = w;                  /* refresh in place */
+				break;
+			}
+			uint64_t key = s[w].flags & TLBE_VALID ? s[w].stamp : 0;
+			free_way = key < oldest ? w : free_way;
+			oldest = key < oldest ? key : oldest;
+		}
+	} else {
+		for (uint32_t w = 0; w < t->ways && way == t->ways; w++) {
+			if (tlb_match(&s[w], vpn, shift, pcid))
+				way = w;                  /* refresh in place */
+			else if (!(s[w].flags & TLBE_VALID) && free_way == t->ways)
+				free_way = w;
+		}
+		if (way == t->ways && free_way == t->ways)
+			free_way = victim_way(t, set, s);
 	}
 	bool evict = false;
 	if (way == t->ways) {
-		way = free_way < t->ways ? free_way : victim_way(t, set, s);
+		way = free_way;
 		if (s[way].flags & TLBE_VALID) {
 			evict = true;
 			t->evictions++;

@@ -72,7 +72,8 @@ static inline uint64_t tlb_index(const struct tlb *t, uint64_t vpn)
 static inline bool tlb_match(const struct tlb_entry *e, uint64_t vpn, unsigned shift,
 			     uint16_t pcid)
 {
-	return (e->flags & TLBE_VALID) && e->vpn == vpn && e->shift == shift &&
+	/* the VPN first: it rejects nearly every way of a probed set alone */
+	return e->vpn == vpn && (e->flags & TLBE_VALID) && e->shift == shift &&
 	       (e->pcid == pcid || (e->flags & TLBE_GLOBAL));
 }
 
