@@ -254,6 +254,10 @@ static void frame(struct gui *g)
 		render(g);
 		present(g);
 	}
+	if (g->detached && g->win) {    /* closed: the run goes on without it */
+		SDL_DestroyWindow(g->win);
+		g->win = NULL;
+	}
 }
 
 /* ------------------------------------------------------------ observer */
@@ -380,9 +384,12 @@ int gui_run(struct machine *m, const struct gui_opts *o, char *err)
 			snprintf(err, MMSIM_ERR_LEN, "%s", serr);
 			rc = -2;
 		}
-	} else if (!g->detached) {      /* the run is over: look until quit */
+	} else {                        /* the run is over: look until quit */
 		g->paused = true;
-		frame(g);
+		while (!g->detached) {
+			g->budget = 0;          /* nothing left to step */
+			frame(g);
+		}
 	}
 	gui_free(g);
 	free(g);

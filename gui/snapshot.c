@@ -10,9 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "kernel/mm/dma.h"
 #include "kernel/mm/kmm.h"
 #include "lib/stats.h"
 #include "sim/cpu/core.h"
+#include "sim/iommu/iommu.h"
 #include "sim/mem/memsys.h"
 #include "src/machine.h"
 
@@ -25,34 +27,18 @@ const char *const snap_kind_name[SK_KINDS] = {
 
 /* ------------------------------------------------------------ zones */
 
-/* The zone layout: with issue phys-mm (buddy.h defines PAGEBLOCK_ORDER)
- * nodes of zones with watermarks and per-migratetype lists; before it the
- * single kmm->normal. The second branch goes once phys-mm has landed. */
-#ifdef PAGEBLOCK_ORDER
-#define SNAP_ZONED 1
-#else
-#define SNAP_ZONED 0
-#endif
-
 /* Every zone of the kernel, in PFN order. The one place that knows where
  * the kernel keeps them. */
 static unsigned zone_list(const struct kmm *k, const struct zone **out, unsigned max)
 {
 	/* nodes in address order, each node's zones DMA..Movable (zone.h);
 	 * zones a node does not reach are left out */
-#if SNAP_ZONED
 	unsigned n = 0;
 	for (unsigned nid = 0; nid < k->nr_nodes; nid++)
 		for (int i = 0; i < MAX_NR_ZONES; i++)
 			if (k->node[nid].zones[i].spanned_pages && n < max)
 				out[n++] = &k->node[nid].zones[i];
 	return n;
-#else
-	if (max < 1)
-		return 0;
-	out[0] = &k->normal;
-	return 1;
-#endif
 }
 
 static const struct zone *zone_of(const struct kmm *k, uint64_t pfn)
@@ -73,18 +59,13 @@ unsigned snap_zones(const struct machine *m, struct snap_zone *out, unsigned max
 	for (unsigned i = 0; i < n && i < max; i++) {
 		struct snap_zone *s = &out[i];
 		memset(s, 0, sizeof(*s));
-#if SNAP_ZONED
 		snprintf(s->name, sizeof(s->name), "node%d %s", z[i]->node, z[i]->name);
 		s->node = z[i]->node;
-#else
-		snprintf(s->name, sizeof(s->name), "%s", z[i]->name);
-#endif
 		s->start_pfn = z[i]->start_pfn;
 		s->end_pfn = z[i]->end_pfn;
 		s->managed = z[i]->managed_pages;
 		s->free_pages = z[i]->free_pages;
 		s->max_order = z[i]->max_order < SNAP_MAX_ORDER ? z[i]->max_order : SNAP_MAX_ORDER;
-#if SNAP_ZONED
 		_Static_assert(MIGRATE_TYPES <= SNAP_MAX_MT, "room for every migratetype");
 		s->nmt = MIGRATE_TYPES;
 		for (unsigned t = 0; t < MIGRATE_TYPES; t++)
@@ -98,10 +79,6 @@ unsigned snap_zones(const struct machine *m, struct snap_zone *out, unsigned max
 		s->wmark_min = z[i]->watermark[WMARK_MIN];
 		s->wmark_low = z[i]->watermark[WMARK_LOW];
 		s->wmark_high = z[i]->watermark[WMARK_HIGH];
-#else
-		for (unsigned o = 0; o < s->max_order; o++)
-			s->nr_free[o] = z[i]->free_area[o].nr_free;
-#endif
 	}
 	return n;
 }
@@ -140,6 +117,8 @@ void snap_map_fini(struct snap_map *s)
 	memset(s, 0, sizeof(*s));
 }
 
+static void mark_dma_domains(struct snap_map *s, const struct machine *m);
+
 /* One pass: a PG_buddy head covers its whole block; a compound tail takes
  * its head's kind; any other frame its own flags. */
 void snap_map_update(struct snap_map *s, const struct machine *m)
@@ -168,6 +147,41 @@ void snap_map_update(struct snap_map *s, const struct machine *m)
 		s->count[kd]++;
 		pfn++;
 	}
+	mark_dma_domains(s, m);
+}
+
+/* DMA-mapped: every leaf of a device's IOMMU second-level tables (the
+ * kernel's DMA API writes them, kernel/mm/dma.c) is a frame the device can
+ * reach; it shows as such whatever else it holds. */
+static void mark_dma(struct snap_map *s, const struct physmem *pm, paddr_t table, int level)
+{
+	for (unsigned i = 0; i < PT_ENTRIES; i++) {
+		pte_t e = physmem_read(pm, table + 8ull * i, 8);
+		if (!(e & (IOPTE_R | IOPTE_W)))
+			continue;
+		paddr_t a = e & PTE_ADDR_MASK;
+		if (level > 1 && !(level <= 3 && (e & PTE_PS))) {
+			mark_dma(s, pm, a, level - 1);
+			continue;
+		}
+		uint64_t first = a >> PAGE_SHIFT, n = pt_level_size(level) >> PAGE_SHIFT;
+		for (uint64_t pfn = first; pfn < first + n && pfn < s->nframes; pfn++) {
+			s->count[s->kind[pfn]]--;
+			s->kind[pfn] = SK_DMA;
+			s->order[pfn] = 0;
+			s->count[SK_DMA]++;
+		}
+	}
+}
+
+static void mark_dma_domains(struct snap_map *s, const struct machine *m)
+{
+	const struct kdma *kd = machine_kdma(m);
+	if (!kd)
+		return;
+	for (unsigned i = 0; i < kd->ndev && i < DMA_MAX_DEVICES; i++)
+		if (kd->dev[i].dom && kd->dev[i].dom->pgd)
+			mark_dma(s, &machine_memsys(m)->pm, kd->dev[i].dom->pgd, PT_LEVELS);
 }
 
 /* The free block containing pfn, if any: its head is the nearest PG_buddy
@@ -210,20 +224,13 @@ void snap_page_get(const struct machine *m, uint64_t pfn, struct snap_page *sp)
 	const struct zone *z = zone_of(k, pfn);
 	if (z) {
 		sp->zone = z->name;
-#if SNAP_ZONED
 		sp->migratetype = get_pageblock_migratetype(z, pfn);
-#endif
 	}
 }
 
 const char *snap_migratetype_name(int mt)
 {
-#if SNAP_ZONED
 	return mt >= 0 && mt < MIGRATE_TYPES ? migratetype_names[mt] : "-";
-#else
-	(void)mt;
-	return "-";
-#endif
 }
 
 const char *snap_flags_str(uint32_t flags, char *buf, size_t len)

@@ -1629,6 +1629,7 @@ unsigned machine_ncores(const struct machine *m) { return m->cfg.cores; }
 const struct core *machine_core(const struct machine *m, unsigned i) { return m->cores[i]; }
 const struct kmm *machine_kmm(const struct machine *m) { return m->kmm; }
 const struct memsys *machine_memsys(const struct machine *m) { return m->ms; }
+const struct kdma *machine_kdma(const struct machine *m) { return m->kd; }
 const struct mmsim_cfg *machine_cfg(const struct machine *m) { return &m->cfg; }
 unsigned machine_nprocs(const struct machine *m) { return m->tr->nprocs; }
 const char *machine_proc_name(const struct machine *m, unsigned i)

@@ -21,6 +21,7 @@ struct core;
 struct kmm;
 struct memsys;
 struct mm;
+struct kdma;
 
 /* Build the machine for cfg (already checked) and trace (already loaded).
  * Returns NULL with err on a trace/config mismatch (e.g. affinity to a core
@@ -62,6 +63,8 @@ unsigned machine_nprocs(const struct machine *m);
 const char *machine_proc_name(const struct machine *m, unsigned i);
 /* The process's address space, NULL once it exited or was killed. */
 const struct mm *machine_proc_mm(const struct machine *m, unsigned i);
+/* The kernel's DMA API state (kernel/mm/dma.h). */
+const struct kdma *machine_kdma(const struct machine *m);
 /* Walkers of every core remember their last walk (walk.h) while on. */
 void machine_remember_walks(struct machine *m, bool on);
 

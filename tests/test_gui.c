@@ -171,6 +171,34 @@ Test(gui, snapshot_mid_run)
 	gt_close(&g);
 }
 
+/* A device's DMA mappings show as DMA-mapped frames: after the NIC's ring
+ * (dma_alloc) and one packet buffer (dma_map) are mapped through the
+ * IOMMU, exactly their two frames; none at boot. */
+Test(gui, snapshot_dma_mapped)
+{
+	struct gt g;
+	char err[MMSIM_ERR_LEN];
+	cfg_defaults(&g.cfg);
+	cr_assert_eq(cfg_load(&g.cfg, "configs/tiny.json", err), 0, "%s", err);
+	cr_assert_eq(cfg_check(&g.cfg, "test", err), 0, "%s", err);
+	cr_assert_eq(trace_load(&g.tr, "traces/iommu-nic.json", err), 0, "%s", err);
+	g.m = machine_create(&g.cfg, &g.tr, 0, err);
+	cr_assert(g.m, "%s", err);
+	g.path[0] = 0;
+	struct snap_map s;
+	snap_map_init(&s, g.m);
+	snap_map_update(&s, g.m);
+	cr_assert_eq(s.count[SK_DMA], 0);
+	struct stop_at st = { 0, 4 };   /* mmap, dma_alloc, repeat, dma_map */
+	machine_set_observer(g.m, count_and_stop, &st);
+	cr_assert_eq(machine_run(g.m, err), 0, "%s", err);
+	snap_map_update(&s, g.m);
+	cr_assert_eq(s.count[SK_DMA], 2);
+	snap_map_fini(&s);
+	machine_destroy(g.m);
+	trace_free(&g.tr);
+}
+
 /* A watching observer and the walkers' memory of the last walk change no
  * counter: every stat of the run is the same as without them. */
 Test(gui, observer_changes_nothing)
