@@ -138,10 +138,10 @@ static void event(struct machine *m, const char *fmt, ...)
 
 /* ---------------------------------------------------------------- checks */
 
-/* --check: every TLB entry the kernel would let a core use without a flush
- * (global, or of a PCID whose slot is up to date) must agree with the page
- * tables of its mm. Shootdowns are synchronous, so none is ever in flight
- * between steps. */
+/* --check: every TLB and paging-structure-cache entry the kernel would let
+ * a core use without a flush (global, or of a PCID whose slot is up to
+ * date: kmm_pcid_current(), which leaves out what a pending shootdown
+ * will flush) must agree with the page tables of its mm. */
 struct tlb_check {
 	struct machine *m;
 	struct core *c;
@@ -172,12 +172,74 @@ static void check_entry(void *arg, const struct tlb *t, const struct tlb_entry *
 			       e->pcid);
 }
 
+/* What the walker caches in its level-`level` paging-structure cache for
+ * va under cr3: the frame of the table that level's entry points at, and
+ * the rights of the path down to that entry; false if a walk stops above
+ * (an entry not present, a reserved bit, a large-page leaf). */
+static bool probe_table(const struct walker *w, const struct physmem *pm, uint64_t cr3,
+			vaddr_t va, int level, uint64_t *pfn, uint8_t *rights)
+{
+	paddr_t table = cr3 & PTE_ADDR_MASK;
+	uint8_t r = TLBE_RW | TLBE_US;
+	for (int l = w->levels; l >= level; l--) {
+		pte_t e = physmem_read(pm, table + 8 * pt_index(va, l), 8);
+		if (!(e & PTE_P) || (e & w->rsvd_addr) || (e & PTE_PS))
+			return false;
+		if (!(e & PTE_RW))
+			r &= (uint8_t)~TLBE_RW;
+		if (!(e & PTE_US))
+			r &= (uint8_t)~TLBE_US;
+		if (e & PTE_NX)
+			r |= TLBE_NX;
+		table = e & PTE_ADDR_MASK;
+	}
+	*pfn = table >> PAGE_SHIFT;
+	*rights = r;
+	return true;
+}
+
+/* --check: every paging-structure-cache entry the kernel would let a core
+ * use without a flush must point at the table its mm's page tables give
+ * (a stale one would walk a freed or replaced table) with no more rights
+ * than the path down to it grants. */
+static void check_pwc(struct tlb_check *tc)
+{
+	const struct walker *w = &tc->c->walker;
+	for (int l = 2; l <= w->levels && !tc->bad; l++) {
+		const struct tlb *t = w->pwc[l];
+		for (size_t k = 0; t && k < (size_t)t->sets * t->ways && !tc->bad; k++) {
+			const struct tlb_entry *e = &t->e[k];
+			struct mm *mm;
+			if (!(e->flags & TLBE_VALID) ||
+			    !kmm_pcid_current(tc->m->kmm, tc->c->id, e->pcid, &mm))
+				continue;
+			vaddr_t va = e->vpn << e->shift;
+			if (kmem_va_lazy(tc->m->kmm, va))
+				continue;
+			uint64_t pfn;
+			uint8_t rights;
+			bool ok = probe_table(w, &tc->m->ms->pm, mm->pgd, va, l, &pfn, &rights) &&
+				  pfn == e->pfn &&
+				  (e->flags & ~rights & (TLBE_RW | TLBE_US)) == 0 &&
+				  (rights & ~e->flags & TLBE_NX) == 0;
+			if (!ok)
+				tc->bad = errf(tc->err, "check: core%u level-%d paging-structure "
+					       "cache holds a stale entry %#llx -> table pfn %#llx "
+					       "(PCID %u) that the page tables no longer give",
+					       tc->c->id, l, (unsigned long long)va,
+					       (unsigned long long)e->pfn, e->pcid);
+		}
+	}
+}
+
 static int check_tlbs(struct machine *m, char *err)
 {
 	struct tlb_check tc = { .m = m, .err = err };
 	for (unsigned i = 0; i < m->cfg.cores && !tc.bad; i++) {
 		tc.c = m->cores[i];
 		core_for_each_tlb_entry(tc.c, check_entry, &tc);
+		if (!tc.bad)
+			check_pwc(&tc);
 	}
 	return tc.bad;
 }
@@ -273,13 +335,16 @@ static void replay_automap(struct machine *m, struct thread *t, struct core *c, 
 		m->replay_automaps++;
 }
 
-/* Translate one piece of an access, trapping to the kernel on #PF until it
- * succeeds. Returns false if the process was killed. */
-static bool translate(struct machine *m, struct thread *t, struct core *c, vaddr_t va,
-		      uint32_t access, paddr_t *pa)
+/* translate() after the first attempt raised #PF (code): trap to the
+ * kernel until the translation succeeds. Out of line, so that the hot
+ * path of every access keeps no frame for it. */
+static __attribute__((noinline, cold))
+bool translate_fault(struct machine *m, struct thread *t, struct core *c, vaddr_t va,
+		     uint32_t access, paddr_t *pa, uint32_t code)
 {
 	for (int tries = 0; ; tries++) {
-		uint32_t code = core_translate(c, va, access, pa);
+		if (tries)
+			code = core_translate(c, va, access, pa);
 		if (!code)
 			return true;
 		code &= ~PF_RAISED;
@@ -288,6 +353,8 @@ static bool translate(struct machine *m, struct thread *t, struct core *c, vaddr
 		char why[MMSIM_ERR_LEN];
 		enum fault_result r = kmm_page_fault(m->kmm, t->proc->mm, c, va, code, why);
 		run_check(m);
+		if (m->check_failed)
+			return false;   /* the run stops with the check's report */
 		if (r != FAULT_DONE) {
 			if (r == FAULT_OOM)
 				m->kmm->oom_kills++;
@@ -303,6 +370,28 @@ static bool translate(struct machine *m, struct thread *t, struct core *c, vaddr
 	}
 }
 
+/* Translate one piece of an access, trapping to the kernel on #PF until it
+ * succeeds. Returns false if the process was killed. */
+static inline bool translate(struct machine *m, struct thread *t, struct core *c, vaddr_t va,
+			     uint32_t access, paddr_t *pa)
+{
+	uint32_t code = core_translate(c, va, access, pa);
+	if (__builtin_expect(!code, 1))
+		return true;
+	return translate_fault(m, t, c, va, access, pa, code);
+}
+
+/* An access beyond the canonical user half: #GP, which Linux turns into
+ * SIGSEGV. */
+static __attribute__((noinline, cold))
+void access_gp(struct machine *m, struct thread *t, struct core *c, vaddr_t va)
+{
+	char why[96];
+	snprintf(why, sizeof(why), "SIGSEGV: general protection fault at %#llx "
+		 "(not a canonical user address)", (unsigned long long)va);
+	kill_process(m, t, c, why);
+}
+
 /* One user access of size bytes at va; a value moves when val is given.
  * An access that straddles two pages translates both before touching data. */
 static bool access(struct machine *m, struct thread *t, struct core *c, vaddr_t va,
@@ -313,11 +402,7 @@ static bool access(struct machine *m, struct thread *t, struct core *c, vaddr_t 
 	paddr_t pa0, pa1 = 0;
 	m->accesses++;
 	if (va + size > m->kmm->user_va_end || va + size < va) {
-		/* beyond the canonical user half: #GP, which Linux turns into SIGSEGV */
-		char why[96];
-		snprintf(why, sizeof(why), "SIGSEGV: general protection fault at %#llx "
-			 "(not a canonical user address)", (unsigned long long)va);
-		kill_process(m, t, c, why);
+		access_gp(m, t, c, va);
 		return false;
 	}
 	if (!translate(m, t, c, va, acc, &pa0))
