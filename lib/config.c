@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "sim/mem/memsys.h"
+#include "kernel/mm/slab.h"
 
 enum cfg_type {
 	CFG_U32,    /* uint32_t; JSON number or decimal/0x string */
@@ -78,6 +79,7 @@ static const char *const iommu_mode_names[] = { "translate", "passthrough", "off
 	U32(p ".latency", f.latency, 0, 10000, lat, what ": cycles added by a lookup here"), \
 	ENUM(p ".policy", f.policy, cfg_cache_policy_names, CPOL_LRU, \
 	     what ": replacement, lru | plru | random | srrip | brrip")
+static const char *const direct_map_names[] = { "1g", "2m", "4k", NULL };
 static const char *const stlb_size_names[] = { "4k", "4k+2m", "4k+2m+1g", NULL };
 
 /* The four rows of one translation structure (struct cfg_tlb). */
@@ -253,6 +255,26 @@ static const struct cfg_key schema[] = {
 	U32("kernel.compaction_proactiveness", kernel.compaction_proactiveness, 0, 100, 0,
 	    "vm.compaction_proactiveness: compact in the background (at each free that "
 	    "leaves a zone's fragmentation score above 100 minus this); 0: never"),
+	ENUM("kernel.direct_map", kernel.direct_map, direct_map_names, DIRECT_MAP_1G,
+	     "largest page size of the kernel's direct map of physical memory: 1g | 2m | 4k "
+	     "(Linux: 1g with gbpages)"),
+	STRING("kernel.slub_debug", kernel.slub_debug, "",
+	       "slub_debug for every cache: letters of F (sanity checks), Z (red zones), "
+	       "P (poisoning), U (alloc/free tracking); empty: none"),
+	U32("kernel.cost.slab_alloc_fast", kernel.cost.slab_alloc_fast, 0, COST_MAX, 20,
+	    "cycles of a SLUB allocation from the per-CPU freelist, besides its accesses"),
+	U32("kernel.cost.slab_alloc_slow", kernel.cost.slab_alloc_slow, 0, COST_MAX, 200,
+	    "cycles of the SLUB allocation slow path (refill, partial lists)"),
+	U32("kernel.cost.slab_free_fast", kernel.cost.slab_free_fast, 0, COST_MAX, 20,
+	    "cycles of a SLUB free to the per-CPU freelist"),
+	U32("kernel.cost.slab_free_slow", kernel.cost.slab_free_slow, 0, COST_MAX, 150,
+	    "cycles of the SLUB free slow path (slab freelist, list moves)"),
+	U32("kernel.cost.slab_new", kernel.cost.slab_new, 0, COST_MAX, 400,
+	    "cycles of setting up a new slab, besides its page allocation and freelist"),
+	U32("kernel.cost.vmalloc", kernel.cost.vmalloc, 0, COST_MAX, 1500,
+	    "cycles of vmalloc's area search and bookkeeping, besides pages and PTEs"),
+	U32("kernel.cost.vfree", kernel.cost.vfree, 0, COST_MAX, 800,
+	    "cycles of vfree's bookkeeping, besides PTEs and page frees"),
 	ENUM("iommu.mode", iommu.mode, iommu_mode_names, IOMMU_TRANSLATE,
 	     "translate: DMA remapping through IO page tables; passthrough: identity "
 	     "domains; off: no IOMMU, bus address = physical"),
@@ -718,6 +740,10 @@ int cfg_check(const struct mmsim_cfg *cfg, const char *origin, char *err)
 
 	if (memsys_cfg_check(cfg, origin, err) < 0)
 		return -1;
+	uint32_t slub_flags;
+	if (slab_parse_debug(cfg->kernel.slub_debug, &slub_flags) < 0)
+		return errf(err, "%s: kernel.slub_debug: \"%s\" must be letters of F, Z, P, U "
+			    "(or empty)", origin, cfg->kernel.slub_debug);
 
 	char sz[32], lim[32];
 	if (cfg->memory.size % (4 * KiB) != 0) {

@@ -35,6 +35,8 @@ enum mem_model { MEMMODEL_HIERARCHY, MEMMODEL_FLAT };
 /* kernel.shootdown.mode */
 enum shootdown_mode { SHOOTDOWN_SYNC, SHOOTDOWN_DEFERRED };
 extern const char *const cfg_shootdown_names[];
+/* kernel.direct_map: the largest page size of the kernel's direct map */
+enum direct_map_size { DIRECT_MAP_1G, DIRECT_MAP_2M, DIRECT_MAP_4K };
 enum cache_inclusion { CINCL_NONINCLUSIVE, CINCL_INCLUSIVE, CINCL_EXCLUSIVE };
 
 /* Page sizes the STLB holds ("tlb.stlb.sizes"). */
@@ -161,6 +163,8 @@ struct mmsim_cfg {
 		uint64_t cma;              /* "kernel.cma": bytes of the CMA area */
 		uint32_t pcp_high, pcp_batch; /* "kernel.pcp.{high,batch}": 0 = as Linux */
 		uint32_t compaction_proactiveness; /* "kernel.compaction_proactiveness" */
+		uint32_t direct_map;       /* "kernel.direct_map": enum direct_map_size */
+		char slub_debug[16];       /* "kernel.slub_debug": "" or letters of FZPU */
 	} kernel;
 
 	struct {                   /* "iommu.*": sim/iommu and kernel/mm/dma.c */

@@ -13,6 +13,7 @@
  * - rss and page-table counts of each mm agree with its tables;
  * - VMAs are sorted and do not overlap. */
 #include "kernel/mm/kmm.h"
+#include "kernel/mm/slab.h"
 
 #include <stdlib.h>
 #include "lib/jsonutil.h"
@@ -34,6 +35,8 @@ static int check_table(struct kmm *k, struct mm *mm, paddr_t table, int level,
 	cs->tables++;
 	uint32_t present = 0;
 	for (unsigned i = 0; i < PT_ENTRIES; i++) {
+		if (level == k->levels && i >= PT_ENTRIES / 2)
+			break;   /* the kernel half: shared, checked by kmem_validate() */
 		pte_t e = physmem_read(&k->ms->pm, table + 8 * i, 8);
 		if (!(e & PTE_P))
 			continue;
@@ -122,6 +125,8 @@ int kmm_validate(struct kmm *k, struct mm *const *mms, size_t nmm, char *err)
 	}
 	if (rc == 0)
 		rc = check_frames(k, &cs, err);
+	if (rc == 0 && k->kmem)
+		rc = kmem_validate(k, err);
 	free(cs.maps);
 	return rc;
 }

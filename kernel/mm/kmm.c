@@ -8,6 +8,7 @@
  * guest costs the host a few tens of MiB until its memory is used. */
 #include "kernel/mm/kmm.h"
 #include "kernel/mm/rmap.h"
+#include "kernel/mm/slab.h"
 
 #include <stdlib.h>
 #include "lib/config.h"
@@ -96,6 +97,7 @@ struct kmm *kmm_create(const struct mmsim_cfg *cfg, struct memsys *ms,
 	zones_init(k);
 	if (st)
 		kmm_register_stats(k, st);
+	kmem_init(k, st);   /* kernel page tables, kmalloc caches (slab.h) */
 	return k;
 }
 
@@ -103,6 +105,7 @@ void kmm_destroy(struct kmm *k)
 {
 	if (!k)
 		return;
+	kmem_fini(k);
 	rmap_destroy(k);
 	zones_destroy(k);
 	free(k->memmap);

@@ -135,6 +135,7 @@ struct kmm {
 	bool gather_freed_tables;     /* paging structures among the gathered frames */
 	struct tlb_defer_queue *defer;  /* per core (kernel.shootdown.mode deferred) */
 	int fail_countdown;     /* fault injection: the Nth page allocation fails */
+	struct kmem *kmem;      /* kernel address space, slab, vmalloc (slab.h) */
 	struct rmap_state *rmap; /* anon_vma table (rmap.c) */
 	uint64_t zero_pfn;      /* the shared zero page (fault.c): a reserved frame */
 
@@ -251,6 +252,9 @@ void flush_tlb_mm_range(struct kmm *k, struct mm *mm, struct core *c,
 /* tlb_finish_mmu(): flush the span of PTEs cleared since the last call (if
  * any), then free the gathered frames. */
 void tlb_finish_mmu(struct kmm *k, struct mm *mm, struct core *c, enum flush_cause cause);
+/* flush_tlb_kernel_range(): invalidate kernel (global) translations of
+ * [start, end) on every core, by IPIs (vmalloc's lazy purge). */
+void flush_tlb_kernel_range(struct kmm *k, struct core *c, vaddr_t start, vaddr_t end);
 /* switch_mm_irqs_off(): make core c run next (NULL: no user mm, an idle
  * core), loading CR3 — with PCIDs, reusing the mm's ASID slot on this core
  * without a flush when nothing changed since (tlb_gen) — and keeping the mm
