@@ -3,9 +3,12 @@
  *
  * Each case writes its JSON trace to build/bench-traces/CASE.json (so any row
  * can be replayed with `mmsim run`), then runs in a forked child: load the
- * config and trace, build the machine, time machine_run() alone with
- * CLOCK_MONOTONIC, and read the child's peak RSS (getrusage ru_maxrss is a
- * per-process peak, hence one process per case) and the counted statistic.
+ * config and trace, build the machine, time machine_run() alone, in wall
+ * time (CLOCK_MONOTONIC) and in the CPU time of the process
+ * (CLOCK_PROCESS_CPUTIME_ID), and read the child's peak RSS (getrusage
+ * ru_maxrss is a per-process peak, hence one process per case) and the
+ * counted statistic. Rates are per CPU second: on a shared host the wall
+ * time also counts the time the case waited for a CPU.
  * Each case runs REPS times (3 unless -r says otherwise) and keeps the
  * fastest run: the host is shared, and the minimum is the figure least
  * disturbed by other work. The parent prints one table and writes the same
@@ -80,8 +83,9 @@ static void gen_fault(FILE *f, unsigned arg)
 		   "\"stride\": 4096, \"write\": 1.0 },\n", true);
 }
 
-/* shootdown: thread 0 maps, touches and unmaps a 32-page region 2000 times
- * (each munmap flushes 32 pages with INVLPG on every core of the mm) while
+/* shootdown: thread 0 maps, touches, write-protects and unmaps a 32-page
+ * region 2000 times (each mprotect and munmap flushes 32 pages with INVLPG
+ * on every core of the mm) while
  * threads 1..arg-1 of the same process alternate 1000 random accesses to
  * their own 256K region with 450000 cycles of compute, so that they stay
  * in the mm (and receive every IPI) for as long as thread 0 churns. */
@@ -92,6 +96,8 @@ static void gen_shootdown(FILE *f, unsigned arg)
 		"        { \"op\": \"mmap\", \"name\": \"churn\", \"length\": \"128K\" },\n"
 		"        { \"op\": \"stride\", \"base\": \"churn\", \"length\": \"128K\", "
 		"\"stride\": 4096, \"write\": 1.0 },\n"
+		"        { \"op\": \"mprotect\", \"addr\": \"churn\", \"length\": \"128K\", "
+		"\"prot\": \"r\" },\n"
 		"        { \"op\": \"munmap\", \"addr\": \"churn\", \"length\": \"128K\" } ] },\n"
 		"      { \"op\": \"exit\" } ] },\n");
 	for (unsigned i = 1; i < arg; i++) {
@@ -151,8 +157,8 @@ static const struct bench_case cases[] = {
 	{ "fault", "faults", 0.5, gen_fault, 0, { NULL }, NULL,
 	  "first-touch writes of 1 GiB anonymous memory (262144 faults)" },
 	{ "shootdown", "accesses", 0, gen_shootdown, 8, { "cores=8" }, NULL,
-	  "8 cores: mmap/touch/munmap churn by one thread, 7 threads access" },
-	{ "pressure", "accesses", 0, NULL, 0, { NULL }, NULL, "not yet (needs issue reclaim)" },
+	  "8 cores: mmap/touch/mprotect/munmap churn by one thread, 7 threads access" },
+	{ "pressure", "accesses", 0, NULL, 0, { NULL }, NULL, "n/a (needs reclaim, issue #10)" },
 	{ "trace-decode", "records", 100, gen_none, 0, { NULL }, NULL,
 	  "decode the mmsim binary form of traces/recorded/ls.lackey.xz 20 times (no simulation)" },
 	{ "scale-1", "accesses", 0, gen_scale, 1, { "cores=1" }, NULL,
@@ -178,7 +184,8 @@ enum { ST_OK, ST_FAILED, ST_NOT_YET, ST_SKIPPED };
 /* What a child sends back through its pipe. */
 struct result {
 	int status;
-	double secs;
+	double secs;             /* CPU seconds of machine_run() (the rate's) */
+	double wall;             /* wall seconds of the same */
 	uint64_t count, cycles, rss_kib;
 	uint64_t shootdowns, ipis;
 	char why[200];
@@ -195,12 +202,15 @@ static void set_why(struct result *r, const char *fmt, ...)
 	va_end(ap);
 }
 
-static double now(void)
+static double clock_secs(clockid_t id)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
+
+static double now(void) { return clock_secs(CLOCK_MONOTONIC); }
+static double cpu_now(void) { return clock_secs(CLOCK_PROCESS_CPUTIME_ID); }
 
 static int write_trace(const struct bench_case *bc, char *path, size_t n)
 {
@@ -253,14 +263,15 @@ static void run_decode(struct result *r)
 		r->status = ST_FAILED;
 		return;
 	}
-	double t0 = now();
+	double t0 = now(), c0 = cpu_now();
 	for (int k = 0; k < REPEATS; k++) {
 		struct rtrace *t = rtrace_open(bin, RT_MMSIM, err);
 		while (t && (n = rtrace_read(t, recs, BATCH, err)) > 0)
 			r->count += (uint64_t)n;
 		rtrace_close(t);
 	}
-	r->secs = now() - t0;
+	r->wall = now() - t0;
+	r->secs = cpu_now() - c0;
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
 	r->rss_kib = (uint64_t)ru.ru_maxrss;
@@ -288,9 +299,10 @@ static void run_case(const struct bench_case *bc, const char *path, struct resul
 		trace_free(&tr);
 		return;
 	}
-	double t0 = now();
+	double t0 = now(), c0 = cpu_now();
 	int rc = machine_run(m, err);
-	r->secs = now() - t0;
+	r->wall = now() - t0;
+	r->secs = cpu_now() - c0;
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
 	r->rss_kib = (uint64_t)ru.ru_maxrss;
@@ -380,6 +392,7 @@ static void subtract(struct result *r, const struct result *base)
 		return;
 	}
 	r->secs -= base->secs;
+	r->wall -= base->wall;
 	r->count -= base->count;
 	r->cycles -= base->cycles;
 }
@@ -397,8 +410,8 @@ static const char *verdict(const struct bench_case *bc, const struct result *r)
 
 static void print_header(void)
 {
-	printf("%-15s %-8s %10s %8s %8s %8s %8s %13s %7s  %s\n", "case", "counts", "count",
-	       "host s", "M/s", "ns/item", "RSS MiB", "sim cycles", "goal", "status");
+	printf("%-15s %-8s %10s %8s %8s %8s %8s %8s %13s %7s  %s\n", "case", "counts", "count",
+	       "cpu s", "wall s", "M/s", "ns/item", "RSS MiB", "sim cycles", "goal", "status");
 }
 
 static void print_row(const struct bench_case *bc, const struct result *r)
@@ -407,12 +420,12 @@ static void print_row(const struct bench_case *bc, const struct result *r)
 	if (bc->goal)
 		snprintf(goal, sizeof(goal), ">=%g", bc->goal);
 	if (r->status != ST_OK) {
-		printf("%-15s %-8s %10s %8s %8s %8s %8s %13s %7s  %s\n", bc->name, bc->counts,
-		       "-", "-", "-", "-", "-", "-", goal, verdict(bc, r));
+		printf("%-15s %-8s %10s %8s %8s %8s %8s %8s %13s %7s  %s\n", bc->name, bc->counts,
+		       "-", "-", "-", "-", "-", "-", "-", goal, verdict(bc, r));
 		return;
 	}
-	printf("%-15s %-8s %10llu %8.3f %8.2f %8.1f %8.1f %13llu %7s  %s\n", bc->name,
-	       bc->counts, (unsigned long long)r->count, r->secs, r->count / r->secs / 1e6,
+	printf("%-15s %-8s %10llu %8.3f %8.3f %8.2f %8.1f %8.1f %13llu %7s  %s\n", bc->name,
+	       bc->counts, (unsigned long long)r->count, r->secs, r->wall, r->count / r->secs / 1e6,
 	       r->secs * 1e9 / r->count, r->rss_kib / 1024.0, (unsigned long long)r->cycles,
 	       goal, verdict(bc, r));
 }
@@ -438,9 +451,10 @@ static void json_row(FILE *f, const struct bench_case *bc, const struct result *
 {
 	fprintf(f, "    { \"case\": \"%s\", \"counts\": \"%s\", ", bc->name, bc->counts);
 	if (r->status == ST_OK)
-		fprintf(f, "\"count\": %llu, \"host_seconds\": %.6f, \"rate_m_per_s\": %.3f, "
+		fprintf(f, "\"count\": %llu, \"cpu_seconds\": %.6f, \"wall_seconds\": %.6f, "
+			"\"rate_m_per_s\": %.3f, "
 			"\"ns_per_item\": %.2f, \"peak_rss_mib\": %.1f, \"sim_cycles\": %llu, "
-			"\"shootdowns\": %llu, ", (unsigned long long)r->count, r->secs,
+			"\"shootdowns\": %llu, ", (unsigned long long)r->count, r->secs, r->wall,
 			r->count / r->secs / 1e6, r->secs * 1e9 / r->count, r->rss_kib / 1024.0,
 			(unsigned long long)r->cycles, (unsigned long long)r->shootdowns);
 	if (bc->goal)
