@@ -91,7 +91,7 @@ struct gui {
 	double sample[PLOT_SERIES][PLOT_SAMPLES];
 	uint64_t sample_cycles[PLOT_SAMPLES];
 	uint64_t last_hit, last_miss, last_faults, last_other;
-	long reclaim_idx[8];    /* reclaim/swap counters in the registry, -1 none */
+	long reclaim_idx[12];    /* reclaim/swap counters in the registry, -1 none */
 	bool have_reclaim;
 	double wmark[3];        /* the shown zone's watermarks (frames), 0: none */
 

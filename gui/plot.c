@@ -12,10 +12,12 @@
 #include <string.h>
 #include "src/machine.h"
 
-/* Reclaim and swap counters, by the names Linux's /proc/vmstat uses, summed
- * if the kernel registers any of them. */
+/* Reclaim and swap counters, summed if the kernel registers any of them:
+ * swap slots taken (pages swapped out), kswapd wakeups, and the names
+ * Linux's /proc/vmstat uses for scanning, stealing and swapping. */
 static const char *const reclaim_names[] = {
-	"mm.pgscan", "mm.pgsteal", "mm.pswpin", "mm.pswpout", "mm.vmstat.pgscan_kswapd",
+	"swap.0.alloc", "swap.1.alloc", "mm.page_alloc.kswapd_wake", "mm.pgscan",
+	"mm.pgsteal", "mm.pswpin", "mm.pswpout", "mm.vmstat.pgscan_kswapd",
 	"mm.vmstat.pgscan_direct", "mm.vmstat.pswpin", "mm.vmstat.pswpout",
 };
 
