@@ -238,6 +238,13 @@ static char *slurp(const char *path, size_t *len)
 	return buf;
 }
 
+/* A path of our own in /tmp (test suites of other builds run beside us). */
+static const char *tmp(char *buf, size_t len, const char *name)
+{
+	snprintf(buf, len, "/tmp/mmsim-gui-%d-%s", (int)getpid(), name);
+	return buf;
+}
+
 static int run_cmd(int (*cmd)(int, char **, FILE *), const char *const *args)
 {
 	char *av[32];
@@ -257,16 +264,20 @@ Test(gui, identical_stats_with_gui)
 {
 	if (!gui_available())
 		cr_skip_test("mmsim built without SDL2 (scripts/deps.sh installs it)");
+	char ps[96], gs[96], mid[96];
+	tmp(ps, sizeof(ps), "plain.json");
+	tmp(gs, sizeof(gs), "gui.json");
+	tmp(mid, sizeof(mid), "mid.png");
 	const char *plain[] = { "run", "-c", "configs/default.json", "traces/demo.json",
-				"--stats", "/tmp/mmsim-gui-plain.json", "-q", NULL };
+				"--stats", ps, "-q", NULL };
 	const char *gui[] = { "run", "-c", "configs/default.json", "traces/demo.json",
-			      "--stats", "/tmp/mmsim-gui-gui.json", "-q", "--gui",
-			      "--screenshot", "/tmp/mmsim-gui-mid.png", "--at", "50000", NULL };
+			      "--stats", gs, "-q", "--gui", "--screenshot", mid, "--at", "50000",
+			      NULL };
 	cr_assert_eq(run_cmd(cmd_run, plain), 0);
 	cr_assert_eq(run_cmd(cmd_run, gui), 0);
 	size_t la, lb;
-	char *a = slurp("/tmp/mmsim-gui-plain.json", &la);
-	char *b = slurp("/tmp/mmsim-gui-gui.json", &lb);
+	char *a = slurp(ps, &la);
+	char *b = slurp(gs, &lb);
 	cr_assert_eq(la, lb);
 	cr_assert(memcmp(a, b, la) == 0, "the stats differ with the GUI attached");
 	free(a);
@@ -274,11 +285,11 @@ Test(gui, identical_stats_with_gui)
 	int w, h;
 	uint32_t rgb;
 	char err[MMSIM_ERR_LEN];
-	cr_assert_eq(gui_png_pixel("/tmp/mmsim-gui-mid.png", 0, 0, &w, &h, &rgb, err), 0,
+	cr_assert_eq(gui_png_pixel(mid, 0, 0, &w, &h, &rgb, err), 0,
 		     "%s", err);
-	unlink("/tmp/mmsim-gui-plain.json");
-	unlink("/tmp/mmsim-gui-gui.json");
-	unlink("/tmp/mmsim-gui-mid.png");
+	unlink(ps);
+	unlink(gs);
+	unlink(mid);
 }
 
 static uint32_t pixel(const char *png, uint64_t nframes, uint64_t pfn)
@@ -305,7 +316,8 @@ Test(gui, screenshot_cells)
 	struct gt g;
 	char err[MMSIM_ERR_LEN];
 	gt_open(&g, TOUCH_TRACE);
-	const char *png = "/tmp/mmsim-gui-cells.png";
+	char png[96];
+	tmp(png, sizeof(png), "cells.png");
 	const char *args[] = { "gui", "-c", "configs/tiny.json", g.path, "--screenshot", png,
 			       "--at", "101", NULL };
 	cr_assert_eq(run_cmd(cmd_gui, args), 0);
@@ -335,8 +347,10 @@ Test(gui, screenshot_cells)
 /* Bad GUI options are bad input: exit 2 and nothing runs. */
 Test(gui, bad_options)
 {
+	char bad[96];
+	tmp(bad, sizeof(bad), "bad.png");
 	const char *at0[] = { "gui", "-c", "configs/tiny.json", "traces/demo.json",
-			      "--screenshot", "/tmp/mmsim-gui-bad.png", "--at", "0", NULL };
+			      "--screenshot", bad, "--at", "0", NULL };
 	const char *atx[] = { "run", "-c", "configs/tiny.json", "traces/demo.json",
 			      "--at", "ten", NULL };
 	const char *noval[] = { "run", "-c", "configs/tiny.json", "traces/demo.json",
@@ -344,7 +358,7 @@ Test(gui, bad_options)
 	cr_assert_eq(run_cmd(cmd_gui, at0), 2);
 	cr_assert_eq(run_cmd(cmd_run, atx), 2);
 	cr_assert_eq(run_cmd(cmd_run, noval), 2);
-	cr_assert_eq(access("/tmp/mmsim-gui-bad.png", F_OK), -1);
+	cr_assert_eq(access(bad, F_OK), -1);
 }
 
 /* A window that cannot open (no such video driver here) is reported, exit
