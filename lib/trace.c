@@ -991,13 +991,21 @@ static int op_kcache_create(struct ld *ld, const cJSON *obj, struct op *o)
 	o->stride = 0;
 	if (kcache_ref(ld, obj, o) || get_ksize(ld, obj, &o->len) ||
 	    get_u64(ld, obj, "align", false, &o->stride, &given) ||
-	    get_bool(ld, obj, "hwcache_align", &hw) || get_bool(ld, obj, "reclaimable", &rec) ||
-	    get_bool(ld, obj, "ctor", &ctor))
+	    get_bool(ld, obj, "hwcache_align", &hw) || get_bool(ld, obj, "reclaimable", &rec))
 		return -1;
+	const cJSON *cb = field(obj, "ctor");
+	if (cb && cJSON_IsBool(cb))
+		ctor = cJSON_IsTrue(cb);
 	if (o->len > 65536)
 		return fail(ld, "size", "must be at most 64K for a cache");
 	if (given && (!o->stride || (o->stride & (o->stride - 1)) || o->stride > 4096))
 		return fail(ld, "align", "must be a power of two up to 4096");
+	const cJSON *cv = field(obj, "ctor");  /* true, or the value it stores */
+	if (cv && !cJSON_IsBool(cv)) {
+		ctor = true;
+		if (get_u64(ld, obj, "ctor", false, &o->count, &given))
+			return -1;
+	}
 	o->value = (hw ? 0x10u : 0) | (rec ? 0x20u : 0) | (ctor ? 0x40u : 0);
 	const cJSON *d = field(obj, "debug");
 	if (d) {

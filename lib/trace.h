@@ -48,7 +48,7 @@ enum op_kind {
 	/* kernel allocator ops (kernel/mm/slab.h): region = the kernel-object
 	 * variable (trace.kobjs), other = the cache (trace.kcaches) */
 	OP_KMEM_CACHE_CREATE,  /* other; len = object size, stride = align,
-	                        * value = SLAB_* flags */
+	                        * value = SLAB_* flags, count = ctor value */
 	OP_KMEM_CACHE_DESTROY, /* other */
 	OP_KMEM_CACHE_SHRINK,  /* other */
 	OP_KMEM_CACHE_ALLOC,   /* region, other; count objects; OPF_ZERO */

@@ -1151,6 +1151,7 @@ static void op_kmem(struct machine *m, struct thread *t, struct core *c, const s
 			kill_process(m, t, c, err);
 			return;
 		}
+		kmem_cache_set_ctor(s, op->count);
 		m->kcache[op->other] = s;
 		t->pc++;
 		break;

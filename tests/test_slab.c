@@ -548,3 +548,28 @@ Test(slab, trace_cross_core_free_and_bad_ops)
 		  "%s", machine_events(r.m));
 	run_free(&r);
 }
+
+/* A constructor runs when a slab is set up, not at each allocation: a
+ * reallocated object keeps what its last user left (SLAB_TYPESAFE-style
+ * caches rely on that); poisoning is off for such a cache, as in Linux.
+ * overhead_bytes: slab bytes not holding live objects. */
+Test(slab, ctor_runs_per_slab_and_overhead)
+{
+	struct run r;
+	run_text(&r, NULL, "{'processes': [{'threads': [{'ops': ["
+		 "{'op': 'kmem_cache_create', 'cache': 'inode', 'size': 600, 'ctor': '0x77',"
+		 " 'debug': 'P'},"
+		 "{'op': 'kmem_cache_alloc', 'cache': 'inode', 'name': 'x', 'count': 3},"
+		 "{'op': 'kread', 'obj': 'x', 'index': 2, 'expect': 119},"
+		 "{'op': 'kwrite', 'obj': 'x', 'index': 2, 'value': 5},"
+		 "{'op': 'kfree', 'obj': 'x', 'index': 2},"
+		 "{'op': 'kmem_cache_alloc', 'cache': 'inode', 'name': 'y'},"
+		 "{'op': 'kread', 'obj': 'y', 'expect': 5},"
+		 "{'op': 'kmalloc', 'name': 'k', 'size': 96}]}]}]}");
+	cr_assert_eq(rs(&r, "run.value_mismatches"), 0, "%s", machine_events(r.m));
+	cr_assert_eq(rs(&r, "kmem.debug.reports"), 0, "%s", machine_events(r.m));
+	cr_assert_eq(rs(&r, "slab.kmalloc-96.overhead_bytes"), 4096 - 96);
+	uint64_t pages = rs(&r, "slab.inode.pagesperslab");
+	cr_assert_eq(rs(&r, "slab.inode.overhead_bytes"), pages * 4096 - 3 * 600);
+	run_free(&r);
+}

@@ -79,6 +79,11 @@ int kmem_validate(struct kmm *k, char *err);
 struct kmem_cache *kmem_cache_create(struct kmm *k, const char *name, uint32_t size,
 				     uint32_t align, uint32_t flags, char *err);
 struct kmem_cache *kmem_cache_find(struct kmm *k, const char *name);
+/* The constructor of a SLAB_CTOR cache: it stores value in the first 8
+ * bytes of every object (of at least 8 bytes) when a new slab is set up
+ * (setup_object()), not at each allocation: an object keeps what its user
+ * left in it across free and reallocation, as a ctor'd object must. */
+void kmem_cache_set_ctor(struct kmem_cache *s, uint64_t value);
 /* Returns the object's address, or 0 when memory runs out. */
 vaddr_t kmem_cache_alloc(struct kmm *k, struct core *c, struct kmem_cache *s, gfp_t gfp);
 void kmem_cache_free(struct kmm *k, struct core *c, struct kmem_cache *s, vaddr_t obj);
@@ -132,7 +137,5 @@ vaddr_t per_cpu_ptr(struct kmm *k, uint64_t ptr, unsigned cpu);
  * valid until the next kmem call. */
 const char *kmem_take_reports(struct kmm *k);
 uint64_t kmem_report_count(const struct kmm *k);
-/* /proc/slabinfo-shaped table of every cache. */
-void kmem_slabinfo(struct kmm *k, void *file);
 
 #endif

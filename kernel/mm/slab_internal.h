@@ -72,6 +72,8 @@ struct kmem_cache {
 	uint32_t min_partial;
 	uint32_t cpu_partial_slabs;
 	bool dead;               /* destroyed (kept for its counters) */
+	uint64_t ctor_value;     /* SLAB_CTOR: what the constructor stores in the
+	                          * object's first word */
 	bool is_kmalloc;
 	struct kmem_cache_cpu *cpu;   /* per core */
 	struct kmem_cache_node node;
@@ -85,6 +87,8 @@ struct kmem_cache {
 	uint64_t deactivate, order_fallback, alloc_fail, cpu_partial_drain;
 	uint64_t node_partial_now, cpu_partial_now;  /* list lengths now */
 	uint64_t errors;         /* debug reports about this cache */
+	uint64_t pages;          /* frames in its slabs */
+	uint64_t overhead_bytes; /* slab bytes not holding live objects' data */
 };
 
 struct vmap_area {

@@ -251,6 +251,8 @@ static uint32_t allocate_slab(struct kmm *k, struct core *c, struct kmem_cache *
 		vaddr_t obj = slab_obj_addr(k, s, sl, i);
 		if (cache_debug(s))
 			slub_debug_init_object(k, c, s, obj);
+		if ((s->flags & SLAB_CTOR) && s->object_size >= 8)
+			kmem_write8(k, c, obj, s->ctor_value);   /* s->ctor(obj) */
 		kmem_write8(k, c, obj + s->offset,
 			    i + 1 < sl->objects ? slab_obj_addr(k, s, sl, i + 1) : 0);
 	}
@@ -261,6 +263,8 @@ static uint32_t allocate_slab(struct kmm *k, struct core *c, struct kmem_cache *
 	s->node.total_objects += sl->objects;
 	s->alloc_slab++;
 	account_pages(k, s, 1ll << order);
+	s->pages += 1ull << order;
+	s->overhead_bytes = s->pages * PAGE_SIZE - s->active_objs * s->object_size;
 	return idx;
 }
 
@@ -275,6 +279,8 @@ static void discard_slab(struct kmm *k, struct core *c, struct kmem_cache *s, ui
 	s->node.total_objects -= sl->objects;
 	s->free_slab++;
 	account_pages(k, s, -(1ll << sl->order));
+	s->pages -= 1ull << sl->order;
+	s->overhead_bytes = s->pages * PAGE_SIZE - s->active_objs * s->object_size;
 	kmm_free_pages(k, c, sl->pfn, sl->order);
 	free(sl->allocated);
 	free(sl->track);
@@ -573,6 +579,7 @@ vaddr_t kmem_cache_alloc(struct kmm *k, struct core *c, struct kmem_cache *s, gf
 	if (sl->track)
 		sl->track[2 * i] = (uint32_t)k->kmem->op_seq;
 	s->active_objs++;
+	s->overhead_bytes -= s->object_size;
 	if (gfp & __GFP_ZERO)
 		kmem_fill(k, c, obj, s->object_size, 0);
 	return obj;
@@ -645,6 +652,7 @@ static void slab_free(struct kmm *k, struct core *c, struct kmem_cache *s, struc
 	if (sl->track)
 		sl->track[2 * i + 1] = (uint32_t)km->op_seq;
 	s->active_objs--;
+	s->overhead_bytes += s->object_size;
 	if (cache_debug(s))
 		slub_debug_free(k, c, s, sl, obj);
 	struct kmem_cache_cpu *cc = &s->cpu[c->id];
@@ -720,6 +728,7 @@ static void register_cache_stats(struct kmm *k, struct kmem_cache *s)
 	stats_add(st, &s->node_partial_now, "slab.%s.partial_node", n);
 	stats_add(st, &s->cpu_partial_now, "slab.%s.partial_cpu", n);
 	stats_add(st, &s->errors, "slab.%s.debug_errors", n);
+	stats_add(st, &s->overhead_bytes, "slab.%s.overhead_bytes", n);
 }
 
 struct kmem_cache *kmem_cache_find(struct kmm *k, const char *name)
@@ -757,6 +766,8 @@ struct kmem_cache *kmem_cache_create(struct kmm *k, const char *name, uint32_t s
 		snprintf(s->name, sizeof(s->name), "%s", name);
 	}
 	s->flags = flags | km->debug_flags;
+	if (s->flags & SLAB_CTOR)
+		s->flags &= ~SLAB_POISON;   /* as Linux: a ctor'd object is not poisoned */
 	s->object_size = size;
 	s->align = calculate_alignment(s->flags, align, size);
 	if (!calculate_sizes(k, s)) {
@@ -823,6 +834,7 @@ uint64_t kmem_cache_destroy(struct kmm *k, struct core *c, struct kmem_cache *s)
 	return leaks;
 }
 
+void kmem_cache_set_ctor(struct kmem_cache *s, uint64_t value) { s->ctor_value = value; }
 const char *kmem_cache_name(const struct kmem_cache *s) { return s->name; }
 uint32_t kmem_cache_object_size(const struct kmem_cache *s) { return s->object_size; }
 uint32_t kmem_cache_objs_per_slab(const struct kmem_cache *s) { return s->objects; }
@@ -891,21 +903,4 @@ int slub_validate(struct kmm *k, char *err)
 				    (unsigned long long)s->node.nr_partial);
 	}
 	return 0;
-}
-
-void kmem_slabinfo(struct kmm *k, void *file)
-{
-	FILE *f = file;
-	struct kmem *km = k->kmem;
-	fprintf(f, "# %-18s <active_objs> <num_objs> <objsize> <objperslab> <pagesperslab>"
-		" : slabdata <active_slabs> <num_slabs>\n", "name");
-	for (uint32_t i = 0; i < km->ncaches; i++) {
-		struct kmem_cache *s = km->caches[i];
-		if (s->dead)
-			continue;
-		fprintf(f, "%-20s %13llu %10llu %9u %12u %14u : slabdata %14llu %11llu\n", s->name,
-			(unsigned long long)s->active_objs, (unsigned long long)s->num_objs,
-			s->size, s->objects, 1u << s->order, (unsigned long long)s->num_slabs,
-			(unsigned long long)s->num_slabs);
-	}
 }
