@@ -39,8 +39,18 @@ static void draw_hover(struct gui *g, int y)
 {
 	uint64_t pfn;
 	if (!map_pfn_at(&g->view, g->map.nframes, g->mx, g->my, &pfn)) {
+		char zl[256];
+		size_t n = 0;
+		struct snap_zone zs[SNAP_MAX_ZONES];
+		unsigned nz = snap_zones(g->m, zs, SNAP_MAX_ZONES);
+		zl[0] = 0;
+		for (unsigned i = 0; i < nz && n < sizeof(zl) - 48; i++)
+			n += (size_t)snprintf(zl + n, sizeof(zl) - n, "%s%.23s from %#llx",
+					      i ? ", " : "", zs[i].name,
+					      (unsigned long long)zs[i].start_pfn);
 		cv_text(&g->cv, 8, y, C_DIM, "hover a cell for its struct page; wheel or [ ] "
 			"zoom, up/down scroll");
+		cv_text(&g->cv, 8, y + g->cv.fh, C_DIM, "zones (yellow ticks): %s", zl);
 		return;
 	}
 	struct snap_page p;
@@ -89,6 +99,14 @@ void draw_map(struct gui *g)
 				cell_rgb(&g->map, pfn, fpc));
 		}
 legend:;
+	/* where each zone starts: a tick in the left margin, beside its row */
+	struct snap_zone zs[SNAP_MAX_ZONES];
+	unsigned nz = snap_zones(g->m, zs, SNAP_MAX_ZONES);
+	for (unsigned i = 0; i < nz; i++) {
+		int zx, zy;
+		if (map_cell_of(&g->view, zs[i].start_pfn, &zx, &zy))
+			cv_fill(cv, r->x + 1, zy, gr->x - r->x - 2, px > 3 ? px : 3, C_HILITE);
+	}
 	int x = 8, y = gr->y + gr->h + 4;
 	static const int shown[] = { SK_FREE, SK_ANON, SK_FILE, SK_SLAB, SK_PGTABLE, SK_KERNEL,
 				     SK_HUGETLB, SK_DMA, SK_RESERVED, SK_NONE };
