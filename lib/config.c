@@ -285,6 +285,9 @@ static const struct cfg_key schema[] = {
 	     "invalidate the IOTLB at every unmap (else lazily, one domain flush per batch)"),
 	U32("iommu.lazy_batch", iommu.lazy_batch, 1, 65536, 256,
 	    "lazy mode: unmaps deferred before one flush (Linux's flush queue)"),
+	U64("iommu.lazy_timeout", iommu.lazy_timeout, 1, 1ull << 40, 30000000,
+	    "lazy mode: the next unmap flushes once the oldest deferred one is this many "
+	    "cycles old (Linux's 10 ms flush-queue timer)"),
 	TLB_ROWS("iommu.iotlb", iommu.iotlb, 64, 8, 2, "IOTLB (4K/2M/1G, tagged by domain)"),
 	TLB_ROWS("iommu.pwc.pml4e", iommu.pwc_pml4e, 4, 4, 1, "IOMMU PML4E cache"),
 	TLB_ROWS("iommu.pwc.pdpte", iommu.pwc_pdpte, 8, 4, 1, "IOMMU PDPTE cache"),

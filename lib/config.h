@@ -173,6 +173,7 @@ struct mmsim_cfg {
 		bool strict;           /* "iommu.strict": invalidate the IOTLB at every
 		                        * unmap (else lazily, in batches) */
 		uint32_t lazy_batch;   /* "iommu.lazy_batch": unmaps deferred before a flush */
+		uint64_t lazy_timeout; /* "iommu.lazy_timeout": cycles an unmap may wait */
 		struct cfg_tlb iotlb;  /* "iommu.iotlb.*": tagged by domain id */
 		struct cfg_tlb pwc_pml4e, pwc_pdpte, pwc_pde; /* "iommu.pwc.*" */
 		uint32_t ctx_cache;    /* "iommu.ctx_cache": context-cache entries */

@@ -219,6 +219,28 @@ Test(dma, lazy_unmap_leaves_a_window_and_costs_less)
 	fx_fini(&f);
 }
 
+Test(dma, lazy_queue_flushes_after_its_timeout)
+{
+	struct mmsim_cfg cfg;
+	fx_cfg(&cfg);
+	cfg.iommu.strict = false;
+	cfg.iommu.lazy_timeout = 1;    /* any later unmap is past it */
+	struct fx f;
+	fx_init_cfg(&f, &cfg);
+	int d = dma_add_device(f.kd, f.core, "nic", 64, true, NULL);
+	paddr_t pa = kbuf(&f, 0);
+	uint64_t h1 = dma_map_single(f.kd, f.core, d, pa, PAGE_SIZE, DMA_TO_DEVICE);
+	uint64_t h2 = dma_map_single(f.kd, f.core, d, pa, PAGE_SIZE, DMA_TO_DEVICE);
+	dma_unmap_single(f.kd, f.core, d, h1, PAGE_SIZE, DMA_TO_DEVICE);
+	cr_assert_eq(f.kd->flush_lazy, 0, "queued: nothing is old yet");
+	dma_unmap_single(f.kd, f.core, d, h2, PAGE_SIZE, DMA_TO_DEVICE);
+	cr_assert_eq(f.kd->flush_lazy, 1);
+	cr_assert_eq(f.kd->nfq, 0);
+	cr_assert_eq(f.io->inv_domain, 1);
+	kmm_free_page(f.k, f.core, pa >> PAGE_SHIFT);
+	fx_fini(&f);
+}
+
 Test(dma, bounce_buffers_without_an_iommu)
 {
 	struct mmsim_cfg cfg;

@@ -28,8 +28,10 @@
  * Unmap: iommu.strict (the default) invalidates the range at once
  * (page-selective, 2^AM pages covering it, plus a wait) before the IOVA is
  * reused; lazy mode defers the unmapped ranges to a flush queue and, every
- * iommu.lazy_batch unmaps, issues one domain-selective invalidation per
- * domain in it and a wait, then frees their IOVAs (Linux's flush queue).
+ * iommu.lazy_batch unmaps (or at the first unmap once the oldest deferred
+ * one is iommu.lazy_timeout cycles old), issues one domain-selective
+ * invalidation per domain in it and a wait, then frees their IOVAs (Linux's
+ * flush queue).
  * Until then a device can still reach an unmapped buffer through the IOTLB.
  *
  * Simplified: one PCI bus (0); IO page tables are freed only with their
@@ -108,6 +110,7 @@ struct kdma {
 	/* lazy unmaps waiting for the flush */
 	struct lazy_unmap *fq;
 	uint32_t nfq;
+	cycles_t fq_since;              /* when the oldest of them was queued */
 
 	/* counters ("dma.*") */
 	uint64_t map_single, unmap_single, map_sg, unmap_sg, alloc_coherent, free_coherent;

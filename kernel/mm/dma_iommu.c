@@ -244,8 +244,12 @@ void io_unmap_done(struct kdma *kd, struct core *c, struct iommu_domain *dom, ui
 		kd->flush_strict++;
 		return;
 	}
+	if (!kd->nfq)
+		kd->fq_since = c->clock;
 	kd->fq[kd->nfq++] = (struct lazy_unmap){ dom, pfn, npages };
-	if (kd->nfq == kd->cfg->iommu.lazy_batch)
+	/* fq_flush_timeout() is a timer; here the next unmap after it checks */
+	if (kd->nfq == kd->cfg->iommu.lazy_batch ||
+	    c->clock - kd->fq_since >= kd->cfg->iommu.lazy_timeout)
 		dma_flush_queue(kd, c);
 }
 
