@@ -8,6 +8,7 @@
 #include <string.h>
 #include "kernel/mm/kmm.h"
 #include "kernel/mm/slab.h"
+#include "kernel/mm/zone.h"
 #include "lib/config.h"
 #include "lib/stats.h"
 #include "sim/cpu/core.h"
@@ -572,4 +573,22 @@ Test(slab, ctor_runs_per_slab_and_overhead)
 	uint64_t pages = rs(&r, "slab.inode.pagesperslab");
 	cr_assert_eq(rs(&r, "slab.inode.overhead_bytes"), pages * 4096 - 3 * 600);
 	run_free(&r);
+}
+
+/* Slabs come from the allocating core's node and sit on that node's
+ * partial list (kmem_cache_node per node). */
+Test(slab, numa_node_local_slabs)
+{
+	struct kx x;
+	const char *numa[] = { "memory.numa.nodes=2", NULL };
+	kx_init(&x, 2, numa);
+	cr_assert_eq(x.k->nr_nodes, 2);
+	for (unsigned i = 0; i < 2; i++) {
+		vaddr_t o = kmalloc(x.k, x.c[i], 96, GFP_KERNEL);
+		uint64_t pfn = (o - kmem_page_offset(x.k)) >> PAGE_SHIFT;
+		cr_assert_eq(pfn_to_nid(x.k, pfn), cpu_to_node(x.k, i), "core %u's slab", i);
+		kfree(x.k, x.c[i], o);
+	}
+	cr_assert_eq(cpu_to_node(x.k, 0) != cpu_to_node(x.k, 1), 1);
+	kx_fini(&x);
 }

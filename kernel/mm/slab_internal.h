@@ -29,6 +29,7 @@ struct slab {
 	uint32_t next, prev;     /* partial-list links (slab indices) */
 	uint64_t pfn;            /* first frame */
 	uint8_t order;
+	uint8_t nid;             /* node of its frames */
 	bool frozen;             /* a CPU's active slab */
 	bool on_node_partial;
 	bool on_cpu_partial;
@@ -50,7 +51,7 @@ struct kmem_cache_cpu {
 	uint32_t partial_slabs;
 };
 
-/* kmem_cache_node: one per node (one node modelled: see docs/slab.md). */
+/* kmem_cache_node: one per NUMA node, for the slabs of that node's frames. */
 struct kmem_cache_node {
 	uint32_t partial;        /* head of the partial list (circular), SLAB_NONE */
 	uint64_t nr_partial;
@@ -76,7 +77,8 @@ struct kmem_cache {
 	                          * object's first word */
 	bool is_kmalloc;
 	struct kmem_cache_cpu *cpu;   /* per core */
-	struct kmem_cache_node node;
+	struct kmem_cache_node *node; /* [kmm.nr_nodes] */
+	uint64_t nr_partial;     /* partial slabs over all nodes */
 
 	/* counters ("slab.<name>.*"); the first five as /proc/slabinfo */
 	uint64_t active_objs, num_objs, objsize, objperslab, pagesperslab;

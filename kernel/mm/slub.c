@@ -43,6 +43,7 @@
 #include "lib/config.h"
 #include "lib/jsonutil.h"
 #include "lib/stats.h"
+#include "kernel/mm/zone.h"
 #include "sim/cpu/core.h"
 
 #define LINE 64
@@ -237,6 +238,7 @@ static uint32_t allocate_slab(struct kmm *k, struct core *c, struct kmem_cache *
 	sl->next = sl->prev = SLAB_NONE;
 	sl->pfn = (uint64_t)pfn;
 	sl->order = (uint8_t)order;
+	sl->nid = (uint8_t)pfn_to_nid(k, (uint64_t)pfn);
 	sl->objects = (uint16_t)order_objects(order, s->size);
 	sl->allocated = calloc((sl->objects + 7) / 8, 1);
 	if (s->flags & SLAB_STORE_USER)
@@ -258,9 +260,9 @@ static uint32_t allocate_slab(struct kmm *k, struct core *c, struct kmem_cache *
 	}
 	sl->freelist = slab_obj_addr(k, s, sl, 0);
 	s->num_slabs++;
-	s->node.nr_slabs++;
+	s->node[sl->nid].nr_slabs++;
 	s->num_objs += sl->objects;
-	s->node.total_objects += sl->objects;
+	s->node[sl->nid].total_objects += sl->objects;
 	s->alloc_slab++;
 	account_pages(k, s, 1ll << order);
 	s->pages += 1ull << order;
@@ -274,9 +276,9 @@ static void discard_slab(struct kmm *k, struct core *c, struct kmem_cache *s, ui
 	struct slab *sl = &km->slabs[idx];
 	assert(sl->inuse == 0 && !sl->frozen && !sl->on_node_partial && !sl->on_cpu_partial);
 	s->num_slabs--;
-	s->node.nr_slabs--;
+	s->node[sl->nid].nr_slabs--;
 	s->num_objs -= sl->objects;
-	s->node.total_objects -= sl->objects;
+	s->node[sl->nid].total_objects -= sl->objects;
 	s->free_slab++;
 	account_pages(k, s, -(1ll << sl->order));
 	s->pages -= 1ull << sl->order;
@@ -296,7 +298,7 @@ static void discard_slab(struct kmm *k, struct core *c, struct kmem_cache *s, ui
 static void add_partial(struct kmm *k, struct kmem_cache *s, uint32_t idx)
 {
 	struct slab *sl = &k->kmem->slabs[idx], *slabs = k->kmem->slabs;
-	struct kmem_cache_node *n = &s->node;
+	struct kmem_cache_node *n = &s->node[sl->nid];
 	assert(!sl->on_node_partial);
 	if (n->partial == SLAB_NONE) {
 		sl->next = sl->prev = idx;
@@ -310,13 +312,13 @@ static void add_partial(struct kmm *k, struct kmem_cache *s, uint32_t idx)
 	}
 	sl->on_node_partial = true;
 	n->nr_partial++;
-	s->node_partial_now = n->nr_partial;
+	s->node_partial_now = ++s->nr_partial;
 }
 
 static void remove_partial(struct kmm *k, struct kmem_cache *s, uint32_t idx)
 {
 	struct slab *slabs = k->kmem->slabs, *sl = &slabs[idx];
-	struct kmem_cache_node *n = &s->node;
+	struct kmem_cache_node *n = &s->node[sl->nid];
 	assert(sl->on_node_partial);
 	if (sl->next == idx) {
 		n->partial = SLAB_NONE;
@@ -329,7 +331,7 @@ static void remove_partial(struct kmm *k, struct kmem_cache *s, uint32_t idx)
 	sl->next = sl->prev = SLAB_NONE;
 	sl->on_node_partial = false;
 	n->nr_partial--;
-	s->node_partial_now = n->nr_partial;
+	s->node_partial_now = --s->nr_partial;
 	s->free_remove_partial++;
 }
 
@@ -352,7 +354,7 @@ static void put_partials(struct kmm *k, struct core *c, struct kmem_cache *s, un
 		cc->partial = sl->next;
 		sl->next = SLAB_NONE;
 		sl->on_cpu_partial = false;
-		if (sl->inuse == 0 && s->node.nr_partial >= s->min_partial)
+		if (sl->inuse == 0 && s->node[sl->nid].nr_partial >= s->min_partial)
 			discard_slab(k, c, s, idx);
 		else
 			add_partial(k, s, idx);
@@ -404,7 +406,7 @@ static void deactivate_slab(struct kmm *k, struct core *c, struct kmem_cache *s,
 	cc->slab = SLAB_NONE;
 	cc->freelist = 0;
 	s->deactivate++;
-	if (sl->inuse == 0 && s->node.nr_partial >= s->min_partial)
+	if (sl->inuse == 0 && s->node[sl->nid].nr_partial >= s->min_partial)
 		discard_slab(k, c, s, idx);
 	else if (sl->freelist)
 		add_partial(k, s, idx);
@@ -446,10 +448,11 @@ static vaddr_t pop(struct kmm *k, struct core *c, struct kmem_cache *s, struct s
 	return obj;
 }
 
-/* get_partial_node(): one slab for the core, more for its partial list. */
-static uint32_t get_partial(struct kmm *k, struct kmem_cache *s, unsigned cpu)
+/* get_partial_node(): one slab of node nid for the core, more for its
+ * partial list. */
+static uint32_t get_partial_node(struct kmm *k, struct kmem_cache *s, unsigned cpu, int nid)
 {
-	struct kmem_cache_node *n = &s->node;
+	struct kmem_cache_node *n = &s->node[nid];
 	struct kmem_cache_cpu *cc = &s->cpu[cpu];
 	uint32_t got = SLAB_NONE;
 	while (n->partial != SLAB_NONE) {
@@ -470,6 +473,26 @@ static uint32_t get_partial(struct kmm *k, struct kmem_cache *s, unsigned cpu)
 	}
 	cpu_partial_count(k, s);
 	return got;
+}
+
+/* get_partial(): the core's own node first; then, unless the cycle count
+ * says not this time (remote_node_defrag_ratio 1000 of 1024, as Linux's
+ * default), another node holding more than min_partial partial slabs
+ * (get_any_partial(), nodes in index order). */
+static uint32_t get_partial(struct kmm *k, struct kmem_cache *s, struct core *c)
+{
+	int local = cpu_to_node(k, c->id);
+	uint32_t idx = get_partial_node(k, s, c->id, local);
+	if (idx != SLAB_NONE || k->nr_nodes < 2 || c->clock % 1024 > 1000)
+		return idx;
+	for (unsigned nid = 0; nid < k->nr_nodes; nid++) {
+		if ((int)nid == local || s->node[nid].nr_partial <= s->min_partial)
+			continue;
+		idx = get_partial_node(k, s, c->id, (int)nid);
+		if (idx != SLAB_NONE)
+			return idx;
+	}
+	return SLAB_NONE;
 }
 
 /* ___slab_alloc(): the slow path, for caches without debug flags. */
@@ -508,7 +531,7 @@ static vaddr_t slab_alloc_slow(struct kmm *k, struct core *c, struct kmem_cache 
 			s->cpu_partial_alloc++;
 			continue;
 		}
-		uint32_t idx = get_partial(k, s, c->id);
+		uint32_t idx = get_partial(k, s, c);
 		if (idx != SLAB_NONE) {
 			s->alloc_from_partial++;
 		} else {
@@ -528,7 +551,9 @@ static vaddr_t slab_alloc_debug(struct kmm *k, struct core *c, struct kmem_cache
 {
 	c->clock += k->cfg->kernel.cost.slab_alloc_slow;
 	s->alloc_slowpath++;
-	uint32_t idx = s->node.partial;
+	uint32_t idx = s->node[cpu_to_node(k, c->id)].partial;
+	for (unsigned nid = 0; idx == SLAB_NONE && nid < k->nr_nodes; nid++)
+		idx = s->node[nid].partial;   /* get_any_partial() */
 	if (idx == SLAB_NONE) {
 		idx = allocate_slab(k, c, s);
 		if (idx == SLAB_NONE)
@@ -604,7 +629,7 @@ static void slab_free_slow(struct kmm *k, struct core *c, struct kmem_cache *s, 
 	if (cache_debug(s)) {      /* free_to_partial_list() */
 		if (!prior)
 			add_partial(k, s, idx);
-		if (sl->inuse == 0 && s->node.nr_partial > s->min_partial) {
+		if (sl->inuse == 0 && s->node[sl->nid].nr_partial > s->min_partial) {
 			remove_partial(k, s, idx);
 			discard_slab(k, c, s, idx);
 		}
@@ -615,7 +640,7 @@ static void slab_free_slow(struct kmm *k, struct core *c, struct kmem_cache *s, 
 		s->cpu_partial_free++;
 		return;
 	}
-	if (sl->inuse == 0 && s->node.nr_partial >= s->min_partial) {
+	if (sl->inuse == 0 && s->node[sl->nid].nr_partial >= s->min_partial) {
 		remove_partial(k, s, idx);
 		discard_slab(k, c, s, idx);
 	}
@@ -787,7 +812,11 @@ struct kmem_cache *kmem_cache_create(struct kmm *k, const char *name, uint32_t s
 		abort();
 	for (unsigned i = 0; i < k->ncores; i++)
 		s->cpu[i].slab = s->cpu[i].partial = SLAB_NONE;
-	s->node.partial = SLAB_NONE;
+	s->node = calloc(k->nr_nodes, sizeof(*s->node));
+	if (!s->node)
+		abort();
+	for (unsigned nid = 0; nid < k->nr_nodes; nid++)
+		s->node[nid].partial = SLAB_NONE;
 	if (km->ncaches == km->caches_cap) {
 		km->caches_cap = km->caches_cap ? 2 * km->caches_cap : 32;
 		km->caches = realloc(km->caches, km->caches_cap * sizeof(*km->caches));
@@ -805,15 +834,18 @@ void kmem_cache_shrink(struct kmm *k, struct core *c, struct kmem_cache *s)
 	for (unsigned i = 0; i < k->ncores; i++)
 		flush_cpu(k, c, s, i);
 	/* __kmem_cache_do_shrink(): every empty slab on the node goes */
-	uint32_t n = (uint32_t)s->node.nr_partial;
-	for (uint32_t j = 0; j < n && s->node.partial != SLAB_NONE; j++) {
-		uint32_t idx = s->node.partial;
-		struct slab *sl = &k->kmem->slabs[idx];
-		if (sl->inuse == 0) {
-			remove_partial(k, s, idx);
-			discard_slab(k, c, s, idx);
-		} else {
-			s->node.partial = sl->next;   /* rotate: look at the next one */
+	for (unsigned nid = 0; nid < k->nr_nodes; nid++) {
+		struct kmem_cache_node *nd = &s->node[nid];
+		uint32_t n = (uint32_t)nd->nr_partial;
+		for (uint32_t j = 0; j < n && nd->partial != SLAB_NONE; j++) {
+			uint32_t idx = nd->partial;
+			struct slab *sl = &k->kmem->slabs[idx];
+			if (sl->inuse == 0) {
+				remove_partial(k, s, idx);
+				discard_slab(k, c, s, idx);
+			} else {
+				nd->partial = sl->next;   /* rotate: look at the next one */
+			}
 		}
 	}
 }
@@ -854,6 +886,7 @@ void slub_fini(struct kmm *k)
 	struct kmem *km = k->kmem;
 	for (uint32_t i = 0; i < km->ncaches; i++) {
 		free(km->caches[i]->cpu);
+		free(km->caches[i]->node);
 		free(km->caches[i]);
 	}
 	for (uint32_t i = 0; i < km->nslabs; i++) {
@@ -893,14 +926,14 @@ int slub_validate(struct kmm *k, char *err)
 					    "does not name it", s->name, (unsigned long long)sl->pfn);
 		}
 		if (objs != s->num_objs || active != s->active_objs || slabs != s->num_slabs ||
-		    partial != s->node.nr_partial)
+		    partial != s->nr_partial)
 			return errf(err, "slub_validate: %s: counted %llu slabs, %llu objects, %llu "
 				    "active, %llu partial; counters say %llu, %llu, %llu, %llu",
 				    s->name, (unsigned long long)slabs, (unsigned long long)objs,
 				    (unsigned long long)active, (unsigned long long)partial,
 				    (unsigned long long)s->num_slabs, (unsigned long long)s->num_objs,
 				    (unsigned long long)s->active_objs,
-				    (unsigned long long)s->node.nr_partial);
+				    (unsigned long long)s->nr_partial);
 	}
 	return 0;
 }
