@@ -14,6 +14,8 @@
 #include "lib/trace.h"
 #include "lib/jsonutil.h"
 #include "lib/rtrace.h"
+#include "kernel/mm/gfp.h"
+#include "kernel/mm/mempolicy.h"
 
 #include <assert.h>
 #include <ctype.h>
@@ -381,6 +383,14 @@ static const char *const k_vmalloc[] = { "op", "name", "size" };
 static const char *const k_kfree[] = { "op", "obj", "index", "count" };
 static const char *const k_kread[] = { "op", "obj", "index", "offset", "size", "expect" };
 static const char *const k_kwrite[] = { "op", "obj", "index", "offset", "size", "value" };
+/* page-allocator ops (docs/phys-mm.md) */
+static const char *const k_alloc_pages[] = { "op", "name", "order", "gfp", "node" };
+static const char *const k_free_pages[] = { "op", "name" };
+static const char *const k_compact[] = { "op", "node" };
+static const char *const k_drop_caches[] = { "op", "value" };
+static const char *const k_snapshot[] = { "op", "name" };
+static const char *const k_mempolicy[] = { "op", "mode", "nodes" };
+static const char *const k_mbind[] = { "op", "addr", "length", "mode", "nodes" };
 static const char *const k_dma[] = { "op", "device", "handle", "iova", "offset", "length",
 				     "dir", "value", "expect" };
 static const char *const k_dma_sync[] = { "op", "name", "for" };
@@ -631,6 +641,13 @@ static const struct op_spec {
 	SPEC("kvfree", OP_KFREE, k_kfree),
 	SPEC("kread", OP_KREAD, k_kread),
 	SPEC("kwrite", OP_KWRITE, k_kwrite),
+	SPEC("alloc_pages", OP_ALLOC_PAGES, k_alloc_pages),
+	SPEC("free_pages", OP_FREE_PAGES, k_free_pages),
+	SPEC("compact", OP_COMPACT, k_compact),
+	SPEC("drop_caches", OP_DROP_CACHES, k_drop_caches),
+	SPEC("snapshot", OP_SNAPSHOT, k_snapshot),
+	SPEC("set_mempolicy", OP_SET_MEMPOLICY, k_mempolicy),
+	SPEC("mbind", OP_MBIND, k_mbind),
 	SPEC("fork", OP_FORK, k_fork),
 	SPEC("exec", OP_EXEC, k_bare),
 #undef SPEC
@@ -1065,6 +1082,100 @@ static int op_kfree(struct ld *ld, const cJSON *obj, struct op *o, const char *n
 }
 
 /* kread (value key "expect") or kwrite ("value"): object index, offset. */
+#define TRACE_MAX_NODES 8   /* MAX_NUMNODES */
+/* enum mpol_mode, by name */
+static const char *const mpol_names[MPOL_MAX] = {
+	"default", "preferred", "bind", "interleave", "local",
+};
+
+/* "node": a NUMA node number (0..7), default UINT32_MAX (any / every). */
+static int get_node(struct ld *ld, const cJSON *obj, uint32_t *out)
+{
+	bool given;
+	uint64_t n = 0;
+	*out = UINT32_MAX;
+	if (get_u64(ld, obj, "node", false, &n, &given))
+		return -1;
+	if (given && n >= TRACE_MAX_NODES)
+		return fail(ld, "node", "must be a node number 0 to %d", TRACE_MAX_NODES - 1);
+	if (given)
+		*out = (uint32_t)n;
+	return 0;
+}
+
+/* "gfp": a GFP name ("GFP_KERNEL"), names joined by '|', or a list of
+ * names; default GFP_KERNEL. */
+static int get_gfp(struct ld *ld, const cJSON *obj, uint64_t *out)
+{
+	const cJSON *v = field(obj, "gfp");
+	*out = GFP_KERNEL;
+	if (!v)
+		return 0;
+	const cJSON *item = cJSON_IsArray(v) ? v->child : v;
+	if (!item || (!cJSON_IsString(item) && !cJSON_IsArray(v)))
+		return fail(ld, "gfp", "expected a GFP flag name such as \"GFP_KERNEL\" or a "
+			    "list of names");
+	*out = 0;
+	for (; item; item = cJSON_IsArray(v) ? item->next : NULL) {
+		if (!cJSON_IsString(item))
+			return fail(ld, "gfp", "expected flag names (strings)");
+		char buf[256];
+		snprintf(buf, sizeof buf, "%s", item->valuestring);
+		for (char *save = NULL, *tok = strtok_r(buf, "| ", &save); tok;
+		     tok = strtok_r(NULL, "| ", &save)) {
+			size_t i = 0;
+			while (i < ARRAY_SIZE(gfp_names) && strcmp(gfp_names[i].name, tok))
+				i++;
+			if (i == ARRAY_SIZE(gfp_names))
+				return fail(ld, "gfp", "unknown GFP flag \"%s\" (GFP_KERNEL, "
+					    "GFP_ATOMIC, GFP_HIGHUSER_MOVABLE, __GFP_ZERO, ... as "
+					    "docs/phys-mm.md lists)", tok);
+			*out |= gfp_names[i].flags;
+		}
+	}
+	return 0;
+}
+
+static int op_alloc_pages(struct ld *ld, const cJSON *obj, struct op *o)
+{
+	bool given;
+	o->count = 0;
+	if (kobj_def(ld, obj, o) || get_u64(ld, obj, "order", false, &o->count, &given) ||
+	    get_gfp(ld, obj, &o->value) || get_node(ld, obj, &o->other))
+		return -1;
+	if (o->count >= 20)
+		return fail(ld, "order", "must be 0 to 19");
+	return 0;
+}
+
+/* "mode" (default, local, preferred, bind, interleave) and "nodes" (a list
+ * of node numbers, needed by all but default and local). */
+static int get_mempolicy(struct ld *ld, const cJSON *obj, struct op *o)
+{
+	const cJSON *m = field(obj, "mode"), *n = field(obj, "nodes"), *e;
+	int mode = -1;
+	for (int i = 0; i < MPOL_MAX && cJSON_IsString(m); i++)
+		if (!strcmp(m->valuestring, mpol_names[i]))
+			mode = i;
+	if (mode < 0)
+		return fail(ld, "mode", "expected one of \"default\", \"local\", "
+			    "\"preferred\", \"bind\", \"interleave\"");
+	o->prot = (uint8_t)mode;
+	o->value = 0;
+	if (n && !cJSON_IsArray(n))
+		return fail(ld, "nodes", "expected a list of node numbers such as [0, 1]");
+	cJSON_ArrayForEach(e, n) {
+		if (!cJSON_IsNumber(e) || e->valuedouble < 0 || e->valuedouble >= TRACE_MAX_NODES ||
+		    e->valuedouble != (int)e->valuedouble)
+			return fail(ld, "nodes", "node numbers are 0 to %d", TRACE_MAX_NODES - 1);
+		o->value |= 1ull << (int)e->valuedouble;
+	}
+	if (!o->value && mode != MPOL_DEFAULT && mode != MPOL_LOCAL)
+		return fail(ld, "nodes", "mode \"%s\" needs a non-empty list of nodes",
+			    mpol_names[mode]);
+	return 0;
+}
+
 static int op_kaccess(struct ld *ld, const cJSON *obj, struct op *o)
 {
 	const char *vkey = o->kind == OP_KREAD ? "expect" : "value";
@@ -1197,6 +1308,25 @@ static int compile_op(struct ld *ld, const cJSON *obj, int depth)
 	case OP_KFREE:   rc = op_kfree(ld, obj, &o, kind->valuestring); break;
 	case OP_KREAD:
 	case OP_KWRITE:  rc = op_kaccess(ld, obj, &o); break;
+	case OP_ALLOC_PAGES: rc = op_alloc_pages(ld, obj, &o); break;
+	case OP_FREE_PAGES:
+		rc = kname(ld, obj, "name", &ld->trace->kobjs, &ld->trace->nkobjs, false,
+			   "page block", &o.region);
+		break;
+	case OP_COMPACT: rc = get_node(ld, obj, &o.other); break;
+	case OP_DROP_CACHES: {
+		bool given_dc;
+		o.count = 3;
+		rc = get_u64(ld, obj, "value", false, &o.count, &given_dc);
+		if (!rc && (o.count < 1 || o.count > 3))
+			rc = fail(ld, "value", "must be 1, 2 or 3 (as /proc/sys/vm/drop_caches)");
+		break;
+	}
+	case OP_SNAPSHOT: rc = kobj_def(ld, obj, &o); break;
+	case OP_SET_MEMPOLICY: rc = get_mempolicy(ld, obj, &o); break;
+	case OP_MBIND:
+		rc = op_munmap(ld, obj, &o) || get_mempolicy(ld, obj, &o) ? -1 : 0;
+		break;
 	case OP_END:     assert(0); break;
 	}
 	return rc ? rc : emit(ld, &o, NULL);

@@ -61,6 +61,15 @@ enum op_kind {
 	OP_KREAD,              /* region; stride = object index, addr.off = offset,
 	                        * size; value = expected if OPF_EXPECT */
 	OP_KWRITE,             /* as KREAD; value written if OPF_VALUE */
+	/* page-allocator ops (kernel/mm/pageops.c); names are trace.kobjs */
+	OP_ALLOC_PAGES,   /* region = the name; count = order; value = gfp bits
+	                   * (kernel/mm/gfp.h); other = node, UINT32_MAX: the core's */
+	OP_FREE_PAGES,    /* region = the name of an alloc_pages */
+	OP_COMPACT,       /* other = node, UINT32_MAX: every node */
+	OP_DROP_CACHES,   /* count = 1, 2 or 3 as /proc/sys/vm/drop_caches */
+	OP_SNAPSHOT,      /* region = the snapshot's name */
+	OP_SET_MEMPOLICY, /* prot = enum mpol_mode; value = nodemask */
+	OP_MBIND,         /* addr, len; prot = enum mpol_mode; value = nodemask */
 };
 
 /* op.flags */

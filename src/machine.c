@@ -1135,6 +1135,63 @@ static void kaccess(struct machine *m, struct thread *t, struct core *c, const s
 	t->pc++;
 }
 
+/* The page-allocator ops (kernel/mm/pageops.c, docs/phys-mm.md). A failed
+ * alloc_pages is an event and the name holds nothing; free_pages of a name
+ * that holds nothing kills the process (a trace bug, like a double free). */
+static void op_pages(struct machine *m, struct thread *t, struct core *c, const struct op *op)
+{
+	struct kmm *k = m->kmm;
+	int nid = op->other == UINT32_MAX ? -1 : (int)op->other;
+	switch (op->kind) {
+	case OP_ALLOC_PAGES:
+		if (kmm_op_alloc_pages(k, c, (uint32_t)op->region, (unsigned)op->count,
+				       (gfp_t)op->value, nid) < 0)
+			event(m, "kernel: process %s thread %u op %u: alloc_pages \"%s\" of order "
+			      "%llu failed (out of memory)\n", t->proc->tp->name, t->index, t->pc,
+			      m->tr->kobjs[op->region], (unsigned long long)op->count);
+		break;
+	case OP_FREE_PAGES:
+		if (kmm_op_free_pages(k, c, (uint32_t)op->region) < 0) {
+			char why[96];
+			snprintf(why, sizeof(why), "free_pages of \"%s\", which holds no pages",
+				 m->tr->kobjs[op->region]);
+			kill_process(m, t, c, why);
+			return;
+		}
+		break;
+	case OP_COMPACT:
+		kmm_op_compact(k, c, nid);
+		break;
+	case OP_DROP_CACHES:
+		kmm_op_drop_caches(k, c, (unsigned)op->count);
+		break;
+	case OP_SNAPSHOT:
+		kmm_op_snapshot(k, m->st, (uint32_t)op->region, m->tr->kobjs[op->region]);
+		break;
+	case OP_SET_MEMPOLICY:
+		t->proc->mm->mpol = (struct mempolicy){ .mode = op->prot,
+							.nodes = (uint16_t)op->value };
+		break;
+	case OP_MBIND: {
+		vaddr_t va;
+		if (!resolve(m, t, c, &op->addr, &va))
+			return;
+		int r = kmm_mbind(k, t->proc->mm, va, op->len, op->prot, (uint16_t)op->value);
+		if (r < 0) {
+			char why[64];
+			snprintf(why, sizeof(why), "mbind failed (errno %d)", -r);
+			kill_process(m, t, c, why);
+			return;
+		}
+		break;
+	}
+	default:
+		break;
+	}
+	run_check(m);
+	t->pc++;
+}
+
 /* The kernel-allocator ops. Allocations and frees of several objects take
  * one step per object (t->kdone counts them), so cores interleave. */
 static void op_kmem(struct machine *m, struct thread *t, struct core *c, const struct op *op)
@@ -1324,6 +1381,15 @@ static void thread_step(struct machine *m, struct thread *t, struct core *c)
 	case OP_KWRITE:
 		op_kmem(m, t, c, op);
 		m->ops -= t->kdone != 0;   /* a multi-object op counts once */
+		break;
+	case OP_ALLOC_PAGES:
+	case OP_FREE_PAGES:
+	case OP_COMPACT:
+	case OP_DROP_CACHES:
+	case OP_SNAPSHOT:
+	case OP_SET_MEMPOLICY:
+	case OP_MBIND:
+		op_pages(m, t, c, op);
 		break;
 	}
 }
