@@ -42,7 +42,10 @@ static void check_op(const struct trace_proc *p, uint32_t self, const struct op 
 		     uint32_t nops, uint32_t i, int *depth)
 {
 	const struct op *o = &ops[i];
-	REQUIRE(o->kind <= OP_EXIT, "ops[%u]: kind %u", i, o->kind);
+	/* Kinds past OP_EXIT (DMA, fork, kernel allocators, ...) are added by
+	 * other issues faster than this list follows: for them only the
+	 * common fields below and "no crash, leak or UB" are checked. */
+	REQUIRE(o->kind < 64, "ops[%u]: kind %u", i, o->kind);
 	REQUIRE(o->addr.region < (int32_t)p->nregions, "ops[%u]: region %d", i, o->addr.region);
 	REQUIRE(o->addr.region >= -1, "ops[%u]: region %d", i, o->addr.region);
 	REQUIRE(o->addr.off < VA_LIMIT, "ops[%u]: address 0x%llx", i,
