@@ -71,6 +71,9 @@ static const char *const model_names[] = { "hierarchy", "flat", NULL };
 const char *const cfg_inclusion_names[] = { "non-inclusive", "inclusive", "exclusive", NULL };
 const char *const cfg_shootdown_names[] = { "sync", "deferred", NULL };
 static const char *const iommu_mode_names[] = { "translate", "passthrough", "off", NULL };
+static const char *const thp_enabled_names[] = { "always", "madvise", "never", NULL };
+static const char *const thp_defrag_names[] = { "always", "defer", "defer+madvise", "madvise",
+						"never", NULL };
 
 /* The four rows of one cache level (struct cfg_cache). */
 #define CACHE_ROWS(p, f, sz, lo, w, lat, what) \
@@ -226,6 +229,17 @@ static const struct cfg_key schema[] = {
 	    "cycles of buddy-allocator bookkeeping per allocation"),
 	U32("kernel.cost.page_free", kernel.cost.page_free, 0, COST_MAX, 100,
 	    "cycles of buddy-allocator bookkeeping per free"),
+	ENUM("kernel.thp.enabled", kernel.thp.enabled, thp_enabled_names, THP_MADVISE,
+	     "transparent huge pages: always | madvise (only MADV_HUGEPAGE ranges) | never"),
+	ENUM("kernel.thp.defrag", kernel.thp.defrag, thp_defrag_names, THP_DEFRAG_MADVISE,
+	     "may a THP fault reclaim/compact directly: always | defer | defer+madvise | "
+	     "madvise | never (Linux's default: madvise)"),
+	U32("kernel.thp.khugepaged.pages_to_scan", kernel.thp.pages_to_scan, 1, 1u << 24, 4096,
+	    "pages khugepaged scans per wake-up (Linux: 4096)"),
+	U64("kernel.thp.khugepaged.scan_sleep", kernel.thp.scan_sleep, 1000, 1ull << 50, 30000000,
+	    "cycles khugepaged sleeps between scans (Linux: 10 s; shortened so runs see it)"),
+	U32("kernel.thp.khugepaged.max_ptes_none", kernel.thp.max_ptes_none, 0, 511, 511,
+	    "empty PTEs a 2M range may have and still be collapsed (Linux: 511)"),
 	U32("kernel.cost.pcp_alloc", kernel.cost.pcp_alloc, 0, COST_MAX, 40,
 	    "cycles of an order-0 allocation from the per-cpu list (the fast path; "
 	    "kernel.cost.page_alloc is the zone-locked path)"),

@@ -37,6 +37,11 @@ enum shootdown_mode { SHOOTDOWN_SYNC, SHOOTDOWN_DEFERRED };
 extern const char *const cfg_shootdown_names[];
 /* kernel.direct_map: the largest page size of the kernel's direct map */
 enum direct_map_size { DIRECT_MAP_1G, DIRECT_MAP_2M, DIRECT_MAP_4K };
+/* kernel.thp.enabled and kernel.thp.defrag (docs/vm.md), as
+ * /sys/kernel/mm/transparent_hugepage/{enabled,defrag} */
+enum thp_enabled { THP_ALWAYS, THP_MADVISE, THP_NEVER };
+enum thp_defrag { THP_DEFRAG_ALWAYS, THP_DEFRAG_DEFER, THP_DEFRAG_DEFER_MADVISE,
+		  THP_DEFRAG_MADVISE, THP_DEFRAG_NEVER };
 enum cache_inclusion { CINCL_NONINCLUSIVE, CINCL_INCLUSIVE, CINCL_EXCLUSIVE };
 
 /* Page sizes the STLB holds ("tlb.stlb.sizes"). */
@@ -156,6 +161,13 @@ struct mmsim_cfg {
 			uint32_t vmalloc;         /* "kernel.cost.vmalloc": area bookkeeping */
 			uint32_t vfree;           /* "kernel.cost.vfree" */
 		} cost;
+		struct {
+			uint32_t enabled;  /* "kernel.thp.enabled": enum thp_enabled */
+			uint32_t defrag;   /* "kernel.thp.defrag": enum thp_defrag */
+			uint32_t pages_to_scan; /* "kernel.thp.khugepaged.pages_to_scan" */
+			uint64_t scan_sleep;    /* "kernel.thp.khugepaged.scan_sleep": cycles */
+			uint32_t max_ptes_none; /* "kernel.thp.khugepaged.max_ptes_none" */
+		} thp;
 		/* phys-mm (kernel/mm/zone.c, pcp.c, compaction.c) */
 		uint64_t min_free_kbytes;  /* "kernel.min_free_kbytes": 0 = as Linux computes */
 		uint32_t watermark_scale_factor; /* "kernel.watermark_scale_factor" */

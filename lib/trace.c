@@ -218,15 +218,20 @@ static int32_t region_find(const struct trace_proc *p, const char *name, size_t 
 	return -1;
 }
 
+static int region_add_name(struct ld *ld, const char *name);
+
 /* Pass 1: a named mmap adds its region to the process. */
 static int region_add(struct ld *ld, const cJSON *mmap_op)
 {
-	struct trace_proc *p = ld->proc;
 	const char *name;
 	if (get_name(ld, mmap_op, &name))
 		return -1;
-	if (!name)
-		return 0;
+	return name ? region_add_name(ld, name) : 0;
+}
+
+static int region_add_name(struct ld *ld, const char *name)
+{
+	struct trace_proc *p = ld->proc;
 	if (region_find(p, name, strlen(name)) >= 0)
 		return fail(ld, "name", "region \"%s\" is already defined in this process",
 			    name);
@@ -345,7 +350,8 @@ static int check_span(struct ld *ld, const char *key, const struct addr_expr *a,
 
 /* ---- ops ---------------------------------------------------------------- */
 
-static const char *const k_mmap[] = { "op", "name", "addr", "length", "prot", "fixed" };
+static const char *const k_mmap[] = { "op", "name", "addr", "length", "prot", "fixed",
+				       "flags" };
 static const char *const k_munmap[] = { "op", "addr", "length" };
 static const char *const k_mprotect[] = { "op", "addr", "length", "prot" };
 static const char *const k_read[] = { "op", "addr", "size", "expect" };
@@ -365,6 +371,10 @@ static const char *const k_migrate[] = { "op", "cpu" };
 static const char *const k_replay[] = { "op", "path", "format", "layout", "limit" };
 static const char *const k_exit[] = { "op" };
 static const char *const k_fork[] = { "op", "child" };
+static const char *const k_brk[] = { "op", "grow", "shrink" };
+static const char *const k_madvise[] = { "op", "addr", "length", "advice" };
+static const char *const k_sysctl[] = { "op", "key", "value" };
+static const char *const k_procfs[] = { "op", "file" };
 
 /* ---- devices and DMA ops (docs/iommu.md) --------------------------------- */
 
@@ -650,6 +660,12 @@ static const struct op_spec {
 	SPEC("mbind", OP_MBIND, k_mbind),
 	SPEC("fork", OP_FORK, k_fork),
 	SPEC("exec", OP_EXEC, k_bare),
+	SPEC("brk", OP_BRK, k_brk),
+	SPEC("madvise", OP_MADVISE, k_madvise),
+	SPEC("mlock", OP_MLOCK, k_munmap),
+	SPEC("munlock", OP_MLOCK, k_munmap),
+	SPEC("sysctl", OP_SYSCTL, k_sysctl),
+	SPEC("procfs", OP_PROCFS, k_procfs),
 #undef SPEC
 };
 
@@ -682,6 +698,98 @@ static int get_prot(struct ld *ld, const cJSON *obj, uint8_t *out)
 		    "most once (e.g. \"rw\")", s);
 }
 
+static int op_munmap(struct ld *ld, const cJSON *obj, struct op *o);
+
+/* One string of a fixed list; its index in *out. */
+static int get_choice(struct ld *ld, const cJSON *obj, const char *key,
+		      const char *const *names, size_t n, uint32_t *out)
+{
+	const cJSON *v = field(obj, key);
+	if (!v)
+		return fail(ld, NULL, "\"%s\" is required", key);
+	if (cJSON_IsString(v))
+		for (size_t i = 0; i < n; i++)
+			if (strcmp(v->valuestring, names[i]) == 0) {
+				*out = (uint32_t)i;
+				return 0;
+			}
+	char list[256] = "";
+	for (size_t i = 0; i < n; i++)
+		snprintf(list + strlen(list), sizeof list - strlen(list), "%s\"%s\"",
+			 i ? ", " : "", names[i]);
+	return fail(ld, key, "must be one of %s", list);
+}
+
+static const char *const map_flag_names[] = {
+	"fixed", "fixed_noreplace", "populate", "noreserve", "growsdown", "stack",
+	"hugetlb", "huge_1gb", "locked" };
+
+/* mmap "flags": an array of MAP_* names, lower case without MAP_. */
+static int get_map_flags(struct ld *ld, const cJSON *obj, uint64_t *out)
+{
+	const cJSON *v = field(obj, "flags"), *f;
+	*out = 0;
+	if (!v)
+		return 0;
+	if (!cJSON_IsArray(v))
+		return fail(ld, "flags", "expected an array such as [\"populate\"]");
+	cJSON_ArrayForEach(f, v) {
+		size_t i = 0;
+		while (i < ARRAY_SIZE(map_flag_names) &&
+		       !(cJSON_IsString(f) && strcmp(f->valuestring, map_flag_names[i]) == 0))
+			i++;
+		if (i == ARRAY_SIZE(map_flag_names))
+			return fail(ld, "flags", "%s%s%s is not one of fixed, fixed_noreplace, "
+				    "populate, noreserve, growsdown, stack, hugetlb, huge_1gb, "
+				    "locked", cJSON_IsString(f) ? "\"" : "",
+				    cJSON_IsString(f) ? f->valuestring : "a non-string",
+				    cJSON_IsString(f) ? "\"" : "");
+		*out |= 1u << i;
+	}
+	return 0;
+}
+
+static const char *const madvise_names[] = { "willneed", "dontneed", "free", "hugepage",
+					     "nohugepage", "collapse" };
+static const uint32_t madvise_values[] = { 3, 4, 8, 14, 15, 25 };
+static const char *const sysctl_names[] = { "kernel.thp.enabled", "kernel.thp.defrag" };
+static const char *const procfs_names[] = { "maps", "smaps_rollup", "status" };
+
+static int op_brk(struct ld *ld, const cJSON *obj, struct op *o)
+{
+	bool grow = field(obj, "grow"), shrink = field(obj, "shrink");
+	if (grow == shrink)
+		return fail(ld, NULL, "exactly one of \"grow\" and \"shrink\" is required");
+	o->prot = shrink;
+	return get_u64(ld, obj, grow ? "grow" : "shrink", true, &o->len, NULL);
+}
+
+static int op_madvise(struct ld *ld, const cJSON *obj, struct op *o)
+{
+	uint32_t i;
+	if (op_munmap(ld, obj, o) ||
+	    get_choice(ld, obj, "advice", madvise_names, ARRAY_SIZE(madvise_names), &i))
+		return -1;
+	o->other = madvise_values[i];
+	return 0;
+}
+
+static int op_sysctl(struct ld *ld, const cJSON *obj, struct op *o)
+{
+	static const char *const enabled[] = { "always", "madvise", "never" };
+	static const char *const defrag[] = { "always", "defer", "defer+madvise", "madvise",
+					      "never" };
+	uint32_t v;
+	if (get_choice(ld, obj, "key", sysctl_names, ARRAY_SIZE(sysctl_names), &o->other))
+		return -1;
+	if (o->other == SYSCTL_THP_ENABLED ?
+	    get_choice(ld, obj, "value", enabled, ARRAY_SIZE(enabled), &v) :
+	    get_choice(ld, obj, "value", defrag, ARRAY_SIZE(defrag), &v))
+		return -1;
+	o->value = v;
+	return 0;
+}
+
 static int op_mmap(struct ld *ld, const cJSON *obj, struct op *o)
 {
 	bool has_addr, fixed = false;
@@ -696,6 +804,14 @@ static int op_mmap(struct ld *ld, const cJSON *obj, struct op *o)
 	if (fixed && check_span(ld, "addr", &o->addr, o->len))
 		return -1;
 	o->flags = fixed ? OPF_FIXED : 0;
+	if (get_map_flags(ld, obj, &o->count))
+		return -1;
+	if (fixed)
+		o->count |= TRACE_MAP_FIXED;
+	if ((o->count & (TRACE_MAP_FIXED | TRACE_MAP_FIXED_NOREPLACE)) && !has_addr)
+		return fail(ld, "flags", "fixed placement requires \"addr\"");
+	if ((o->count & TRACE_MAP_HUGE_1GB) && !(o->count & TRACE_MAP_HUGETLB))
+		return fail(ld, "flags", "\"huge_1gb\" requires \"hugetlb\"");
 	if (name) {   /* validated and collected by pass 1 */
 		o->region = region_find(ld->proc, name->valuestring, strlen(name->valuestring));
 		assert(o->region >= 0);
@@ -1293,6 +1409,16 @@ static int compile_op(struct ld *ld, const cJSON *obj, int depth)
 	case OP_EXIT:    break;
 	case OP_FORK:    rc = op_fork(ld, obj, &o); break;
 	case OP_EXEC:    break;
+	case OP_BRK:     rc = op_brk(ld, obj, &o); break;
+	case OP_MADVISE: rc = op_madvise(ld, obj, &o); break;
+	case OP_MLOCK:
+		rc = op_munmap(ld, obj, &o);
+		o.prot = strcmp(kind->valuestring, "munlock") == 0;
+		break;
+	case OP_SYSCTL:  rc = op_sysctl(ld, obj, &o); break;
+	case OP_PROCFS:
+		rc = get_choice(ld, obj, "file", procfs_names, ARRAY_SIZE(procfs_names), &o.other);
+		break;
 	case OP_DMA_MAP:
 	case OP_DMA_UNMAP:
 	case OP_DMA:
@@ -1378,7 +1504,7 @@ static int collect_regions(struct ld *ld, const cJSON *parent, int depth)
 /* ---- threads, processes, the file ------------------------------------- */
 
 static const char *const k_thread[] = { "cpu", "spawned", "ops" };
-static const char *const k_proc[] = { "name", "forked_from", "threads" };
+static const char *const k_proc[] = { "name", "forked_from", "layout", "threads" };
 static const char *const k_top[] = { "name", "description", "processes", "devices" };
 
 static int load_thread(struct ld *ld, const cJSON *obj, struct trace_thread *th)
@@ -1500,6 +1626,26 @@ static int forked_from(struct ld *ld, const cJSON *obj, struct trace *t, uint32_
 		    "(a forked process is listed after its parent)", v->valuestring);
 }
 
+/* "layout": "standard" or "randomized" (docs/vm.md); the layout's parts
+ * become the process's first regions. A forked child has its parent's. */
+static int get_layout(struct ld *ld, const cJSON *obj, struct trace_proc *p)
+{
+	static const char *const names[] = { "none", "standard", "randomized" };
+	static const char *const parts[] = { "text", "data", "heap", "stack" };
+	uint32_t l = LAYOUT_NONE;
+	if (!field(obj, "layout"))
+		return 0;
+	if (p->parent >= 0)
+		return fail(ld, "layout", "a forked process has its parent's layout");
+	if (get_choice(ld, obj, "layout", names, ARRAY_SIZE(names), &l))
+		return -1;
+	p->layout = (uint8_t)l;
+	for (size_t i = 0; l != LAYOUT_NONE && i < ARRAY_SIZE(parts); i++)
+		if (region_add_name(ld, parts[i]))
+			return -1;
+	return 0;
+}
+
 /* Every fork names a process forked from the forking one, and every forked
  * process is named by exactly one fork. */
 static int check_forks(struct ld *ld, const struct trace *t)
@@ -1555,7 +1701,7 @@ static int load_proc(struct ld *ld, const cJSON *obj, struct trace *t, uint32_t 
 	ld->proc = p;
 	ld->proc_index = idx;
 	ld->rcap = 0;
-	if (forked_from(ld, obj, t, idx))
+	if (forked_from(ld, obj, t, idx) || get_layout(ld, obj, p))
 		return -1;
 	for (int pass = 1; pass <= 2; pass++) {
 		uint32_t i = 0;

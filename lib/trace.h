@@ -45,6 +45,11 @@ enum op_kind {
 	OP_DMA_FREE,   /* other = handle */
 	OP_FORK,       /* other = index of the process that starts as the child */
 	OP_EXEC,       /* the process gets a new, empty address space */
+	OP_BRK,        /* len = bytes to grow the heap by; prot = 1: shrink */
+	OP_MADVISE,    /* addr, len; other = the advice (Linux's MADV_* value) */
+	OP_MLOCK,      /* addr, len; prot = 1: munlock */
+	OP_SYSCTL,     /* other = enum trace_sysctl; value = the setting's index */
+	OP_PROCFS,     /* other = enum trace_procfs: a /proc/self file reported */
 	/* kernel allocator ops (kernel/mm/slab.h): region = the kernel-object
 	 * variable (trace.kobjs), other = the cache (trace.kcaches) */
 	OP_KMEM_CACHE_CREATE,  /* other; len = object size, stride = align,
@@ -81,6 +86,25 @@ enum op_kind {
 #define OPF_AUTOMAP   0x20  /* replay: map touched pages on demand */
 #define OPF_ZERO      0x40  /* kernel allocations: zeroed (kzalloc, vzalloc) */
 #define OPF_INDEX     0x80  /* kfree: one object, index addr.off */
+
+/* mmap: op.count holds MAP_* flags (the bit values of kernel/mm/kmm.h's
+ * KMAP_*; "fixed": true sets OPF_FIXED as well) */
+#define TRACE_MAP_FIXED           0x001u
+#define TRACE_MAP_FIXED_NOREPLACE 0x002u
+#define TRACE_MAP_POPULATE        0x004u
+#define TRACE_MAP_NORESERVE       0x008u
+#define TRACE_MAP_GROWSDOWN       0x010u
+#define TRACE_MAP_STACK           0x020u
+#define TRACE_MAP_HUGETLB         0x040u
+#define TRACE_MAP_HUGE_1GB        0x080u
+#define TRACE_MAP_LOCKED          0x100u
+
+/* sysctl keys settable at run time */
+enum trace_sysctl { SYSCTL_THP_ENABLED, SYSCTL_THP_DEFRAG };
+/* procfs files */
+enum trace_procfs { PROCFS_MAPS, PROCFS_SMAPS_ROLLUP, PROCFS_STATUS };
+/* trace_proc.layout */
+enum trace_layout { LAYOUT_NONE, LAYOUT_STANDARD, LAYOUT_RANDOM };
 
 /* op.prot (PROT_* bits as Linux) */
 #define PROT_R 0x1
@@ -127,6 +151,8 @@ struct trace_proc {
 	uint32_t nregions;
 	int32_t parent;      /* "forked_from": index of the process whose fork
 	                      * starts this one, or -1 (starts at boot) */
+	uint8_t layout;      /* "layout": enum trace_layout; with one, regions
+	                      * text, data, heap and stack come first */
 };
 
 /* A device that does DMA ("devices" at the top of a trace). */

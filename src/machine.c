@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "kernel/mm/kmm.h"
+#include "kernel/mm/thp.h"
 #include "kernel/mm/slab.h"
 #include "lib/jsonutil.h"
 #include "lib/rng.h"
@@ -105,6 +106,8 @@ struct machine {
 	uint64_t replay_errors; /* recorded streams that turned out malformed */
 
 	char events[4096];      /* killed processes, mismatches (first ones) */
+	char *procfs;           /* procfs op reports, in run order (NUL-terminated) */
+	size_t procfs_len, procfs_cap;
 	size_t events_len;
 
 	int (*observer)(void *arg); /* called after every step (gui/), or NULL */
@@ -651,6 +654,31 @@ static void op_sched(struct machine *m, struct thread *t, struct core *c, const 
 	}
 }
 
+/* The standard layout the trace asked for (docs/vm.md), its parts
+ * becoming the regions text, data, heap and stack (the first four). */
+static int setup_layout(struct machine *m, struct process *p, struct core *c)
+{
+	if (p->tp->layout == LAYOUT_NONE)
+		return 0;
+	uint64_t rnd = 0;
+	if (p->tp->layout == LAYOUT_RANDOM) {
+		struct rng g;
+		rng_seed(&g, m->cfg.seed ^ ((uint64_t)p->index << 32) ^ p->mm->id);
+		rnd = rng_next(&g) | 1;
+	}
+	const struct mm_layout l = { 0 };
+	struct mm *mm = p->mm;
+	if (mm_setup_layout(m->kmm, mm, c, &l, rnd))
+		return -1;
+	const vaddr_t base[4] = { mm->start_code, mm->start_data, mm->start_brk,
+				  vma_find(mm, mm->start_stack - 1)->start };
+	for (int i = 0; i < 4; i++) {
+		p->region_base[i] = base[i];
+		p->region_mapped[i] = true;
+	}
+	return 0;
+}
+
 /* fork: the child process named by the op starts with a copy-on-write
  * copy of this address space and of the region addresses; its threads not
  * marked "spawned" become runnable. */
@@ -707,9 +735,95 @@ static void op_exec(struct machine *m, struct thread *t, struct core *c)
 	drop_mm(m, p, c);
 	p->mm = mm;
 	memset(p->region_mapped, 0, p->tp->nregions * sizeof(bool));
+	if (setup_layout(m, p, c)) {
+		m->kmm->oom_kills++;
+		kill_process(m, t, c, "out of memory in exec");
+		return;
+	}
 	m->sched_events++;
 	t->pc++;
 	run_check(m);
+}
+
+/* procfs: the file's text, with a header line, added to the run's report. */
+static void procfs_report(struct machine *m, struct thread *t, struct core *c, uint32_t file)
+{
+	static const char *const names[] = { "maps", "smaps_rollup", "status" };
+	char buf[16384];
+	struct process *p = t->proc;
+	size_t n = file == PROCFS_MAPS ? proc_maps(m->kmm, p->mm, p->tp->name, buf, sizeof buf) :
+		   file == PROCFS_SMAPS_ROLLUP ? proc_smaps_rollup(m->kmm, p->mm, buf, sizeof buf) :
+		   proc_status(m->kmm, p->mm, p->tp->name, buf, sizeof buf);
+	if (n >= sizeof buf)
+		n = sizeof buf - 1;
+	size_t need = m->procfs_len + n + 128;
+	if (need > m->procfs_cap) {
+		m->procfs_cap = need * 2;
+		m->procfs = realloc(m->procfs, m->procfs_cap);
+		if (!m->procfs)
+			abort();
+	}
+	m->procfs_len += (size_t)snprintf(m->procfs + m->procfs_len, 128,
+					  "== /proc/%u/%s (process %s, cycle %llu)\n", p->index + 1,
+					  names[file], p->tp->name, (unsigned long long)c->clock);
+	memcpy(m->procfs + m->procfs_len, buf, n);
+	m->procfs_len += n;
+	m->procfs[m->procfs_len] = '\0';
+}
+
+/* brk, madvise, mlock/munlock, sysctl, procfs. A failing call kills the
+ * process (as mmap's does): the trace asked for something that cannot be. */
+static void op_vm(struct machine *m, struct thread *t, struct core *c, const struct op *op)
+{
+	struct mm *mm = t->proc->mm;
+	char why[96];
+	vaddr_t va = 0;
+	int rc = 0;
+	switch (op->kind) {
+	case OP_BRK: {
+		vaddr_t want = op->prot ? mm->brk - op->len : mm->brk + op->len;
+		if (!mm->start_brk) {
+			kill_process(m, t, c, "brk in a process without a \"layout\"");
+			return;
+		}
+		if ((op->prot && op->len > mm->brk - mm->start_brk) ||
+		    kmm_brk(m->kmm, mm, c, want) != want) {
+			kill_process(m, t, c, "brk failed (ENOMEM)");
+			return;
+		}
+		break;
+	}
+	case OP_MADVISE:
+	case OP_MLOCK:
+		if (!resolve(m, t, c, &op->addr, &va))
+			return;
+		rc = op->kind == OP_MADVISE ? kmm_madvise(m->kmm, mm, c, va, op->len, (int)op->other)
+					    : kmm_mlock(m->kmm, mm, c, va, op->len, !op->prot);
+		if (rc) {
+			snprintf(why, sizeof why, "%s failed (errno %d)",
+				 op->kind == OP_MADVISE ? "madvise" : op->prot ? "munlock" : "mlock",
+				 -rc);
+			kill_process(m, t, c, why);
+			return;
+		}
+		break;
+	case OP_SYSCTL:
+		c->clock += m->cfg.kernel.cost.syscall;
+		thp_init(m->kmm);
+		if (op->other == SYSCTL_THP_ENABLED)
+			m->kmm->thp_enabled = (uint32_t)op->value;
+		else
+			m->kmm->thp_defrag = (uint32_t)op->value;
+		break;
+	case OP_PROCFS:
+		c->clock += m->cfg.kernel.cost.syscall;
+		procfs_report(m, t, c, op->other);
+		break;
+	default:
+		break;
+	}
+	run_check(m);
+	t->pc++;
 }
 
 static void op_mmap(struct machine *m, struct thread *t, struct core *c, const struct op *op)
@@ -718,7 +832,7 @@ static void op_mmap(struct machine *m, struct thread *t, struct core *c, const s
 	if ((op->addr.region >= 0 || op->addr.off) && !resolve(m, t, c, &op->addr, &hint))
 		return;
 	int64_t r = kmm_mmap(m->kmm, t->proc->mm, c, hint, op->len, op->prot,
-			     op->flags & OPF_FIXED);
+			     (uint32_t)op->count);
 	run_check(m);
 	if (r < 0) {
 		char why[64];
@@ -1370,6 +1484,13 @@ static void thread_step(struct machine *m, struct thread *t, struct core *c)
 	case OP_EXEC:
 		op_exec(m, t, c);
 		break;
+	case OP_BRK:
+	case OP_MADVISE:
+	case OP_MLOCK:
+	case OP_SYSCTL:
+	case OP_PROCFS:
+		op_vm(m, t, c, op);
+		break;
 	case OP_KMEM_CACHE_CREATE:
 	case OP_KMEM_CACHE_DESTROY:
 	case OP_KMEM_CACHE_SHRINK:
@@ -1584,6 +1705,7 @@ int machine_run(struct machine *m, char *err)
 			if (c->clock >= m->kmm->defer[c->id].deadline)
 				tlb_defer_run(m->kmm, c);  /* the tick of deferred shootdowns */
 			thread_step(m, t, c);
+			khugepaged_tick(m->kmm, c);   /* its wake-up, when due */
 			if (m->observer && m->observer(m->observer_arg)) {
 				m->stopped = true;   /* left mid-run: destroy only */
 				return 0;
@@ -1660,7 +1782,7 @@ static int create_mms(struct machine *m, char *err)
 				if (m->rq[i].t[k]->proc == pr && c == m->cores[0])
 					c = m->cores[i];
 		pr->mm = mm_create(m->kmm, c);
-		if (!pr->mm)
+		if (!pr->mm || setup_layout(m, pr, c))
 			return errf(err, "%s: out of guest memory creating process %s",
 				    m->tr->path, pr->tp->name);
 	}
@@ -1748,6 +1870,7 @@ void machine_destroy(struct machine *m)
 			replay_end(&m->threads[i]);
 	machine_dma_fini(m);
 	kmm_destroy(m->kmm);
+	free(m->procfs);
 	for (unsigned i = 0; m->cores && i < m->cfg.cores; i++)
 		core_destroy(m->cores[i]);
 	memsys_destroy(m->ms);
@@ -1798,6 +1921,8 @@ uint64_t machine_mismatches(const struct machine *m) { return m->mismatches; }
 uint64_t machine_kills(const struct machine *m) { return m->kills; }
 uint64_t machine_deadlocks(const struct machine *m) { return m->deadlocks; }
 const char *machine_events(const struct machine *m) { return m->events; }
+
+const char *machine_procfs(const struct machine *m) { return m->procfs ? m->procfs : ""; }
 
 cycles_t machine_cycles(const struct machine *m)
 {

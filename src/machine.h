@@ -44,6 +44,8 @@ uint64_t machine_mismatches(const struct machine *m);
 uint64_t machine_kills(const struct machine *m);
 /* Processes ended because their threads blocked forever (a trace bug). */
 uint64_t machine_deadlocks(const struct machine *m);
+/* The text of the trace's procfs ops (/proc/PID/maps ...), in run order. */
+const char *machine_procfs(const struct machine *m);
 /* One line per killed process / mismatch, for the report ("" if none). */
 const char *machine_events(const struct machine *m);
 

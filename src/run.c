@@ -175,6 +175,8 @@ int cmd_run(int argc, char **argv, FILE *out)
 	struct run_info ri = { a.config, a.trace, &cfg, now() - t0 };
 	if (!a.quiet && !machine_stopped(m))
 		report_summary(out, m, &ri);
+	if (!a.quiet && *machine_procfs(m))   /* the trace's procfs ops */
+		fprintf(out, "\n%s", machine_procfs(m));
 	rc = 0;
 	if (runrc) {
 		fprintf(stderr, "mmsim: %s\n", err);

@@ -274,3 +274,338 @@ Test(vm, eight_children_cow)
 	conserved(&r);
 	vfree(&r);
 }
+
+/* ---- layout, brk, procfs ---- */
+
+/* A full layout: maps lists text, data, heap, an mmap, the stack with
+ * Linux's addresses (no randomisation); smaps_rollup and status add up. */
+Test(vm, layout_maps_smaps_status)
+{
+	struct vrun r;
+	vrun(&r, NULL,
+	     "{'processes': [{'name': 'app', 'layout': 'standard', 'threads': [{'cpu': 0,"
+	     " 'ops': [{'op': 'brk', 'grow': '64K'},"
+	     "  {'op': 'seq', 'base': 'heap', 'length': '64K', 'size': 8, 'write': 1},"
+	     "  {'op': 'mmap', 'name': 'buf', 'length': '1M'},"
+	     "  {'op': 'stride', 'base': 'buf', 'length': '1M', 'stride': 4096, 'write': 1},"
+	     "  {'op': 'write', 'addr': 'stack', 'value': 7},"
+	     "  {'op': 'write', 'addr': 'data', 'value': 1},"
+	     "  {'op': 'read', 'addr': 'text'},"
+	     "  {'op': 'procfs', 'file': 'maps'},"
+	     "  {'op': 'procfs', 'file': 'smaps_rollup'},"
+	     "  {'op': 'procfs', 'file': 'status'}]}]}]}");
+	const char *p = machine_procfs(r.m);
+	cr_assert(strstr(p, "00400000-00401000 r-xp 00000000 08:01 1048577"
+			    "                            /usr/bin/app\n"), "%s", p);
+	cr_assert(strstr(p, "00401000-00402000 rw-p 00001000"), "%s", p);
+	cr_assert(strstr(p, "00402000-00412000 rw-p 00000000 00:00 0"
+			    "                                  [heap]\n"), "%s", p);
+	cr_assert(strstr(p, "7ffff7eff000-7ffff7fff000 rw-p 00000000 00:00 0\n"), "%s", p);
+	cr_assert(strstr(p, "7ffffffde000-7ffffffff000 rw-p 00000000 00:00 0"
+			    "                          [stack]\n"), "%s", p);
+	/* 16 heap + 256 buf + 1 stack + 1 data pages; the text read maps the
+	 * zero page, which counts nowhere */
+	cr_assert(strstr(p, "Rss:                1096 kB\n"), "%s", p);
+	cr_assert(strstr(p, "Pss:                1096 kB\n"), "%s", p);
+	cr_assert(strstr(p, "Private_Dirty:      1096 kB\n"), "%s", p);
+	cr_assert(strstr(p, "VmSize:\t    1228 kB\n"), "%s", p);
+	cr_assert(strstr(p, "VmRSS:\t    1096 kB\n"), "%s", p);
+	cr_assert(strstr(p, "VmData:\t    1092 kB\n"), "%s", p);
+	cr_assert(strstr(p, "VmStk:\t     132 kB\n"), "%s", p);
+	cr_assert(strstr(p, "VmExe:\t       4 kB\n"), "%s", p);
+	cr_assert_eq(vstat(&r, "mm.brk"), 1);
+	conserved(&r);
+	vfree(&r);
+}
+
+/* After fork, every page is shared: Pss is half of Rss, all of it Shared. */
+Test(vm, smaps_rollup_after_fork)
+{
+	struct vrun r;
+	vrun(&r, NULL,
+	     "{'processes': [{'name': 'p', 'threads': [{'cpu': 0, 'ops': ["
+	     "  {'op': 'mmap', 'name': 'b', 'length': '64K'},"
+	     "  {'op': 'stride', 'base': 'b', 'length': '64K', 'stride': 4096, 'write': 1},"
+	     "  {'op': 'fork', 'child': 'c'}, {'op': 'procfs', 'file': 'smaps_rollup'},"
+	     "  {'op': 'sleep', 'cycles': 1000000}]}]},"
+	     " {'name': 'c', 'forked_from': 'p', 'threads': [{'cpu': 0, 'ops': ["
+	     "  {'op': 'compute', 'cycles': 10}]}]}]}");
+	const char *p = machine_procfs(r.m);
+	cr_assert(strstr(p, "Rss:                  64 kB\n"), "%s", p);
+	cr_assert(strstr(p, "Pss:                  32 kB\n"), "%s", p);
+	cr_assert(strstr(p, "Shared_Dirty:         64 kB\n"), "%s", p);
+	cr_assert(strstr(p, "Private_Dirty:         0 kB\n"), "%s", p);
+	conserved(&r);
+	vfree(&r);
+}
+
+/* Randomised layouts differ by seed and stay inside the user half. */
+Test(vm, randomized_layout_moves_with_seed)
+{
+	const char *t = "{'processes': [{'name': 'app', 'layout': 'randomized', 'threads':"
+			" [{'cpu': 0, 'ops': [{'op': 'write', 'addr': 'stack', 'value': 1},"
+			" {'op': 'procfs', 'file': 'maps'},"
+			" {'op': 'write', 'addr': 'text', 'value': 1}]}]}]}";
+	const char *s2[] = { "seed=2", NULL };
+	struct vrun a, b;
+	vrun(&a, NULL, t);
+	vrun(&b, s2, t);
+	cr_assert(strstr(machine_procfs(a.m), "[stack]"));
+	cr_assert(strcmp(machine_procfs(a.m), machine_procfs(b.m)) != 0);
+	/* the text write failed: text is r-x */
+	cr_assert_eq(vstat(&a, "mm.segv"), 1);
+	vfree(&a);
+	vfree(&b);
+}
+
+/* brk shrink unmaps the pages past the new break. */
+Test(vm, brk_grow_and_shrink)
+{
+	struct vrun r;
+	vrun(&r, NULL,
+	     "{'processes': [{'name': 'app', 'layout': 'standard', 'threads': [{'cpu': 0,"
+	     " 'ops': [{'op': 'brk', 'grow': '64K'},"
+	     "  {'op': 'seq', 'base': 'heap', 'length': '64K', 'size': 8, 'write': 1},"
+	     "  {'op': 'brk', 'shrink': '32K'},"
+	     "  {'op': 'read', 'addr': 'heap+0x7ff8'},"
+	     "  {'op': 'procfs', 'file': 'status'},"
+	     "  {'op': 'read', 'addr': 'heap+0x8000'}]}]}]}");
+	cr_assert(strstr(machine_procfs(r.m), "VmRSS:\t      32 kB\n"), "%s",
+		  machine_procfs(r.m));
+	cr_assert_eq(vstat(&r, "mm.segv"), 1, "the page past the break is gone");
+	conserved(&r);
+	vfree(&r);
+}
+
+/* A grows-down stack VMA extends on a fault just below it. */
+Test(vm, stack_grows_down)
+{
+	struct vrun r;
+	vrun(&r, NULL, ONE(
+		"{'op': 'mmap', 'name': 'gap', 'addr': '0x10000000', 'length': '4K'},"
+		"{'op': 'mmap', 'name': 's', 'addr': '0x20000000', 'length': '8K',"
+		" 'flags': ['growsdown', 'fixed']},"
+		"{'op': 'write', 'addr': '0x1fffe000', 'value': 3},"
+		"{'op': 'read', 'addr': '0x1fffe000', 'expect': 3}"));
+	cr_assert_eq(vstat(&r, "mm.stack_grow"), 1);
+	cr_assert_eq(vstat(&r, "mm.segv"), 0);
+	conserved(&r);
+	vfree(&r);
+}
+
+/* ---- mmap flags, madvise, mlock ---- */
+
+/* MAP_POPULATE faults every page in at mmap: the accesses after it take
+ * no page fault. */
+Test(vm, map_populate_no_faults_later)
+{
+	struct vrun r;
+	vrun(&r, NULL, ONE(
+		"{'op': 'mmap', 'name': 'b', 'length': '256K', 'flags': ['populate']},"
+		"{'op': 'stride', 'base': 'b', 'length': '256K', 'stride': 4096, 'write': 1}"));
+	cr_assert_eq(vstat(&r, "mm.populate_pages"), 64);
+	cr_assert_eq(vstat(&r, "core0.page_faults"), 0);
+	conserved(&r);
+	vfree(&r);
+}
+
+/* MAP_FIXED_NOREPLACE over an existing mapping fails (EEXIST: killed);
+ * MAP_FIXED replaces it. */
+Test(vm, fixed_noreplace_refuses)
+{
+	struct vrun r;
+	vrun(&r, NULL, ONE(
+		"{'op': 'mmap', 'name': 'a', 'addr': '0x10000000', 'length': '8K', 'fixed': true},"
+		"{'op': 'write', 'addr': 'a', 'value': 3},"
+		"{'op': 'mmap', 'addr': '0x10000000', 'length': '4K', 'fixed': true},"
+		"{'op': 'read', 'addr': 'a', 'expect': 0},"
+		"{'op': 'mmap', 'addr': '0x10000000', 'length': '4K', 'flags': ['fixed_noreplace']}"));
+	cr_assert_eq(vstat(&r, "run.process_kills"), 1);
+	cr_assert(strstr(machine_events(r.m), "errno 17"), "%s", machine_events(r.m));
+	conserved(&r);
+	vfree(&r);
+}
+
+/* MADV_DONTNEED drops the pages: the next read sees zeros (zero page). */
+Test(vm, madvise_dontneed_zeroes)
+{
+	struct vrun r;
+	vrun(&r, NULL, ONE(
+		"{'op': 'mmap', 'name': 'b', 'length': '16K'},"
+		"{'op': 'write', 'addr': 'b', 'value': 3},"
+		"{'op': 'write', 'addr': 'b+0x1000', 'value': 4},"
+		"{'op': 'madvise', 'addr': 'b', 'length': '4K', 'advice': 'dontneed'},"
+		"{'op': 'read', 'addr': 'b', 'expect': 0},"
+		"{'op': 'read', 'addr': 'b+0x1000', 'expect': 4},"
+		"{'op': 'madvise', 'addr': 'b', 'length': '16K', 'advice': 'free'},"
+		"{'op': 'madvise', 'addr': 'b', 'length': '16K', 'advice': 'willneed'}"));
+	cr_assert_eq(vstat(&r, "mm.madvise"), 3);
+	cr_assert_eq(vstat(&r, "mm.pgfault.zero_page"), 1);
+	cr_assert_eq(vstat(&r, "mm.lazyfree_pages"), 1);
+	conserved(&r);
+	vfree(&r);
+}
+
+/* mlock populates and makes DONTNEED fail; munlock lets it through. */
+Test(vm, mlock_populates_and_locks)
+{
+	struct vrun r;
+	vrun(&r, NULL, ONE(
+		"{'op': 'mmap', 'name': 'b', 'length': '32K'},"
+		"{'op': 'mlock', 'addr': 'b', 'length': '32K'},"
+		"{'op': 'procfs', 'file': 'status'},"
+		"{'op': 'munlock', 'addr': 'b', 'length': '32K'},"
+		"{'op': 'madvise', 'addr': 'b', 'length': '32K', 'advice': 'dontneed'},"
+		"{'op': 'mlock', 'addr': 'b', 'length': '32K'},"
+		"{'op': 'madvise', 'addr': 'b', 'length': '32K', 'advice': 'dontneed'}"));
+	cr_assert(strstr(machine_procfs(r.m), "VmLck:\t      32 kB\n"), "%s",
+		  machine_procfs(r.m));
+	cr_assert_eq(vstat(&r, "mm.populate_pages"), 16);
+	cr_assert_eq(vstat(&r, "run.process_kills"), 1, "DONTNEED on locked memory");
+	conserved(&r);
+	vfree(&r);
+}
+
+/* ---- THP ---- */
+
+#define THP_MAP \
+	"{'op': 'mmap', 'name': 'b', 'addr': '0x40000000', 'length': '8M'}," \
+	"{'op': 'madvise', 'addr': 'b', 'length': '8M', 'advice': 'hugepage'},"
+
+/* An aligned, madvised 8M range: 4 huge faults map 4 PMDs; with THP off
+ * (sysctl) the same touches take 2048 faults. */
+Test(vm, thp_fault_vs_never)
+{
+	struct vrun r, n;
+	vrun(&r, NULL, ONE(THP_MAP
+		"{'op': 'write', 'addr': 'b+0x1000', 'value': 5},"
+		"{'op': 'stride', 'base': 'b', 'length': '8M', 'stride': 4096, 'write': 1},"
+		"{'op': 'read', 'addr': 'b+0x1000', 'expect': 5},"
+		"{'op': 'procfs', 'file': 'smaps_rollup'}"));
+	cr_assert_eq(vstat(&r, "mm.thp.fault_alloc"), 4);
+	cr_assert_eq(vstat(&r, "mm.pgfault.anon"), 4);
+	cr_assert(strstr(machine_procfs(r.m), "AnonHugePages:      8192 kB\n"));
+	conserved(&r);
+	vrun(&n, NULL, ONE(
+		"{'op': 'sysctl', 'key': 'kernel.thp.enabled', 'value': 'never'}," THP_MAP
+		"{'op': 'stride', 'base': 'b', 'length': '8M', 'stride': 4096, 'write': 1}"));
+	cr_assert_eq(vstat(&n, "mm.thp.fault_alloc"), 0);
+	cr_assert_eq(vstat(&n, "mm.pgfault.anon"), 2048);
+	conserved(&n);
+	vfree(&r);
+	vfree(&n);
+}
+
+/* No free 2M block: the huge fault falls back to 4K. */
+Test(vm, thp_fault_fallback)
+{
+	struct vrun r;
+	vrun(&r, NULL, ONE(
+		"{'op': 'mmap', 'name': 'fill', 'length': '61M'},"
+		"{'op': 'stride', 'base': 'fill', 'length': '61M', 'stride': 4096, 'write': 1}," THP_MAP
+		"{'op': 'write', 'addr': 'b', 'value': 9},"
+		"{'op': 'read', 'addr': 'b', 'expect': 9}"));
+	cr_assert_eq(vstat(&r, "mm.thp.fault_alloc"), 0);
+	cr_assert_eq(vstat(&r, "mm.thp.fault_fallback"), 1);
+	conserved(&r);
+	vfree(&r);
+}
+
+/* munmap of one 4K page inside a huge page splits it; values survive. */
+Test(vm, thp_partial_munmap_splits)
+{
+	struct vrun r;
+	vrun(&r, NULL, ONE(THP_MAP
+		"{'op': 'write', 'addr': 'b+0x201000', 'value': 5},"
+		"{'op': 'munmap', 'addr': 'b+0x200000', 'length': '4K'},"
+		"{'op': 'read', 'addr': 'b+0x201000', 'expect': 5},"
+		"{'op': 'procfs', 'file': 'smaps_rollup'}"));
+	cr_assert_eq(vstat(&r, "mm.thp.fault_alloc"), 1);
+	cr_assert_eq(vstat(&r, "mm.thp.split_page"), 1);
+	cr_assert(strstr(machine_procfs(r.m), "Rss:                2044 kB\n"), "%s",
+		  machine_procfs(r.m));
+	cr_assert(strstr(machine_procfs(r.m), "AnonHugePages:         0 kB\n"));
+	conserved(&r);
+	vfree(&r);
+}
+
+/* mprotect of part of a huge page splits it too. */
+Test(vm, thp_partial_mprotect_splits)
+{
+	struct vrun r;
+	vrun(&r, NULL, ONE(THP_MAP
+		"{'op': 'write', 'addr': 'b', 'value': 5},"
+		"{'op': 'mprotect', 'addr': 'b+0x1000', 'length': '4K', 'prot': 'r'},"
+		"{'op': 'read', 'addr': 'b', 'expect': 5},"
+		"{'op': 'write', 'addr': 'b+0x2000', 'value': 6},"
+		"{'op': 'write', 'addr': 'b+0x1000', 'value': 7}"));
+	cr_assert_eq(vstat(&r, "mm.thp.split_page"), 1);
+	cr_assert_eq(vstat(&r, "mm.segv"), 1);
+	conserved(&r);
+	vfree(&r);
+}
+
+/* COW of a huge page after fork: the child's write splits it and copies
+ * one 4K page; both sides keep their values; the parent's later write
+ * reuses its page. (khugepaged is kept asleep: it would collapse the
+ * parent's range again once the child is gone.) */
+Test(vm, thp_cow_after_fork)
+{
+	struct vrun r;
+	const char *no_khugepaged[] = { "kernel.thp.khugepaged.scan_sleep=1000000000000", NULL };
+	vrun(&r, no_khugepaged,
+	     "{'processes': [{'name': 'p', 'threads': [{'cpu': 0, 'ops': [" THP_MAP
+	     "  {'op': 'write', 'addr': 'b', 'value': 1},"
+	     "  {'op': 'fork', 'child': 'c'}, {'op': 'sleep', 'cycles': 50000000},"
+	     "  {'op': 'read', 'addr': 'b', 'expect': 1},"
+	     "  {'op': 'write', 'addr': 'b', 'value': 2},"
+	     "  {'op': 'read', 'addr': 'b', 'expect': 2}]}]},"
+	     " {'name': 'c', 'forked_from': 'p', 'threads': [{'cpu': 0, 'ops': ["
+	     "  {'op': 'read', 'addr': 'b', 'expect': 1},"
+	     "  {'op': 'write', 'addr': 'b', 'value': 3},"
+	     "  {'op': 'read', 'addr': 'b', 'expect': 3}]}]}]}");
+	cr_assert_eq(vstat(&r, "mm.thp.fault_alloc"), 1);
+	cr_assert_eq(vstat(&r, "mm.thp.split_page"), 1);
+	cr_assert_eq(vstat(&r, "mm.thp.split_pmd"), 2, "both mms' PMDs");
+	cr_assert_eq(vstat(&r, "mm.cow.copy"), 1);
+	cr_assert_eq(vstat(&r, "mm.cow.reuse"), 1);
+	conserved(&r);
+	vfree(&r);
+}
+
+/* khugepaged collapses 512 small pages into a huge page; the data stays. */
+#define COLLAPSE_OPS(wait) \
+	"{'op': 'mmap', 'name': 'b', 'addr': '0x40000000', 'length': '2M'}," \
+	"{'op': 'stride', 'base': 'b', 'length': '2M', 'stride': 4096, 'write': 1}," \
+	"{'op': 'write', 'addr': 'b+0x1000', 'value': 11}," \
+	"{'op': 'write', 'addr': 'b+0x1ff008', 'value': 12}," \
+	wait \
+	"{'op': 'read', 'addr': 'b+0x1000', 'expect': 11}," \
+	"{'op': 'read', 'addr': 'b+0x1ff008', 'expect': 12}," \
+	"{'op': 'procfs', 'file': 'smaps_rollup'}"
+
+Test(vm, khugepaged_collapse_preserves_data)
+{
+	struct vrun r;
+	const char *fast[] = { "kernel.thp.khugepaged.scan_sleep=100000", NULL };
+	vrun(&r, fast, ONE(COLLAPSE_OPS(
+		"{'op': 'madvise', 'addr': 'b', 'length': '2M', 'advice': 'hugepage'},"
+		"{'op': 'sleep', 'cycles': 1000000},")));
+	cr_assert_eq(vstat(&r, "mm.thp.collapse_alloc"), 1);
+	cr_assert_geq(vstat(&r, "mm.thp.khugepaged.pages_scanned"), 512);
+	cr_assert(strstr(machine_procfs(r.m), "AnonHugePages:      2048 kB\n"), "%s",
+		  machine_procfs(r.m));
+	conserved(&r);
+	vfree(&r);
+}
+
+Test(vm, madv_collapse_preserves_data)
+{
+	struct vrun r;
+	vrun(&r, NULL, ONE(COLLAPSE_OPS(
+		"{'op': 'madvise', 'addr': 'b', 'length': '2M', 'advice': 'collapse'},")));
+	cr_assert_eq(vstat(&r, "mm.thp.collapse_alloc"), 1);
+	cr_assert(strstr(machine_procfs(r.m), "AnonHugePages:      2048 kB\n"));
+	conserved(&r);
+	vfree(&r);
+}

@@ -25,6 +25,32 @@ struct census {
 	uint64_t tables, leaves;
 };
 
+/* A 2M leaf: an order-9 anonymous compound page inside one VMA. */
+static int check_huge(struct kmm *k, struct mm *mm, pte_t e, vaddr_t va, struct census *cs,
+		      char *err)
+{
+	uint64_t pfn = (e & PTE_ADDR_MASK) >> PAGE_SHIFT;
+	const struct page *h = &k->memmap[pfn];
+	const struct vma *v = vma_find(mm, va);
+	if (!(h->flags & PG_anon) || !(h->flags & PG_head) || h->order != 9 || (pfn & 511))
+		return errf(err, "kmm_validate: 2M entry for %#llx maps pfn %#llx which is not "
+			    "the head of an anonymous huge page (flags %#x order %u)",
+			    (unsigned long long)va, (unsigned long long)pfn, h->flags, h->order);
+	if (!v || v->end < va + (512ull << PAGE_SHIFT))
+		return errf(err, "kmm_validate: 2M entry for %#llx is not inside one VMA",
+			    (unsigned long long)va);
+	if ((e & PTE_RW) && h->mapcount > 1)
+		return errf(err, "kmm_validate: 2M entry for %#llx writable but %d PMDs share it",
+			    (unsigned long long)va, h->mapcount);
+	for (unsigned i = 1; i < 512; i++)
+		if (!(k->memmap[pfn + i].flags & PG_tail) || k->memmap[pfn + i].private != pfn)
+			return errf(err, "kmm_validate: pfn %#llx of the huge page at %#llx is not "
+				    "its tail", (unsigned long long)(pfn + i), (unsigned long long)pfn);
+	cs->maps[pfn]++;
+	cs->leaves += 512;
+	return 0;
+}
+
 static int check_table(struct kmm *k, struct mm *mm, paddr_t table, int level,
 		       vaddr_t base, struct census *cs, char *err)
 {
@@ -46,6 +72,11 @@ static int check_table(struct kmm *k, struct mm *mm, paddr_t table, int level,
 		if (pfn >= k->nframes)
 			return errf(err, "kmm_validate: entry for %#llx points beyond memory",
 				    (unsigned long long)va);
+		if (level == 2 && (e & PTE_PS)) {
+			if (check_huge(k, mm, e, va, cs, err))
+				return -1;
+			continue;
+		}
 		if (level > 1) {
 			if (check_table(k, mm, pfn << PAGE_SHIFT, level - 1, va, cs, err))
 				return -1;
@@ -93,7 +124,7 @@ static int check_frames(struct kmm *k, const struct census *cs, char *err)
 				    (unsigned long long)pfn, p->mapcount, cs->maps[pfn]);
 		/* each mapping of an anonymous page holds a reference (rmap.h) */
 		int32_t want = (state & PG_anon) && p->mapcount > 1 ? p->mapcount : 1;
-		if ((state & (PG_anon | PG_pgtable)) && p->refcount != want)
+		if ((state & (PG_anon | PG_pgtable)) && !(p->flags & PG_tail) && p->refcount != want)
 			return errf(err, "kmm_validate: pfn %#llx in use with refcount %d, "
 				    "expected %d", (unsigned long long)pfn, p->refcount, want);
 	}

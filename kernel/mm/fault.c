@@ -21,6 +21,8 @@
 #include "sim/mem/memsys.h"
 #include "sim/mmu/pte.h"
 #include "kernel/mm/rmap.h"
+#include "kernel/mm/thp.h"
+#include <assert.h>
 
 /* access_error(): may this VMA be accessed this way? (PROT_W implies
  * reading on x86.) */
@@ -169,6 +171,10 @@ enum fault_result kmm_page_fault(struct kmm *k, struct mm *mm, struct core *c,
 		return FAULT_SIGBUS;
 	}
 	struct vma *v = va < mm->task_size ? vma_find(mm, va) : NULL;
+	if (!v && va < mm->task_size && vma_expand_stack(mm, va)) {
+		k->stack_grows++;                       /* expand_stack() */
+		v = vma_find(mm, va);
+	}
 	if (!v || access_error(v, code)) {
 		k->segv++;
 		errf(why, "SIGSEGV: %s %s at %#llx", code & PF_W ? "write" : "read",
@@ -176,13 +182,19 @@ enum fault_result kmm_page_fault(struct kmm *k, struct mm *mm, struct core *c,
 		     (unsigned long long)va);
 		return FAULT_SIGSEGV;
 	}
+	enum fault_result r = FAULT_DONE;
+	if (thp_handle_fault(k, mm, c, v, va, code, &r)) {
+		if (r == FAULT_OOM)
+			errf(why, "out of memory on a fault at %#llx", (unsigned long long)va);
+		return r;
+	}
 	paddr_t slot = pt_alloc_path(k, mm, c, va);
 	if (!slot) {
 		errf(why, "out of memory building page tables for %#llx", (unsigned long long)va);
 		return FAULT_OOM;
 	}
 	pte_t e = kmm_read_pte(k, c, slot);
-	enum fault_result r = FAULT_DONE;
+	assert(!(e & PTE_PS));  /* thp_handle_fault() took huge leaves */
 	if (!(e & PTE_P))
 		r = do_anonymous_page(k, mm, c, v, slot, va, code);
 	else if ((code & PF_W) && !(e & PTE_RW))

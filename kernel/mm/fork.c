@@ -62,6 +62,32 @@ static pte_t copy_leaf(struct fork_ctx *f, paddr_t pslot, pte_t e, vaddr_t va)
 	return e & ~PTE_A;
 }
 
+/* copy_huge_pmd() for a 2M leaf: one more mapping of the compound page,
+ * write-protected on both sides. */
+static pte_t copy_huge(struct fork_ctx *f, paddr_t pslot, pte_t e, vaddr_t va)
+{
+	struct kmm *k = f->k;
+	struct page *h = &k->memmap[(e & PTE_ADDR_MASK) >> PAGE_SHIFT];
+	assert((h->flags & PG_head) && h->mapcount > 0);
+	if (h->mapcount++ >= 1)
+		h->refcount++;
+	f->child->rss_anon += 512;
+	if (f->child->rss_anon > f->child->hiwater_rss)
+		f->child->hiwater_rss = f->child->rss_anon;
+	if (e & PTE_RW) {
+		e &= ~PTE_RW;
+		kmm_write_pte(k, f->c, pslot, e);
+		vaddr_t end = va + (512ull << PAGE_SHIFT);
+		if (f->wp_lo >= f->wp_hi)
+			f->wp_lo = va, f->wp_hi = end;
+		if (va < f->wp_lo)
+			f->wp_lo = va;
+		if (end > f->wp_hi)
+			f->wp_hi = end;
+	}
+	return e & ~PTE_A;
+}
+
 /* Copy the entries of parent table pt (at level, mapping VA from base)
  * that intersect [start, end) into child table ct. */
 static void copy_table(struct fork_ctx *f, paddr_t pt, paddr_t ct, int level, vaddr_t base,
@@ -82,7 +108,13 @@ static void copy_table(struct fork_ctx *f, paddr_t pt, paddr_t ct, int level, va
 			k->memmap[ct >> PAGE_SHIFT].pt_used++;
 			continue;
 		}
-		assert(!(e & PTE_PS));
+		if (e & PTE_PS) {
+			/* copy_huge_pmd(): the child maps the same huge page */
+			assert(level == 2);
+			kmm_write_pte(k, f->c, cslot, copy_huge(f, pt + 8 * i, e, lo));
+			k->memmap[ct >> PAGE_SHIFT].pt_used++;
+			continue;
+		}
 		pte_t ce = kmm_read_pte(k, f->c, cslot);
 		if (!(ce & PTE_P)) {
 			int64_t pfn = kmm_alloc_page(k, f->c, PG_pgtable);
@@ -109,6 +141,14 @@ struct mm *kmm_fork(struct kmm *k, struct mm *parent, struct core *c)
 	k->fork_calls++;
 	child->mmap_base = parent->mmap_base;
 	child->task_size = parent->task_size;
+	child->start_code = parent->start_code;
+	child->end_code = parent->end_code;
+	child->start_data = parent->start_data;
+	child->end_data = parent->end_data;
+	child->start_brk = parent->start_brk;
+	child->brk = parent->brk;
+	child->start_stack = parent->start_stack;
+	child->hiwater_vm = mm_total_vm(parent);
 	if (parent->nvma) {
 		child->vma = malloc(parent->nvma * sizeof(*child->vma));
 		if (!child->vma)

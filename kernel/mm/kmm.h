@@ -31,9 +31,30 @@ struct vma {
 	uint64_t pgoff;         /* linear page offset of start (vm_pgoff):
 	                         * start >> PAGE_SHIFT at mmap, kept by split,
 	                         * merge and mremap */
+	uint32_t flags;         /* VM_* below */
 	struct mempolicy mpol;  /* mbind() policy (mempolicy.h); MPOL_DEFAULT:
 	                         * the mm's */
 };
+
+/* vma.flags (Linux's vm_flags, the ones modelled) */
+#define VM_GROWSDOWN  0x01u  /* a stack: faults just below extend it */
+#define VM_LOCKED     0x02u  /* mlock()ed: populated, never reclaimed */
+#define VM_HUGEPAGE   0x04u  /* madvise(MADV_HUGEPAGE) */
+#define VM_NOHUGEPAGE 0x08u  /* madvise(MADV_NOHUGEPAGE), MAP_STACK */
+#define VM_NORESERVE  0x10u  /* MAP_NORESERVE: not charged to overcommit */
+#define VM_HUGETLB    0x20u  /* hugetlbfs pages */
+#define VM_IMAGE      0x40u  /* text or data of the program image (layout) */
+
+/* kmm_mmap() flags (MAP_*) */
+#define KMAP_FIXED           0x001u  /* replace whatever is there */
+#define KMAP_FIXED_NOREPLACE 0x002u  /* exactly there, -EEXIST if taken */
+#define KMAP_POPULATE        0x004u  /* fault every page in now */
+#define KMAP_NORESERVE       0x008u
+#define KMAP_GROWSDOWN       0x010u  /* a stack VMA that grows down */
+#define KMAP_STACK           0x020u  /* a thread stack: no THP (VM_NOHUGEPAGE) */
+#define KMAP_HUGETLB         0x040u  /* from the hugetlb pool, 2M pages */
+#define KMAP_HUGE_1GB        0x080u  /* with KMAP_HUGETLB: 1G pages */
+#define KMAP_LOCKED          0x100u  /* MAP_LOCKED: mlock()ed at once */
 
 /* One address space (Linux's mm_struct). */
 struct mm {
@@ -50,6 +71,11 @@ struct mm {
 	vaddr_t task_size;      /* end of the user address space (TASK_SIZE) */
 	uint64_t min_flt, maj_flt; /* faults of this mm (getrusage's ru_minflt/majflt) */
 	uint64_t cow_copies;    /* do_wp_page() copies made for it */
+	/* the program layout (layout.c); 0 when the process has none */
+	vaddr_t start_code, end_code, start_data, end_data;
+	vaddr_t start_brk, brk; /* the heap: [start_brk, brk) */
+	vaddr_t start_stack;    /* top of the main stack */
+	uint64_t hiwater_vm;    /* VmPeak in pages */
 	struct mempolicy mpol;  /* set_mempolicy() policy (mempolicy.h) */
 };
 
@@ -57,7 +83,7 @@ enum fault_result { FAULT_DONE, FAULT_SIGSEGV, FAULT_OOM, FAULT_SIGBUS };
 
 /* Why a TLB flush was needed ("mm.tlbflush.cause.<name>"). */
 enum flush_cause { FLUSH_MUNMAP, FLUSH_MPROTECT, FLUSH_EXIT, FLUSH_COW, FLUSH_FORK,
-		   FLUSH_MIGRATE, FLUSH_CAUSES };
+		   FLUSH_MIGRATE, FLUSH_MADVISE, FLUSH_THP, FLUSH_CAUSES };
 extern const char *const flush_cause_name[FLUSH_CAUSES];
 
 /* Pages per flush request, by bucket ("mm.tlbflush.pages_hist.<upper>"):
@@ -124,6 +150,7 @@ struct kmm {
 	struct page *memmap;    /* one struct page per frame, indexed by PFN */
 	uint64_t nframes;
 	struct pglist_data *node; /* [nr_nodes]: NUMA nodes and their zones (zone.h) */
+	struct kmem *kmem;      /* kernel address space, slab, vmalloc (slab.h) */
 	unsigned nr_nodes;
 	uint64_t min_free_kbytes; /* in force: kernel.min_free_kbytes or calculated */
 	struct page_alloc_stats pa; /* allocator slow paths, pcp, compaction */
@@ -135,8 +162,15 @@ struct kmm {
 	bool gather_freed_tables;     /* paging structures among the gathered frames */
 	struct tlb_defer_queue *defer;  /* per core (kernel.shootdown.mode deferred) */
 	int fail_countdown;     /* fault injection: the Nth page allocation fails */
-	struct kmem *kmem;      /* kernel address space, slab, vmalloc (slab.h) */
 	struct rmap_state *rmap; /* anon_vma table (rmap.c) */
+	struct mm **mms;        /* live mms, oldest first (mm.c; khugepaged's list) */
+	uint32_t nmms, mms_cap;
+	/* transparent huge pages (thp.c) */
+	bool thp_ready;         /* the fields below were set from the config */
+	uint32_t thp_enabled, thp_defrag; /* in force: the config's, or a sysctl op's */
+	cycles_t khugepaged_next;         /* next scan at this cycle */
+	uint32_t khugepaged_mm;           /* scan cursor: index into mms ... */
+	vaddr_t khugepaged_addr;          /* ... and address in it */
 	uint64_t zero_pfn;      /* the shared zero page (fault.c): a reserved frame */
 
 	/* counters ("mm.*") */
@@ -145,6 +179,11 @@ struct kmm {
 	uint64_t pgfault_zero;                  /* read faults mapping the zero page */
 	uint64_t cow_copy, cow_reuse, cow_zero; /* do_wp_page() outcomes */
 	uint64_t fork_calls, exec_calls;
+	uint64_t brk_calls, madvise_calls, mlock_calls, populate_pages, stack_grows;
+	uint64_t lazyfree_pages;
+	uint64_t thp_fault_alloc, thp_fault_fallback, thp_split_page, thp_split_pmd;
+	uint64_t thp_collapse_alloc, thp_collapse_alloc_failed;
+	uint64_t khugepaged_full_scans, khugepaged_pages_scanned, khugepaged_wakeups;
 	uint64_t pgalloc, pgfree, pt_alloc, pt_free;
 	uint64_t mmap_calls, munmap_calls, mprotect_calls;
 	uint64_t flush_pages, flush_full, shootdown, ipi_sent;
@@ -220,6 +259,15 @@ struct mm *kmm_fork(struct kmm *k, struct mm *parent, struct core *c);
 struct vma *vma_find(struct mm *mm, vaddr_t va);        /* VMA containing va */
 int vma_insert(struct mm *mm, vaddr_t start, vaddr_t end, uint32_t prot);
 void vma_remove_range(struct mm *mm, vaddr_t start, vaddr_t end);
+/* vma_insert() with VM_* flags. */
+int vma_add(struct mm *mm, vaddr_t start, vaddr_t end, uint32_t prot, uint32_t flags);
+/* Give [start, end) (mapped throughout) new rights (VMA_KEEP_PROT: keep
+ * each VMA's) and flags, splitting and merging VMAs as needed. */
+#define VMA_KEEP_PROT UINT32_MAX
+void vma_modify(struct mm *mm, vaddr_t start, vaddr_t end, uint32_t prot,
+		uint32_t set, uint32_t clear);
+/* Pages covered by VMAs (total_vm, VmSize). */
+uint64_t mm_total_vm(const struct mm *mm);
 /* Make addr a VMA boundary (split the VMA straddling it, if any). */
 void vma_split(struct mm *mm, vaddr_t addr);
 /* Merge VMA i with compatible neighbours; returns the merged VMA's index. */
@@ -233,8 +281,11 @@ vaddr_t get_unmapped_area(const struct mm *mm, vaddr_t hint, uint64_t len);
 int vma_validate(const struct mm *mm, char *err);
 
 /* --- page tables (pgtable.c) --- */
-/* Physical address of va's PTE, allocating missing tables; 0 when out of memory. */
+/* Physical address of va's PTE, allocating missing tables; 0 when out of
+ * memory. Where a huge (PS) leaf maps va, the address of that entry. */
 paddr_t pt_alloc_path(struct kmm *k, struct mm *mm, struct core *c, vaddr_t va);
+/* The same down to the entry at `level` (2: the PDE). */
+paddr_t pt_alloc_to(struct kmm *k, struct mm *mm, struct core *c, vaddr_t va, int level);
 /* Clear the PTEs of [start, end), gather their frames, free tables left empty. */
 void pt_zap_range(struct kmm *k, struct mm *mm, struct core *c, vaddr_t start, vaddr_t end);
 /* Free every remaining table, PML4 last (after everything was zapped). */
@@ -283,14 +334,52 @@ void kmm_copy_page(struct kmm *k, struct core *c, uint64_t dst, uint64_t src);
 /* handle_mm_fault(): why gets a one-line reason for a kill. */
 enum fault_result kmm_page_fault(struct kmm *k, struct mm *mm, struct core *c,
 				 vaddr_t va, uint32_t error_code, char *why);
-/* mmap/munmap as the syscalls: return the address / 0, or a negative errno. */
+/* mmap/munmap as the syscalls: return the address / 0, or a negative errno.
+ * flags: KMAP_* (true, as KMAP_FIXED, keeps older callers right). */
 int64_t kmm_mmap(struct kmm *k, struct mm *mm, struct core *c, vaddr_t addr,
-		 uint64_t len, uint32_t prot, bool fixed);
+		 uint64_t len, uint32_t prot, uint32_t flags);
 int kmm_munmap(struct kmm *k, struct mm *mm, struct core *c, vaddr_t addr, uint64_t len);
 /* mprotect(): new rights for [addr, addr+len), which must be mapped
  * throughout (else -ENOMEM, as Linux). */
 int kmm_mprotect(struct kmm *k, struct mm *mm, struct core *c, vaddr_t addr, uint64_t len,
 		 uint32_t prot);
+/* madvise() advice, Linux's values (madvise.c) */
+#define KMADV_WILLNEED    3
+#define KMADV_DONTNEED    4
+#define KMADV_FREE        8
+#define KMADV_HUGEPAGE   14
+#define KMADV_NOHUGEPAGE 15
+#define KMADV_COLLAPSE   25
+int kmm_madvise(struct kmm *k, struct mm *mm, struct core *c, vaddr_t addr, uint64_t len,
+		int advice);
+/* mlock()/munlock() of [addr, addr+len): 0 or -errno (madvise.c). */
+int kmm_mlock(struct kmm *k, struct mm *mm, struct core *c, vaddr_t addr, uint64_t len,
+	      bool lock);
+/* populate_vma_page_range(): fault in every page of [start, end) as a
+ * write where the VMA is writable; returns pages faulted or -errno. */
+int64_t kmm_populate(struct kmm *k, struct mm *mm, struct core *c, vaddr_t start, vaddr_t end);
+/* brk(): move the program break to newbrk (0: just query); returns the
+ * break in force afterwards, as the syscall (layout.c). */
+vaddr_t kmm_brk(struct kmm *k, struct mm *mm, struct core *c, vaddr_t newbrk);
+/* The standard program layout (layout.c): text, data, heap (brk), the
+ * top-down mmap area and a grows-down stack. rnd: 0 for the fixed Linux
+ * addresses, else the random bits that place each part (from the run
+ * seed). Returns 0 or -ENOMEM. */
+struct mm_layout {
+	uint64_t text, data, stack;   /* bytes */
+};
+int mm_setup_layout(struct kmm *k, struct mm *mm, struct core *c, const struct mm_layout *l,
+		    uint64_t rnd);
+/* A fault below a grows-down VMA: extend it to cover va if the stack gap
+ * and limit allow (expand_stack()); true if it did. */
+bool vma_expand_stack(struct mm *mm, vaddr_t va);
+
+/* /proc/PID/maps, smaps_rollup and status of mm as text into buf (n
+ * bytes, cut if short); comm is the process name. Return the length the
+ * full text has (procfs.c). */
+size_t proc_maps(struct kmm *k, struct mm *mm, const char *comm, char *buf, size_t n);
+size_t proc_smaps_rollup(struct kmm *k, struct mm *mm, char *buf, size_t n);
+size_t proc_status(struct kmm *k, struct mm *mm, const char *comm, char *buf, size_t n);
 
 /* The whole kernel's invariants (buddy lists, page states, page tables
  * against struct page). 0 or -1 with err. */

@@ -4,6 +4,8 @@
 #include "kernel/mm/slab.h"
 
 #include <stdlib.h>
+#include <string.h>
+#include "kernel/mm/thp.h"
 #include "sim/cpu/core.h"
 #include "sim/mmu/pte.h"
 
@@ -26,6 +28,14 @@ struct mm *mm_create(struct kmm *k, struct core *c)
 	mm->task_size = k->user_va_end;
 	mm->id = ++k->next_mm_id;
 	k->pt_alloc++;
+	thp_init(k);
+	if (k->nmms == k->mms_cap) {
+		k->mms_cap = k->mms_cap ? 2 * k->mms_cap : 16;
+		k->mms = realloc(k->mms, k->mms_cap * sizeof(*k->mms));
+		if (!k->mms)
+			abort();
+	}
+	k->mms[k->nmms++] = mm;
 	return mm;
 }
 
@@ -35,6 +45,15 @@ void mm_destroy(struct kmm *k, struct mm *mm, struct core *c)
 	pt_free_all(k, mm, c);
 	tlb_finish_mmu(k, mm, c, FLUSH_EXIT);
 	rmap_mm_exit(k, mm);
+	for (uint32_t i = 0; i < k->nmms; i++) {
+		if (k->mms[i] == mm) {
+			memmove(&k->mms[i], &k->mms[i + 1], (k->nmms - i - 1) * sizeof(*k->mms));
+			k->nmms--;
+			if (k->khugepaged_mm > i)
+				k->khugepaged_mm--;
+			break;
+		}
+	}
 	/* no core may keep the dead mm as its loaded one */
 	for (unsigned i = 0; i < k->ncores; i++)
 		if (k->tlbstate[i].loaded == mm)

@@ -1,16 +1,35 @@
 /* mmap() and munmap() for anonymous private memory (mm/mmap.c do_mmap(),
  * do_vmi_munmap()). Lengths round up to pages; MAP_FIXED replaces whatever
- * was mapped there, as Linux does. Pages are faulted in on first touch. */
+ * was mapped there, as Linux does, MAP_FIXED_NOREPLACE fails with EEXIST
+ * instead. Pages are faulted in on first touch, or at once with
+ * MAP_POPULATE / MAP_LOCKED. MAP_GROWSDOWN makes a stack VMA. */
 #include "kernel/mm/kmm.h"
+#include "kernel/mm/thp.h"
 
 #include <errno.h>
 #include "lib/config.h"
 #include "sim/cpu/core.h"
 #include "sim/mmu/pte.h"
 
-int64_t kmm_mmap(struct kmm *k, struct mm *mm, struct core *c, vaddr_t addr,
-		 uint64_t len, uint32_t prot, bool fixed)
+/* VM_* flags a mapping gets from its MAP_* flags (calc_vm_flag_bits()). */
+static uint32_t vm_flags_of(uint32_t flags)
 {
+	uint32_t vf = 0;
+	if (flags & KMAP_GROWSDOWN)
+		vf |= VM_GROWSDOWN;
+	if (flags & KMAP_STACK)
+		vf |= VM_NOHUGEPAGE;
+	if (flags & KMAP_NORESERVE)
+		vf |= VM_NORESERVE;
+	if (flags & KMAP_LOCKED)
+		vf |= VM_LOCKED;
+	return vf;
+}
+
+int64_t kmm_mmap(struct kmm *k, struct mm *mm, struct core *c, vaddr_t addr,
+		 uint64_t len, uint32_t prot, uint32_t flags)
+{
+	bool fixed = flags & (KMAP_FIXED | KMAP_FIXED_NOREPLACE);
 	c->clock += k->cfg->kernel.cost.syscall + k->cfg->kernel.cost.mmap;
 	k->mmap_calls++;
 	tlb_defer_force_mm(k, mm, c);  /* no reuse of a range still in flight */
@@ -20,14 +39,29 @@ int64_t kmm_mmap(struct kmm *k, struct mm *mm, struct core *c, vaddr_t addr,
 	if (fixed) {
 		if (addr + len > mm->task_size || addr < PAGE_SIZE)
 			return -EINVAL;
-		if (!vma_range_free(mm, addr, addr + len))
+		if (!vma_range_free(mm, addr, addr + len)) {
+			if (!(flags & KMAP_FIXED))
+				return -EEXIST;     /* MAP_FIXED_NOREPLACE */
 			kmm_munmap(k, mm, c, addr, len);
+		}
+	} else if (k->thp_enabled == THP_ALWAYS && len >= (2ull << 20) &&
+		   !(addr && vma_range_free(mm, addr, addr + len))) {
+		/* thp_get_unmapped_area(): a large anonymous mapping starts on a
+		 * 2 MiB boundary so that THP can map it (only with THP always
+		 * here, to keep the addresses of other runs as they were) */
+		vaddr_t a = get_unmapped_area(mm, 0, len + (2ull << 20));
+		if (!a)
+			return -ENOMEM;
+		addr = (a + (2ull << 20) - 1) & ~((2ull << 20) - 1);
 	} else {
 		addr = get_unmapped_area(mm, addr, len);
 		if (!addr)
 			return -ENOMEM;
 	}
-	if (vma_insert(mm, addr, addr + len, prot) < 0)
+	if (vma_add(mm, addr, addr + len, prot, vm_flags_of(flags)) < 0)
+		return -ENOMEM;
+	/* MAP_POPULATE, MAP_LOCKED: mm_populate() before returning */
+	if ((flags & (KMAP_POPULATE | KMAP_LOCKED)) && kmm_populate(k, mm, c, addr, addr + len) < 0)
 		return -ENOMEM;
 	return (int64_t)addr;
 }
@@ -41,6 +75,7 @@ int kmm_munmap(struct kmm *k, struct mm *mm, struct core *c, vaddr_t addr, uint6
 		return -EINVAL;
 	len = (len + PAGE_SIZE - 1) & PAGE_MASK;
 	vaddr_t end = addr + len > mm->task_size ? mm->task_size : addr + len;
+	thp_adjust_range(k, mm, c, addr, end);
 	vma_remove_range(mm, addr, end);
 	pt_zap_range(k, mm, c, addr, end);
 	tlb_finish_mmu(k, mm, c, FLUSH_MUNMAP);
@@ -63,12 +98,8 @@ int kmm_mprotect(struct kmm *k, struct mm *mm, struct core *c, vaddr_t addr, uin
 		return -ENOMEM;
 	/* mprotect_fixup(): the range becomes one VMA of the new rights
 	 * (split from its neighbours, merged with equal ones) ... */
-	vma_split(mm, addr);
-	vma_split(mm, end);
-	for (uint32_t i = vma_index(mm, addr); i < mm->nvma && mm->vma[i].start < end; i++)
-		mm->vma[i].prot = prot;
-	for (uint32_t i = vma_index(mm, addr); i < mm->nvma && mm->vma[i].start < end; i++)
-		i = vma_merge_at(mm, i);
+	thp_adjust_range(k, mm, c, addr, end);
+	vma_modify(mm, addr, end, prot, 0, 0);
 	/* ... change_protection(): rewrite the PTEs, and flush what changed,
 	 * upgrades included, as Linux's flush_tlb_range() after it does. */
 	vaddr_t lo, hi;

@@ -12,7 +12,9 @@
 #include "kernel/mm/kmm.h"
 
 #include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include "kernel/mm/thp.h"
 #include "sim/mmu/pte.h"
 
 #define PTE_TABLE (PTE_P | PTE_RW | PTE_US | PTE_A)
@@ -24,8 +26,13 @@ static struct page *table_page(struct kmm *k, paddr_t table)
 
 paddr_t pt_alloc_path(struct kmm *k, struct mm *mm, struct core *c, vaddr_t va)
 {
+	return pt_alloc_to(k, mm, c, va, 1);
+}
+
+paddr_t pt_alloc_to(struct kmm *k, struct mm *mm, struct core *c, vaddr_t va, int stop)
+{
 	paddr_t table = mm->pgd;
-	for (int level = k->levels; level > 1; level--) {
+	for (int level = k->levels; level > stop; level--) {
 		paddr_t slot = table + 8 * pt_index(va, level);
 		pte_t e = kmm_read_pte(k, c, slot);
 		if (!(e & PTE_P)) {
@@ -38,10 +45,11 @@ paddr_t pt_alloc_path(struct kmm *k, struct mm *mm, struct core *c, vaddr_t va)
 			kmm_write_pte(k, c, slot, e);
 			table_page(k, table)->pt_used++;
 		}
-		assert(!(e & PTE_PS));   /* huge leaves: issue vm-fault */
+		if (e & PTE_PS)
+			return slot;     /* a huge leaf maps va */
 		table = e & PTE_ADDR_MASK;
 	}
-	return table + 8 * pt_index(va, 1);
+	return table + 8 * pt_index(va, stop);
 }
 
 static void gather_add(struct kmm *k, uint64_t pfn)
@@ -57,6 +65,48 @@ static void gather_add(struct kmm *k, uint64_t pfn)
 
 /* Zap the entries of `table` (at `level`, mapping VA from `base`) that
  * intersect [start, end). */
+static void gather_span(struct kmm *k, vaddr_t lo, vaddr_t hi)
+{
+	if (k->gather_lo >= k->gather_hi)
+		k->gather_lo = lo, k->gather_hi = hi;
+	if (lo < k->gather_lo)
+		k->gather_lo = lo;
+	if (hi > k->gather_hi)
+		k->gather_hi = hi;
+}
+
+static void panic_split(vaddr_t va)
+{
+	fprintf(stderr, "pgtable: no page table to split the huge page at %#llx "
+		"(out of memory; a deposited table is not modelled)\n", (unsigned long long)va);
+	abort();
+}
+
+/* zap_huge_pmd(): clear a 2M leaf; the compound page loses this mapping,
+ * and with its last one becomes 512 small pages gathered for freeing. */
+static void zap_huge_pmd(struct kmm *k, struct mm *mm, struct core *c, paddr_t slot,
+			 uint64_t head, vaddr_t lo)
+{
+	struct page *h = &k->memmap[head];
+	assert((h->flags & PG_head) && h->mapcount > 0);
+	kmm_write_pte(k, c, slot, 0);
+	mm->rss_anon -= 512;
+	gather_span(k, lo, lo + (512ull << PAGE_SHIFT));
+	if (--h->mapcount > 0) {
+		h->refcount--;
+		return;
+	}
+	for (unsigned i = 0; i < 512; i++) {
+		struct page *p = &k->memmap[head + i];
+		p->flags &= ~(PG_head | PG_tail);
+		p->order = 0;
+		p->private = 0;
+		p->mapcount = 0;
+		p->refcount = 1;
+		gather_add(k, head + i);
+	}
+}
+
 static void zap_table(struct kmm *k, struct mm *mm, struct core *c, paddr_t table,
 		      int level, vaddr_t base, vaddr_t start, vaddr_t end)
 {
@@ -71,6 +121,18 @@ static void zap_table(struct kmm *k, struct mm *mm, struct core *c, paddr_t tabl
 			continue;
 		uint64_t pfn = (e & PTE_ADDR_MASK) >> PAGE_SHIFT;
 		bool last = false;      /* a leaf's last mapping: free the page */
+		if (level == 2 && (e & PTE_PS)) {
+			if (start <= lo && lo + size <= end) {
+				zap_huge_pmd(k, mm, c, slot, pfn, lo);
+				table_page(k, table)->pt_used--;
+				continue;
+			}
+			/* __split_huge_pmd(): a partial unmap splits it first */
+			if (thp_split_page(k, c, pfn))
+				panic_split(lo);
+			e = kmm_read_pte(k, c, slot);
+			pfn = (e & PTE_ADDR_MASK) >> PAGE_SHIFT;
+		}
 		if (level > 1) {
 			assert(!(e & PTE_PS));
 			vaddr_t cs = start > lo ? start : lo;
@@ -143,8 +205,13 @@ static void change_table(struct kmm *k, struct core *c, paddr_t table, int level
 		pte_t e = kmm_read_pte(k, c, table + 8 * i);
 		if (!(e & PTE_P))
 			continue;
-		if (level > 1) {
-			assert(!(e & PTE_PS));
+		if (level == 2 && (e & PTE_PS) && !(start <= va && va + size <= end)) {
+			/* a partial mprotect splits the huge page first */
+			if (thp_split_page(k, c, (e & PTE_ADDR_MASK) >> PAGE_SHIFT))
+				panic_split(va);
+			e = kmm_read_pte(k, c, table + 8 * i);
+		}
+		if (level > 1 && !(e & PTE_PS)) {
 			change_table(k, c, e & PTE_ADDR_MASK, level - 1, va,
 				     start > va ? start : va, end < va + size ? end : va + size,
 				     bits, lo, hi);

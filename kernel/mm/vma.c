@@ -77,7 +77,7 @@ static void vma_delete_at(struct mm *mm, uint32_t i)
  * (is_mergeable_vma(): same rights, compatible anon_vma, contiguous pgoff.) */
 static bool vma_can_join(const struct vma *a, const struct vma *b)
 {
-	return a->end == b->start && a->prot == b->prot &&
+	return a->end == b->start && a->prot == b->prot && a->flags == b->flags &&
 	       (!a->anon_vma || !b->anon_vma || a->anon_vma == b->anon_vma) &&
 	       a->pgoff + ((a->end - a->start) >> PAGE_SHIFT) == b->pgoff;
 }
@@ -104,15 +104,71 @@ uint32_t vma_merge_at(struct mm *mm, uint32_t i)
 	return i;
 }
 
-int vma_insert(struct mm *mm, vaddr_t start, vaddr_t end, uint32_t prot)
+int vma_add(struct mm *mm, vaddr_t start, vaddr_t end, uint32_t prot, uint32_t flags)
 {
 	if (!vma_range_free(mm, start, end))
 		return -1;
 	uint32_t i = vma_lower_bound(mm, start);
 	vma_insert_at(mm, i, (struct vma){ .start = start, .end = end, .prot = prot,
-					   .pgoff = start >> PAGE_SHIFT });
+					   .pgoff = start >> PAGE_SHIFT, .flags = flags });
 	vma_merge_at(mm, i);
+	uint64_t vm = mm_total_vm(mm);
+	if (vm > mm->hiwater_vm)
+		mm->hiwater_vm = vm;
 	return 0;
+}
+
+int vma_insert(struct mm *mm, vaddr_t start, vaddr_t end, uint32_t prot)
+{
+	return vma_add(mm, start, end, prot, 0);
+}
+
+void vma_modify(struct mm *mm, vaddr_t start, vaddr_t end, uint32_t prot,
+		uint32_t set, uint32_t clear)
+{
+	vma_split(mm, start);
+	vma_split(mm, end);
+	for (uint32_t i = vma_index(mm, start); i < mm->nvma && mm->vma[i].start < end; i++) {
+		if (prot != VMA_KEEP_PROT)
+			mm->vma[i].prot = prot;
+		mm->vma[i].flags = (mm->vma[i].flags & ~clear) | set;
+	}
+	for (uint32_t i = vma_index(mm, start); i < mm->nvma && mm->vma[i].start < end; i++)
+		i = vma_merge_at(mm, i);
+	uint32_t i = vma_index(mm, end);   /* the VMA just past the range */
+	if (i < mm->nvma && mm->vma[i].start == end)
+		vma_merge_at(mm, i);
+}
+
+uint64_t mm_total_vm(const struct mm *mm)
+{
+	uint64_t pages = 0;
+	for (uint32_t i = 0; i < mm->nvma; i++)
+		pages += (mm->vma[i].end - mm->vma[i].start) >> PAGE_SHIFT;
+	return pages;
+}
+
+#define STACK_GUARD_GAP (256ull << PAGE_SHIFT)  /* stack_guard_gap: 1 MiB */
+#define STACK_LIMIT     (8ull << 20)            /* RLIMIT_STACK: 8 MiB */
+
+bool vma_expand_stack(struct mm *mm, vaddr_t va)
+{
+	uint32_t i = vma_lower_bound(mm, va);
+	if (i == mm->nvma || !(mm->vma[i].flags & VM_GROWSDOWN) || mm->vma[i].start <= va)
+		return false;
+	struct vma *v = &mm->vma[i];
+	vaddr_t top = mm->start_stack && mm->start_stack >= v->end ? mm->start_stack : v->end;
+	va &= PAGE_MASK;
+	if (top - va > STACK_LIMIT)
+		return false;
+	if (i > 0 && (va < mm->vma[i - 1].end || va - mm->vma[i - 1].end < STACK_GUARD_GAP))
+		return false;
+	v->pgoff -= (v->start - va) >> PAGE_SHIFT;
+	v->start = va;
+	uint64_t vm = mm_total_vm(mm);
+	if (vm > mm->hiwater_vm)
+		mm->hiwater_vm = vm;
+	return true;
 }
 
 /* __split_vma(): make addr a VMA boundary if a VMA straddles it; the upper
