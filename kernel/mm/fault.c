@@ -95,7 +95,8 @@ static enum fault_result do_anonymous_page(struct kmm *k, struct mm *mm, struct 
 		k->pgfault_zero++;
 		return FAULT_DONE;
 	}
-	int64_t pfn = kmm_alloc_pages(k, c, -1, GFP_HIGHUSER_MOVABLE | __GFP_ZERO, 0, PG_anon);
+	int64_t pfn = kmm_alloc_pages_vma(k, c, mm, v, va, GFP_HIGHUSER_MOVABLE | __GFP_ZERO, 0,
+					  PG_anon);
 	if (pfn < 0)
 		return FAULT_OOM;
 	map_new_anon(k, mm, c, v, slot, (uint64_t)pfn, va & PAGE_MASK, code & PF_W);
@@ -136,8 +137,9 @@ static enum fault_result do_wp_page(struct kmm *k, struct mm *mm, struct core *c
 		return FAULT_DONE;
 	}
 	bool zero = old == k->zero_pfn;
-	int64_t pfn = kmm_alloc_pages(k, c, -1, GFP_HIGHUSER_MOVABLE | (zero ? __GFP_ZERO : 0),
-				      0, PG_anon);
+	int64_t pfn = kmm_alloc_pages_vma(k, c, mm, v, va,
+					  GFP_HIGHUSER_MOVABLE | (zero ? __GFP_ZERO : 0),
+					  0, PG_anon);
 	if (pfn < 0)
 		return FAULT_OOM;
 	if (!zero)

@@ -213,17 +213,16 @@ int64_t kmm_alloc_pages(struct kmm *k, struct core *c, int nid, gfp_t gfp, unsig
 void kmm_free_pages(struct kmm *k, struct core *c, uint64_t pfn, unsigned order);
 /* alloc_pages_vma(): a user page (PG_anon ...) for va in vma of mm, placed
  * by the NUMA policy (the VMA's, else the mm's: mempolicy.h); with MPOL_BIND
- * no node outside the policy's mask is used. THE FAULT HANDLER SHOULD CALL
- * THIS (or at least mpol_node_for()) for user pages instead of
- * kmm_alloc_pages(k, c, -1, ...); until it does, kmm_alloc_pages() applies
- * the process policy of the mm loaded on core c to __GFP_HARDWALL (user)
- * allocations that pass nid -1, but VMA policies (mbind) are not seen. */
+ * no node outside the policy's mask is used. The fault handler, COW and THP
+ * (fault.c, thp.c) allocate user pages through it, so mbind() policies
+ * apply; kmm_alloc_pages() with nid -1 still applies the process policy of
+ * the mm loaded on core c to __GFP_HARDWALL (user) allocations. */
 int64_t kmm_alloc_pages_vma(struct kmm *k, struct core *c, struct mm *mm, struct vma *vma,
 			    vaddr_t va, gfp_t gfp, unsigned order, uint32_t state);
 /* mbind(): policy mode (enum mpol_mode) over nodes for the VMAs of
  * [start, start+len), split at both ends; -EFAULT when part of the range is
- * not mapped. (vma_can_join() should compare mpol so that merges keep
- * policies apart; it does not yet.) */
+ * not mapped. (vma_can_join() compares mpol, so merges keep
+ * policies apart.) */
 int kmm_mbind(struct kmm *k, struct mm *mm, vaddr_t start, uint64_t len, unsigned mode,
 	      uint16_t nodes);
 /* The node a user page for va should come from under the policies of vma

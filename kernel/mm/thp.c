@@ -156,7 +156,8 @@ bool thp_handle_fault(struct kmm *k, struct mm *mm, struct core *c, struct vma *
 		return huge_pmd_fault(k, mm, c, pmd, e, code, r);
 	if ((e & PTE_P) || !allowed)
 		return false;
-	int64_t pfn = kmm_alloc_pages(k, c, -1, thp_gfp(k, v) | __GFP_ZERO, HPAGE_PMD_ORDER,
+	int64_t pfn = kmm_alloc_pages_vma(k, c, mm, v, haddr, thp_gfp(k, v) | __GFP_ZERO,
+					  HPAGE_PMD_ORDER,
 				      PG_anon);
 	if (pfn < 0) {
 		k->thp_fault_fallback++;
@@ -315,7 +316,8 @@ static int collapse_one(struct kmm *k, struct mm *mm, struct core *c, struct vma
 	}
 	if (!present || none > k->cfg->kernel.thp.max_ptes_none)
 		return 1;
-	int64_t hp = kmm_alloc_pages(k, c, -1, GFP_TRANSHUGE | __GFP_ZERO, HPAGE_PMD_ORDER,
+	int64_t hp = kmm_alloc_pages_vma(k, c, mm, v, haddr, GFP_TRANSHUGE | __GFP_ZERO,
+					 HPAGE_PMD_ORDER,
 				     PG_anon);
 	if (hp < 0) {
 		k->thp_collapse_alloc_failed++;

@@ -74,10 +74,12 @@ static void vma_delete_at(struct mm *mm, uint32_t i)
 }
 
 /* May a VMA of [start, ...) with these fields follow `a` as one VMA?
- * (is_mergeable_vma(): same rights, compatible anon_vma, contiguous pgoff.) */
+ * (is_mergeable_vma(): same rights and flags, compatible anon_vma, contiguous pgoff,
+ * the same NUMA policy.) */
 static bool vma_can_join(const struct vma *a, const struct vma *b)
 {
 	return a->end == b->start && a->prot == b->prot && a->flags == b->flags &&
+	       a->mpol.mode == b->mpol.mode && a->mpol.nodes == b->mpol.nodes &&
 	       (!a->anon_vma || !b->anon_vma || a->anon_vma == b->anon_vma) &&
 	       a->pgoff + ((a->end - a->start) >> PAGE_SHIFT) == b->pgoff;
 }
