@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include "lib/trace.h"
 #include "src/machine.h"
+#include "tests/scenario_run.h"
 
 #define NC 4
 
@@ -331,50 +332,6 @@ Test(slab, percpu_copies)
 
 /* ------------------------------------------------------------ scenarios */
 
-struct run {
-	struct mmsim_cfg cfg;
-	struct trace tr;
-	struct machine *m;
-	char path[64];
-};
-
-/* configs/tiny.json plus overrides and a trace text (single quotes stand
- * for double quotes), run with --check after every kernel operation. */
-static void run_text(struct run *r, const char *const *sets, const char *json)
-{
-	char err[MMSIM_ERR_LEN];
-	cfg_defaults(&r->cfg);
-	cr_assert_eq(cfg_load(&r->cfg, "configs/tiny.json", err), 0, "%s", err);
-	for (; sets && *sets; sets++)
-		cr_assert_eq(cfg_set(&r->cfg, *sets, "-s", err), 0, "%s", err);
-	cr_assert_eq(cfg_check(&r->cfg, "test", err), 0, "%s", err);
-	strcpy(r->path, "/tmp/mmsim-slab-XXXXXX");
-	int fd = mkstemp(r->path);
-	cr_assert(fd >= 0);
-	FILE *f = fdopen(fd, "w");
-	for (const char *p = json; *p; p++)
-		fputc(*p == '\'' ? '"' : *p, f);
-	fclose(f);
-	cr_assert_eq(trace_load(&r->tr, r->path, err), 0, "%s", err);
-	r->m = machine_create(&r->cfg, &r->tr, 1, err);
-	cr_assert(r->m, "%s", err);
-	cr_assert_eq(machine_run(r->m, err), 0, "--check: %s", err);
-}
-
-static void run_free(struct run *r)
-{
-	machine_destroy(r->m);
-	trace_free(&r->tr);
-	unlink(r->path);
-}
-
-static uint64_t rs(struct run *r, const char *name)
-{
-	uint64_t v;
-	cr_assert(stats_get(machine_stats(r->m), name, &v), "no counter %s", name);
-	return v;
-}
-
 /* Issue slab, done when (1): 100k kmalloc-96 objects across 4 CPUs
  * (traces/slab-kmalloc96.json): the fast path serves almost every
  * operation, and slab and page counts follow the SLUB model: 42 objects
@@ -390,24 +347,24 @@ Test(slab, kmalloc96_100k_four_cpus)
 	fclose(f);
 	text[n] = '\0';
 	run_text(&r, sets, text);
-	uint64_t allocs = rs(&r, "slab.kmalloc-96.alloc_fastpath") +
-			  rs(&r, "slab.kmalloc-96.alloc_slowpath");
-	uint64_t frees = rs(&r, "slab.kmalloc-96.free_fastpath") +
-			 rs(&r, "slab.kmalloc-96.free_slowpath");
+	uint64_t allocs = run_stat(&r, "slab.kmalloc-96.alloc_fastpath") +
+			  run_stat(&r, "slab.kmalloc-96.alloc_slowpath");
+	uint64_t frees = run_stat(&r, "slab.kmalloc-96.free_fastpath") +
+			 run_stat(&r, "slab.kmalloc-96.free_slowpath");
 	cr_assert_eq(allocs, 4 * (25000 + 6400));
 	cr_assert_eq(frees, allocs);
-	cr_assert_eq(rs(&r, "slab.kmalloc-96.active_objs"), 0);
-	cr_assert_eq(rs(&r, "slab.kmalloc-96.objperslab"), 42);
-	cr_assert_eq(rs(&r, "slab.kmalloc-96.pagesperslab"), 1);
-	cr_assert_eq(rs(&r, "slab.kmalloc-96.num_objs"), 42 * rs(&r, "slab.kmalloc-96.num_slabs"));
-	cr_assert_eq(rs(&r, "kmem.slab_unreclaimable_pages"), rs(&r, "slab.kmalloc-96.num_slabs"));
+	cr_assert_eq(run_stat(&r, "slab.kmalloc-96.active_objs"), 0);
+	cr_assert_eq(run_stat(&r, "slab.kmalloc-96.objperslab"), 42);
+	cr_assert_eq(run_stat(&r, "slab.kmalloc-96.pagesperslab"), 1);
+	cr_assert_eq(run_stat(&r, "slab.kmalloc-96.num_objs"), 42 * run_stat(&r, "slab.kmalloc-96.num_slabs"));
+	cr_assert_eq(run_stat(&r, "kmem.slab_unreclaimable_pages"), run_stat(&r, "slab.kmalloc-96.num_slabs"));
 	/* a slow path empties a slab's worth of freelist: at most one per 41
 	 * fast-path allocations, i.e. a fast-path rate of at least 41/42 */
-	cr_assert_geq(rs(&r, "slab.kmalloc-96.alloc_fastpath") * 42, allocs * 41);
+	cr_assert_geq(run_stat(&r, "slab.kmalloc-96.alloc_fastpath") * 42, allocs * 41);
 	/* every slab allocated was freed or is still counted */
-	cr_assert_eq(rs(&r, "slab.kmalloc-96.alloc_slab") - rs(&r, "slab.kmalloc-96.free_slab"),
-		     rs(&r, "slab.kmalloc-96.num_slabs"));
-	cr_assert_eq(rs(&r, "kmem.debug.reports"), 0);
+	cr_assert_eq(run_stat(&r, "slab.kmalloc-96.alloc_slab") - run_stat(&r, "slab.kmalloc-96.free_slab"),
+		     run_stat(&r, "slab.kmalloc-96.num_slabs"));
+	cr_assert_eq(run_stat(&r, "kmem.debug.reports"), 0);
 	run_free(&r);
 }
 
@@ -441,12 +398,12 @@ Test(slab, use_after_free_reported_by_poison)
 	cr_assert(strstr(ev, "op 12 (free): slab victim: Right Redzone overwritten (overrun)"),
 		  "%s", ev);
 	cr_assert(strstr(ev, "kmem_cache_destroy: 1 object still allocated"), "%s", ev);
-	cr_assert_eq(rs(&r, "kmem.debug.poison_overwritten"), 1);
-	cr_assert_eq(rs(&r, "kmem.debug.double_free"), 1);
-	cr_assert_eq(rs(&r, "kmem.debug.redzone_overwritten"), 1);
-	cr_assert_eq(rs(&r, "kmem.debug.leaked_objects"), 1);
-	cr_assert_eq(rs(&r, "run.value_mismatches"), 0, "the run went on: %s", ev);
-	cr_assert_eq(rs(&r, "run.process_kills"), 0);
+	cr_assert_eq(run_stat(&r, "kmem.debug.poison_overwritten"), 1);
+	cr_assert_eq(run_stat(&r, "kmem.debug.double_free"), 1);
+	cr_assert_eq(run_stat(&r, "kmem.debug.redzone_overwritten"), 1);
+	cr_assert_eq(run_stat(&r, "kmem.debug.leaked_objects"), 1);
+	cr_assert_eq(run_stat(&r, "run.value_mismatches"), 0, "the run went on: %s", ev);
+	cr_assert_eq(run_stat(&r, "run.process_kills"), 0);
 	run_free(&r);
 }
 
@@ -460,7 +417,7 @@ Test(slab, no_report_without_debug)
 		 "{'op': 'kfree', 'obj': 'x'},"
 		 "{'op': 'kwrite', 'obj': 'x', 'offset': 8, 'value': 3054},"
 		 "{'op': 'kmalloc', 'name': 'y', 'size': 64}]}]}]}");
-	cr_assert_eq(rs(&r, "kmem.debug.reports"), 0, "%s", machine_events(r.m));
+	cr_assert_eq(run_stat(&r, "kmem.debug.reports"), 0, "%s", machine_events(r.m));
 	run_free(&r);
 	/* kernel.slub_debug=P turns poisoning on for every cache */
 	const char *dbg[] = { "kernel.slub_debug=P", NULL };
@@ -469,7 +426,7 @@ Test(slab, no_report_without_debug)
 		 "{'op': 'kfree', 'obj': 'x'},"
 		 "{'op': 'kwrite', 'obj': 'x', 'offset': 8, 'value': 3054},"
 		 "{'op': 'kmalloc', 'name': 'y', 'size': 64}]}]}]}");
-	cr_assert_eq(rs(&r, "kmem.debug.poison_overwritten"), 1, "%s", machine_events(r.m));
+	cr_assert_eq(run_stat(&r, "kmem.debug.poison_overwritten"), 1, "%s", machine_events(r.m));
 	cr_assert(strstr(machine_events(r.m), "slab kmalloc-64: Poison overwritten"));
 	run_free(&r);
 }
@@ -500,11 +457,11 @@ Test(slab, vmalloc_reads_back)
 		 " {'op': 'barrier'},"
 		 " {'op': 'kread', 'obj': 'v', 'offset': '1048568', 'expect': 33},"
 		 " {'op': 'barrier'}]}]}]}");
-	cr_assert_eq(rs(&r, "run.value_mismatches"), 0, "%s", machine_events(r.m));
-	cr_assert_eq(rs(&r, "run.kernel_oops"), 1, "the read after vfree");
+	cr_assert_eq(run_stat(&r, "run.value_mismatches"), 0, "%s", machine_events(r.m));
+	cr_assert_eq(run_stat(&r, "run.kernel_oops"), 1, "the read after vfree");
 	cr_assert(strstr(machine_events(r.m), "kernel oops: process p0 thread 0 op 10: kread "
 		  "of \"v\"[0]+8192"), "%s", machine_events(r.m));
-	cr_assert_eq(rs(&r, "kmem.vmalloc_pages"), 2);
+	cr_assert_eq(run_stat(&r, "kmem.vmalloc_pages"), 2);
 	run_free(&r);
 }
 
@@ -523,11 +480,11 @@ Test(slab, vfree_lazy_purge_flushes_all_cores)
 		 "{'cpu': 1, 'ops': [{'op': 'compute', 'cycles': 10}]}]}]}");
 	/* lazy_max_pages with 2 cores: 8192 * fls(2) = 16384 pages = 64M; the
 	 * fifth 16M area crosses it */
-	cr_assert_eq(rs(&r, "kmem.vmap_purges"), 1);
-	cr_assert_eq(rs(&r, "kmem.vmap_purged_pages"), 5 * 4096);
-	cr_assert_eq(rs(&r, "core1.invpcid"), 1, "the purge's IPI flushed core 1, globals too");
-	cr_assert_eq(rs(&r, "core0.invpcid"), 1);
-	cr_assert_eq(rs(&r, "kmem.vmalloc_pages"), 0);
+	cr_assert_eq(run_stat(&r, "kmem.vmap_purges"), 1);
+	cr_assert_eq(run_stat(&r, "kmem.vmap_purged_pages"), 5 * 4096);
+	cr_assert_eq(run_stat(&r, "core1.invpcid"), 1, "the purge's IPI flushed core 1, globals too");
+	cr_assert_eq(run_stat(&r, "core0.invpcid"), 1);
+	cr_assert_eq(run_stat(&r, "kmem.vmalloc_pages"), 0);
 	run_free(&r);
 }
 
@@ -542,9 +499,9 @@ Test(slab, trace_cross_core_free_and_bad_ops)
 		 "{'cpu': 1, 'ops': [{'op': 'barrier'}, {'op': 'kfree', 'obj': 'b', 'count': 60},"
 		 " {'op': 'kfree', 'obj': 'b', 'index': 99},"
 		 " {'op': 'kread', 'obj': 'b', 'index': 100}]}]}]}");
-	cr_assert_eq(rs(&r, "slab.kmalloc-256.active_objs"), 39);
-	cr_assert_eq(rs(&r, "slab.kmalloc-256.free_fastpath"), 0, "all remote frees");
-	cr_assert_eq(rs(&r, "run.process_kills"), 1, "index 100 of 100 objects");
+	cr_assert_eq(run_stat(&r, "slab.kmalloc-256.active_objs"), 39);
+	cr_assert_eq(run_stat(&r, "slab.kmalloc-256.free_fastpath"), 0, "all remote frees");
+	cr_assert_eq(run_stat(&r, "run.process_kills"), 1, "index 100 of 100 objects");
 	cr_assert(strstr(machine_events(r.m), "kread of \"b\"[100]: the variable holds 100 objects"),
 		  "%s", machine_events(r.m));
 	run_free(&r);
@@ -567,11 +524,11 @@ Test(slab, ctor_runs_per_slab_and_overhead)
 		 "{'op': 'kmem_cache_alloc', 'cache': 'inode', 'name': 'y'},"
 		 "{'op': 'kread', 'obj': 'y', 'expect': 5},"
 		 "{'op': 'kmalloc', 'name': 'k', 'size': 96}]}]}]}");
-	cr_assert_eq(rs(&r, "run.value_mismatches"), 0, "%s", machine_events(r.m));
-	cr_assert_eq(rs(&r, "kmem.debug.reports"), 0, "%s", machine_events(r.m));
-	cr_assert_eq(rs(&r, "slab.kmalloc-96.overhead_bytes"), 4096 - 96);
-	uint64_t pages = rs(&r, "slab.inode.pagesperslab");
-	cr_assert_eq(rs(&r, "slab.inode.overhead_bytes"), pages * 4096 - 3 * 600);
+	cr_assert_eq(run_stat(&r, "run.value_mismatches"), 0, "%s", machine_events(r.m));
+	cr_assert_eq(run_stat(&r, "kmem.debug.reports"), 0, "%s", machine_events(r.m));
+	cr_assert_eq(run_stat(&r, "slab.kmalloc-96.overhead_bytes"), 4096 - 96);
+	uint64_t pages = run_stat(&r, "slab.inode.pagesperslab");
+	cr_assert_eq(run_stat(&r, "slab.inode.overhead_bytes"), pages * 4096 - 3 * 600);
 	run_free(&r);
 }
 

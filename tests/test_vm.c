@@ -11,54 +11,12 @@
 #include "lib/trace.h"
 #include "src/cli.h"
 #include "src/machine.h"
-
-struct vrun {
-	struct mmsim_cfg cfg;
-	struct trace tr;
-	struct machine *m;
-	char path[64];
-};
-
-/* configs/tiny.json plus overrides; single quotes stand for double quotes. */
-static void vrun(struct vrun *r, const char *const *sets, const char *json)
-{
-	char err[MMSIM_ERR_LEN];
-	cfg_defaults(&r->cfg);
-	cr_assert_eq(cfg_load(&r->cfg, "configs/tiny.json", err), 0, "%s", err);
-	for (; sets && *sets; sets++)
-		cr_assert_eq(cfg_set(&r->cfg, *sets, "-s", err), 0, "%s", err);
-	cr_assert_eq(cfg_check(&r->cfg, "test", err), 0, "%s", err);
-	strcpy(r->path, "/tmp/mmsim-vm-XXXXXX");
-	int fd = mkstemp(r->path);
-	cr_assert(fd >= 0);
-	FILE *f = fdopen(fd, "w");
-	for (const char *p = json; *p; p++)
-		fputc(*p == '\'' ? '"' : *p, f);
-	fclose(f);
-	cr_assert_eq(trace_load(&r->tr, r->path, err), 0, "%s", err);
-	r->m = machine_create(&r->cfg, &r->tr, true, err);
-	cr_assert(r->m, "%s", err);
-	cr_assert_eq(machine_run(r->m, err), 0, "--check: %s", err);
-}
-
-static void vfree(struct vrun *r)
-{
-	machine_destroy(r->m);
-	trace_free(&r->tr);
-	unlink(r->path);
-}
-
-static uint64_t vstat(struct vrun *r, const char *name)
-{
-	uint64_t v;
-	cr_assert(stats_get(machine_stats(r->m), name, &v), "no counter %s", name);
-	return v;
-}
+#include "tests/scenario_run.h"
 
 /* Every frame is back once every process is gone. */
-static void conserved(struct vrun *r)
+static void conserved(struct run *r)
 {
-	cr_assert_eq(vstat(r, "mm.pgalloc"), vstat(r, "mm.pgfree"));
+	cr_assert_eq(run_stat(r, "mm.pgalloc"), run_stat(r, "mm.pgfree"));
 	cr_assert_eq(machine_mismatches(r->m), 0, "%s", machine_events(r->m));
 }
 
@@ -70,38 +28,38 @@ static void conserved(struct vrun *r)
  * with a fresh zeroed page (256 write-protect faults, 256 allocations). */
 Test(vm, zero_page_on_read)
 {
-	struct vrun r;
-	vrun(&r, NULL, ONE(
+	struct run r;
+	run_text(&r, NULL, ONE(
 		"{'op': 'mmap', 'name': 'b', 'length': '1M'},"
 		"{'op': 'stride', 'base': 'b', 'length': '1M', 'stride': 4096},"
 		"{'op': 'read', 'addr': 'b+0x5000', 'expect': 0},"
 		"{'op': 'compute', 'cycles': 1},"
 		"{'op': 'stride', 'base': 'b', 'length': '1M', 'stride': 4096, 'write': 1},"
 		"{'op': 'read', 'addr': 'b+0x5000', 'expect': 0}"));
-	cr_assert_eq(vstat(&r, "mm.pgfault.zero_page"), 256);
-	cr_assert_eq(vstat(&r, "mm.pgfault.anon"), 256);
-	cr_assert_eq(vstat(&r, "mm.cow.zero_page"), 256);
-	cr_assert_eq(vstat(&r, "mm.pgfault.wp"), 256);
-	cr_assert_eq(vstat(&r, "mm.pgalloc"), 4 + 256);
-	cr_assert_eq(vstat(&r, "proc.p.minflt"), 512);
+	cr_assert_eq(run_stat(&r, "mm.pgfault.zero_page"), 256);
+	cr_assert_eq(run_stat(&r, "mm.pgfault.anon"), 256);
+	cr_assert_eq(run_stat(&r, "mm.cow.zero_page"), 256);
+	cr_assert_eq(run_stat(&r, "mm.pgfault.wp"), 256);
+	cr_assert_eq(run_stat(&r, "mm.pgalloc"), 4 + 256);
+	cr_assert_eq(run_stat(&r, "proc.p.minflt"), 512);
 	conserved(&r);
-	vfree(&r);
+	run_free(&r);
 }
 
 /* Demand paging: N pages written, N minor faults, N pages allocated. */
 Test(vm, demand_paging_counts)
 {
-	struct vrun r;
-	vrun(&r, NULL, ONE(
+	struct run r;
+	run_text(&r, NULL, ONE(
 		"{'op': 'mmap', 'name': 'b', 'length': '400K'},"
 		"{'op': 'stride', 'base': 'b', 'length': '400K', 'stride': 4096, 'write': 1}"));
-	cr_assert_eq(vstat(&r, "mm.pgfault.anon"), 100);
-	cr_assert_eq(vstat(&r, "proc.p.minflt"), 100);
-	cr_assert_eq(vstat(&r, "proc.p.majflt"), 0);
-	cr_assert_eq(vstat(&r, "proc.p.vmhwm_pages"), 100);
-	cr_assert_eq(vstat(&r, "mm.pgalloc"), 4 + 100);
+	cr_assert_eq(run_stat(&r, "mm.pgfault.anon"), 100);
+	cr_assert_eq(run_stat(&r, "proc.p.minflt"), 100);
+	cr_assert_eq(run_stat(&r, "proc.p.majflt"), 0);
+	cr_assert_eq(run_stat(&r, "proc.p.vmhwm_pages"), 100);
+	cr_assert_eq(run_stat(&r, "mm.pgalloc"), 4 + 100);
 	conserved(&r);
-	vfree(&r);
+	run_free(&r);
 }
 
 /* fork then child write: the child's first write to a shared page copies
@@ -131,19 +89,19 @@ Test(vm, demand_paging_counts)
 
 Test(vm, fork_cow_copy_then_reuse)
 {
-	struct vrun r;
-	vrun(&r, NULL, FORK_TRACE);
-	cr_assert_eq(vstat(&r, "mm.fork"), 1);
-	cr_assert_eq(vstat(&r, "mm.cow.copy"), 2, "child wrote two shared pages");
-	cr_assert_eq(vstat(&r, "proc.child.cow_copies"), 2);
-	cr_assert_eq(vstat(&r, "proc.parent.cow_copies"), 0);
-	cr_assert_eq(vstat(&r, "mm.cow.reuse"), 1, "parent's page had one mapping left");
-	cr_assert_eq(vstat(&r, "run.process_exits"), 2);
+	struct run r;
+	run_text(&r, NULL, FORK_TRACE);
+	cr_assert_eq(run_stat(&r, "mm.fork"), 1);
+	cr_assert_eq(run_stat(&r, "mm.cow.copy"), 2, "child wrote two shared pages");
+	cr_assert_eq(run_stat(&r, "proc.child.cow_copies"), 2);
+	cr_assert_eq(run_stat(&r, "proc.parent.cow_copies"), 0);
+	cr_assert_eq(run_stat(&r, "mm.cow.reuse"), 1, "parent's page had one mapping left");
+	cr_assert_eq(run_stat(&r, "run.process_exits"), 2);
 	/* fork write-protected the parent's 4 PTEs: one flush of 4 pages */
-	cr_assert_eq(vstat(&r, "mm.tlbflush.cause.fork"), 1);
-	cr_assert_eq(vstat(&r, "mm.tlbflush.cause.cow"), 2);
+	cr_assert_eq(run_stat(&r, "mm.tlbflush.cause.fork"), 1);
+	cr_assert_eq(run_stat(&r, "mm.tlbflush.cause.cow"), 2);
 	conserved(&r);
-	vfree(&r);
+	run_free(&r);
 }
 
 /* The parent's threads run on two cores: the fork's write-protection must
@@ -151,9 +109,9 @@ Test(vm, fork_cow_copy_then_reuse)
  * load the parent's mm after the barrier before the fork). */
 Test(vm, fork_shoots_down_parent_tlbs)
 {
-	struct vrun r;
+	struct run r;
 	const char *two[] = { "cores=2", NULL };
-	vrun(&r, two,
+	run_text(&r, two,
 	     "{'processes': ["
 	     " {'name': 'parent', 'threads': ["
 	     "  {'cpu': 0, 'ops': [{'op': 'mmap', 'name': 'b', 'length': '64K'},"
@@ -166,50 +124,50 @@ Test(vm, fork_shoots_down_parent_tlbs)
 	     "   {'op': 'read', 'addr': 'b', 'expect': 5}]}]},"
 	     " {'name': 'child', 'forked_from': 'parent', 'threads': [{'cpu': 0, 'ops': ["
 	     "   {'op': 'read', 'addr': 'b', 'expect': 0}]}]}]}");
-	cr_assert_eq(vstat(&r, "mm.tlbflush.shootdown.fork"), 1);
-	cr_assert_geq(vstat(&r, "core1.ipi.received"), 1);
+	cr_assert_eq(run_stat(&r, "mm.tlbflush.shootdown.fork"), 1);
+	cr_assert_geq(run_stat(&r, "core1.ipi.received"), 1);
 	conserved(&r);
-	vfree(&r);
+	run_free(&r);
 }
 
 /* exec: the old address space is torn down (every page and table freed),
  * the process continues in a new, empty one. */
 Test(vm, exec_replaces_the_address_space)
 {
-	struct vrun r;
-	vrun(&r, NULL, ONE(
+	struct run r;
+	run_text(&r, NULL, ONE(
 		"{'op': 'mmap', 'name': 'b', 'length': '64K'},"
 		"{'op': 'stride', 'base': 'b', 'length': '64K', 'stride': 4096, 'write': 1},"
 		"{'op': 'exec'},"
 		"{'op': 'mmap', 'name': 'c', 'length': '8K'},"
 		"{'op': 'write', 'addr': 'c', 'value': 3},"
 		"{'op': 'read', 'addr': 'c', 'expect': 3}"));
-	cr_assert_eq(vstat(&r, "mm.exec"), 1);
-	cr_assert_eq(vstat(&r, "mm.pgfault.anon"), 17);
-	cr_assert_eq(vstat(&r, "proc.p.minflt"), 17);
+	cr_assert_eq(run_stat(&r, "mm.exec"), 1);
+	cr_assert_eq(run_stat(&r, "mm.pgfault.anon"), 17);
+	cr_assert_eq(run_stat(&r, "proc.p.minflt"), 17);
 	conserved(&r);
-	vfree(&r);
+	run_free(&r);
 }
 
 /* A region of the old image is gone after exec: touching it is SIGSEGV. */
 Test(vm, exec_unmaps_old_regions)
 {
-	struct vrun r;
-	vrun(&r, NULL, ONE(
+	struct run r;
+	run_text(&r, NULL, ONE(
 		"{'op': 'mmap', 'name': 'b', 'length': '8K'},"
 		"{'op': 'exec'},"
 		"{'op': 'write', 'addr': 'b', 'value': 3}"));
-	cr_assert_eq(vstat(&r, "run.process_kills"), 1);
+	cr_assert_eq(run_stat(&r, "run.process_kills"), 1);
 	conserved(&r);
-	vfree(&r);
+	run_free(&r);
 }
 
 /* munmap of the middle of a VMA splits it; the pages on both sides keep
  * their values; the middle is SIGSEGV afterwards. */
 Test(vm, munmap_middle_splits)
 {
-	struct vrun r;
-	vrun(&r, NULL, ONE(
+	struct run r;
+	run_text(&r, NULL, ONE(
 		"{'op': 'mmap', 'name': 'b', 'length': '12K'},"
 		"{'op': 'write', 'addr': 'b', 'value': 1},"
 		"{'op': 'write', 'addr': 'b+0x2000', 'value': 3},"
@@ -217,26 +175,26 @@ Test(vm, munmap_middle_splits)
 		"{'op': 'read', 'addr': 'b', 'expect': 1},"
 		"{'op': 'read', 'addr': 'b+0x2000', 'expect': 3},"
 		"{'op': 'read', 'addr': 'b+0x1000'}"));
-	cr_assert_eq(vstat(&r, "run.process_kills"), 1);
-	cr_assert_eq(vstat(&r, "mm.segv"), 1);
+	cr_assert_eq(run_stat(&r, "run.process_kills"), 1);
+	cr_assert_eq(run_stat(&r, "mm.segv"), 1);
 	conserved(&r);
-	vfree(&r);
+	run_free(&r);
 }
 
 /* mprotect read-only then write: SIGSEGV (the run goes on). */
 Test(vm, mprotect_readonly_write_segv)
 {
-	struct vrun r;
-	vrun(&r, NULL, ONE(
+	struct run r;
+	run_text(&r, NULL, ONE(
 		"{'op': 'mmap', 'name': 'b', 'length': '8K'},"
 		"{'op': 'write', 'addr': 'b', 'value': 1},"
 		"{'op': 'mprotect', 'addr': 'b', 'length': '8K', 'prot': 'r'},"
 		"{'op': 'read', 'addr': 'b', 'expect': 1},"
 		"{'op': 'write', 'addr': 'b', 'value': 2}"));
-	cr_assert_eq(vstat(&r, "mm.segv"), 1);
-	cr_assert_eq(vstat(&r, "run.process_kills"), 1);
+	cr_assert_eq(run_stat(&r, "mm.segv"), 1);
+	cr_assert_eq(run_stat(&r, "run.process_kills"), 1);
 	conserved(&r);
-	vfree(&r);
+	run_free(&r);
 }
 
 /* Eight children forked from one parent each write their own 16 pages of
@@ -264,15 +222,15 @@ Test(vm, eight_children_cow)
 			      "{'op': 'read', 'addr': 'b+0xff000', 'expect': 77}]}]}",
 			      i, i * 0x10000, i * 0x10000, 100 + i, i * 0x10000, 100 + i);
 	snprintf(json + n, sizeof json - n, "]}");
-	struct vrun r;
-	vrun(&r, NULL, json);
-	cr_assert_eq(vstat(&r, "mm.fork"), 8);
-	cr_assert_eq(vstat(&r, "mm.cow.copy"), 8 * 16);
-	cr_assert_eq(vstat(&r, "proc.c3.cow_copies"), 16);
-	cr_assert_eq(vstat(&r, "proc.c3.minflt"), 16);
-	cr_assert_eq(vstat(&r, "run.process_exits"), 9);
+	struct run r;
+	run_text(&r, NULL, json);
+	cr_assert_eq(run_stat(&r, "mm.fork"), 8);
+	cr_assert_eq(run_stat(&r, "mm.cow.copy"), 8 * 16);
+	cr_assert_eq(run_stat(&r, "proc.c3.cow_copies"), 16);
+	cr_assert_eq(run_stat(&r, "proc.c3.minflt"), 16);
+	cr_assert_eq(run_stat(&r, "run.process_exits"), 9);
 	conserved(&r);
-	vfree(&r);
+	run_free(&r);
 }
 
 /* ---- layout, brk, procfs ---- */
@@ -281,8 +239,8 @@ Test(vm, eight_children_cow)
  * Linux's addresses (no randomisation); smaps_rollup and status add up. */
 Test(vm, layout_maps_smaps_status)
 {
-	struct vrun r;
-	vrun(&r, NULL,
+	struct run r;
+	run_text(&r, NULL,
 	     "{'processes': [{'name': 'app', 'layout': 'standard', 'threads': [{'cpu': 0,"
 	     " 'ops': [{'op': 'brk', 'grow': '64K'},"
 	     "  {'op': 'seq', 'base': 'heap', 'length': '64K', 'size': 8, 'write': 1},"
@@ -313,16 +271,16 @@ Test(vm, layout_maps_smaps_status)
 	cr_assert(strstr(p, "VmData:\t    1092 kB\n"), "%s", p);
 	cr_assert(strstr(p, "VmStk:\t     132 kB\n"), "%s", p);
 	cr_assert(strstr(p, "VmExe:\t       4 kB\n"), "%s", p);
-	cr_assert_eq(vstat(&r, "mm.brk"), 1);
+	cr_assert_eq(run_stat(&r, "mm.brk"), 1);
 	conserved(&r);
-	vfree(&r);
+	run_free(&r);
 }
 
 /* After fork, every page is shared: Pss is half of Rss, all of it Shared. */
 Test(vm, smaps_rollup_after_fork)
 {
-	struct vrun r;
-	vrun(&r, NULL,
+	struct run r;
+	run_text(&r, NULL,
 	     "{'processes': [{'name': 'p', 'threads': [{'cpu': 0, 'ops': ["
 	     "  {'op': 'mmap', 'name': 'b', 'length': '64K'},"
 	     "  {'op': 'stride', 'base': 'b', 'length': '64K', 'stride': 4096, 'write': 1},"
@@ -336,7 +294,7 @@ Test(vm, smaps_rollup_after_fork)
 	cr_assert(strstr(p, "Shared_Dirty:         64 kB\n"), "%s", p);
 	cr_assert(strstr(p, "Private_Dirty:         0 kB\n"), "%s", p);
 	conserved(&r);
-	vfree(&r);
+	run_free(&r);
 }
 
 /* Randomised layouts differ by seed and stay inside the user half. */
@@ -347,22 +305,22 @@ Test(vm, randomized_layout_moves_with_seed)
 			" {'op': 'procfs', 'file': 'maps'},"
 			" {'op': 'write', 'addr': 'text', 'value': 1}]}]}]}";
 	const char *s2[] = { "seed=2", NULL };
-	struct vrun a, b;
-	vrun(&a, NULL, t);
-	vrun(&b, s2, t);
+	struct run a, b;
+	run_text(&a, NULL, t);
+	run_text(&b, s2, t);
 	cr_assert(strstr(machine_procfs(a.m), "[stack]"));
 	cr_assert(strcmp(machine_procfs(a.m), machine_procfs(b.m)) != 0);
 	/* the text write failed: text is r-x */
-	cr_assert_eq(vstat(&a, "mm.segv"), 1);
-	vfree(&a);
-	vfree(&b);
+	cr_assert_eq(run_stat(&a, "mm.segv"), 1);
+	run_free(&a);
+	run_free(&b);
 }
 
 /* brk shrink unmaps the pages past the new break. */
 Test(vm, brk_grow_and_shrink)
 {
-	struct vrun r;
-	vrun(&r, NULL,
+	struct run r;
+	run_text(&r, NULL,
 	     "{'processes': [{'name': 'app', 'layout': 'standard', 'threads': [{'cpu': 0,"
 	     " 'ops': [{'op': 'brk', 'grow': '64K'},"
 	     "  {'op': 'seq', 'base': 'heap', 'length': '64K', 'size': 8, 'write': 1},"
@@ -372,25 +330,25 @@ Test(vm, brk_grow_and_shrink)
 	     "  {'op': 'read', 'addr': 'heap+0x8000'}]}]}]}");
 	cr_assert(strstr(machine_procfs(r.m), "VmRSS:\t      32 kB\n"), "%s",
 		  machine_procfs(r.m));
-	cr_assert_eq(vstat(&r, "mm.segv"), 1, "the page past the break is gone");
+	cr_assert_eq(run_stat(&r, "mm.segv"), 1, "the page past the break is gone");
 	conserved(&r);
-	vfree(&r);
+	run_free(&r);
 }
 
 /* A grows-down stack VMA extends on a fault just below it. */
 Test(vm, stack_grows_down)
 {
-	struct vrun r;
-	vrun(&r, NULL, ONE(
+	struct run r;
+	run_text(&r, NULL, ONE(
 		"{'op': 'mmap', 'name': 'gap', 'addr': '0x10000000', 'length': '4K'},"
 		"{'op': 'mmap', 'name': 's', 'addr': '0x20000000', 'length': '8K',"
 		" 'flags': ['growsdown', 'fixed']},"
 		"{'op': 'write', 'addr': '0x1fffe000', 'value': 3},"
 		"{'op': 'read', 'addr': '0x1fffe000', 'expect': 3}"));
-	cr_assert_eq(vstat(&r, "mm.stack_grow"), 1);
-	cr_assert_eq(vstat(&r, "mm.segv"), 0);
+	cr_assert_eq(run_stat(&r, "mm.stack_grow"), 1);
+	cr_assert_eq(run_stat(&r, "mm.segv"), 0);
 	conserved(&r);
-	vfree(&r);
+	run_free(&r);
 }
 
 /* ---- mmap flags, madvise, mlock ---- */
@@ -399,38 +357,38 @@ Test(vm, stack_grows_down)
  * no page fault. */
 Test(vm, map_populate_no_faults_later)
 {
-	struct vrun r;
-	vrun(&r, NULL, ONE(
+	struct run r;
+	run_text(&r, NULL, ONE(
 		"{'op': 'mmap', 'name': 'b', 'length': '256K', 'flags': ['populate']},"
 		"{'op': 'stride', 'base': 'b', 'length': '256K', 'stride': 4096, 'write': 1}"));
-	cr_assert_eq(vstat(&r, "mm.populate_pages"), 64);
-	cr_assert_eq(vstat(&r, "core0.page_faults"), 0);
+	cr_assert_eq(run_stat(&r, "mm.populate_pages"), 64);
+	cr_assert_eq(run_stat(&r, "core0.page_faults"), 0);
 	conserved(&r);
-	vfree(&r);
+	run_free(&r);
 }
 
 /* MAP_FIXED_NOREPLACE over an existing mapping fails (EEXIST: killed);
  * MAP_FIXED replaces it. */
 Test(vm, fixed_noreplace_refuses)
 {
-	struct vrun r;
-	vrun(&r, NULL, ONE(
+	struct run r;
+	run_text(&r, NULL, ONE(
 		"{'op': 'mmap', 'name': 'a', 'addr': '0x10000000', 'length': '8K', 'fixed': true},"
 		"{'op': 'write', 'addr': 'a', 'value': 3},"
 		"{'op': 'mmap', 'addr': '0x10000000', 'length': '4K', 'fixed': true},"
 		"{'op': 'read', 'addr': 'a', 'expect': 0},"
 		"{'op': 'mmap', 'addr': '0x10000000', 'length': '4K', 'flags': ['fixed_noreplace']}"));
-	cr_assert_eq(vstat(&r, "run.process_kills"), 1);
+	cr_assert_eq(run_stat(&r, "run.process_kills"), 1);
 	cr_assert(strstr(machine_events(r.m), "errno 17"), "%s", machine_events(r.m));
 	conserved(&r);
-	vfree(&r);
+	run_free(&r);
 }
 
 /* MADV_DONTNEED drops the pages: the next read sees zeros (zero page). */
 Test(vm, madvise_dontneed_zeroes)
 {
-	struct vrun r;
-	vrun(&r, NULL, ONE(
+	struct run r;
+	run_text(&r, NULL, ONE(
 		"{'op': 'mmap', 'name': 'b', 'length': '16K'},"
 		"{'op': 'write', 'addr': 'b', 'value': 3},"
 		"{'op': 'write', 'addr': 'b+0x1000', 'value': 4},"
@@ -439,18 +397,18 @@ Test(vm, madvise_dontneed_zeroes)
 		"{'op': 'read', 'addr': 'b+0x1000', 'expect': 4},"
 		"{'op': 'madvise', 'addr': 'b', 'length': '16K', 'advice': 'free'},"
 		"{'op': 'madvise', 'addr': 'b', 'length': '16K', 'advice': 'willneed'}"));
-	cr_assert_eq(vstat(&r, "mm.madvise"), 3);
-	cr_assert_eq(vstat(&r, "mm.pgfault.zero_page"), 1);
-	cr_assert_eq(vstat(&r, "mm.lazyfree_pages"), 1);
+	cr_assert_eq(run_stat(&r, "mm.madvise"), 3);
+	cr_assert_eq(run_stat(&r, "mm.pgfault.zero_page"), 1);
+	cr_assert_eq(run_stat(&r, "mm.lazyfree_pages"), 1);
 	conserved(&r);
-	vfree(&r);
+	run_free(&r);
 }
 
 /* mlock populates and makes DONTNEED fail; munlock lets it through. */
 Test(vm, mlock_populates_and_locks)
 {
-	struct vrun r;
-	vrun(&r, NULL, ONE(
+	struct run r;
+	run_text(&r, NULL, ONE(
 		"{'op': 'mmap', 'name': 'b', 'length': '32K'},"
 		"{'op': 'mlock', 'addr': 'b', 'length': '32K'},"
 		"{'op': 'procfs', 'file': 'status'},"
@@ -460,10 +418,10 @@ Test(vm, mlock_populates_and_locks)
 		"{'op': 'madvise', 'addr': 'b', 'length': '32K', 'advice': 'dontneed'}"));
 	cr_assert(strstr(machine_procfs(r.m), "VmLck:\t      32 kB\n"), "%s",
 		  machine_procfs(r.m));
-	cr_assert_eq(vstat(&r, "mm.populate_pages"), 16);
-	cr_assert_eq(vstat(&r, "run.process_kills"), 1, "DONTNEED on locked memory");
+	cr_assert_eq(run_stat(&r, "mm.populate_pages"), 16);
+	cr_assert_eq(run_stat(&r, "run.process_kills"), 1, "DONTNEED on locked memory");
 	conserved(&r);
-	vfree(&r);
+	run_free(&r);
 }
 
 /* ---- THP ---- */
@@ -476,73 +434,73 @@ Test(vm, mlock_populates_and_locks)
  * (sysctl) the same touches take 2048 faults. */
 Test(vm, thp_fault_vs_never)
 {
-	struct vrun r, n;
-	vrun(&r, NULL, ONE(THP_MAP
+	struct run r, n;
+	run_text(&r, NULL, ONE(THP_MAP
 		"{'op': 'write', 'addr': 'b+0x1000', 'value': 5},"
 		"{'op': 'stride', 'base': 'b', 'length': '8M', 'stride': 4096, 'write': 1},"
 		"{'op': 'read', 'addr': 'b+0x1000', 'expect': 5},"
 		"{'op': 'procfs', 'file': 'smaps_rollup'}"));
-	cr_assert_eq(vstat(&r, "mm.thp.fault_alloc"), 4);
-	cr_assert_eq(vstat(&r, "mm.pgfault.anon"), 4);
+	cr_assert_eq(run_stat(&r, "mm.thp.fault_alloc"), 4);
+	cr_assert_eq(run_stat(&r, "mm.pgfault.anon"), 4);
 	cr_assert(strstr(machine_procfs(r.m), "AnonHugePages:      8192 kB\n"));
 	conserved(&r);
-	vrun(&n, NULL, ONE(
+	run_text(&n, NULL, ONE(
 		"{'op': 'sysctl', 'key': 'kernel.thp.enabled', 'value': 'never'}," THP_MAP
 		"{'op': 'stride', 'base': 'b', 'length': '8M', 'stride': 4096, 'write': 1}"));
-	cr_assert_eq(vstat(&n, "mm.thp.fault_alloc"), 0);
-	cr_assert_eq(vstat(&n, "mm.pgfault.anon"), 2048);
+	cr_assert_eq(run_stat(&n, "mm.thp.fault_alloc"), 0);
+	cr_assert_eq(run_stat(&n, "mm.pgfault.anon"), 2048);
 	conserved(&n);
-	vfree(&r);
-	vfree(&n);
+	run_free(&r);
+	run_free(&n);
 }
 
 /* No free 2M block: the huge fault falls back to 4K. */
 Test(vm, thp_fault_fallback)
 {
-	struct vrun r;
-	vrun(&r, NULL, ONE(
+	struct run r;
+	run_text(&r, NULL, ONE(
 		"{'op': 'mmap', 'name': 'fill', 'length': '61M'},"
 		"{'op': 'stride', 'base': 'fill', 'length': '61M', 'stride': 4096, 'write': 1}," THP_MAP
 		"{'op': 'write', 'addr': 'b', 'value': 9},"
 		"{'op': 'read', 'addr': 'b', 'expect': 9}"));
-	cr_assert_eq(vstat(&r, "mm.thp.fault_alloc"), 0);
-	cr_assert_eq(vstat(&r, "mm.thp.fault_fallback"), 1);
+	cr_assert_eq(run_stat(&r, "mm.thp.fault_alloc"), 0);
+	cr_assert_eq(run_stat(&r, "mm.thp.fault_fallback"), 1);
 	conserved(&r);
-	vfree(&r);
+	run_free(&r);
 }
 
 /* munmap of one 4K page inside a huge page splits it; values survive. */
 Test(vm, thp_partial_munmap_splits)
 {
-	struct vrun r;
-	vrun(&r, NULL, ONE(THP_MAP
+	struct run r;
+	run_text(&r, NULL, ONE(THP_MAP
 		"{'op': 'write', 'addr': 'b+0x201000', 'value': 5},"
 		"{'op': 'munmap', 'addr': 'b+0x200000', 'length': '4K'},"
 		"{'op': 'read', 'addr': 'b+0x201000', 'expect': 5},"
 		"{'op': 'procfs', 'file': 'smaps_rollup'}"));
-	cr_assert_eq(vstat(&r, "mm.thp.fault_alloc"), 1);
-	cr_assert_eq(vstat(&r, "mm.thp.split_page"), 1);
+	cr_assert_eq(run_stat(&r, "mm.thp.fault_alloc"), 1);
+	cr_assert_eq(run_stat(&r, "mm.thp.split_page"), 1);
 	cr_assert(strstr(machine_procfs(r.m), "Rss:                2044 kB\n"), "%s",
 		  machine_procfs(r.m));
 	cr_assert(strstr(machine_procfs(r.m), "AnonHugePages:         0 kB\n"));
 	conserved(&r);
-	vfree(&r);
+	run_free(&r);
 }
 
 /* mprotect of part of a huge page splits it too. */
 Test(vm, thp_partial_mprotect_splits)
 {
-	struct vrun r;
-	vrun(&r, NULL, ONE(THP_MAP
+	struct run r;
+	run_text(&r, NULL, ONE(THP_MAP
 		"{'op': 'write', 'addr': 'b', 'value': 5},"
 		"{'op': 'mprotect', 'addr': 'b+0x1000', 'length': '4K', 'prot': 'r'},"
 		"{'op': 'read', 'addr': 'b', 'expect': 5},"
 		"{'op': 'write', 'addr': 'b+0x2000', 'value': 6},"
 		"{'op': 'write', 'addr': 'b+0x1000', 'value': 7}"));
-	cr_assert_eq(vstat(&r, "mm.thp.split_page"), 1);
-	cr_assert_eq(vstat(&r, "mm.segv"), 1);
+	cr_assert_eq(run_stat(&r, "mm.thp.split_page"), 1);
+	cr_assert_eq(run_stat(&r, "mm.segv"), 1);
 	conserved(&r);
-	vfree(&r);
+	run_free(&r);
 }
 
 /* COW of a huge page after fork: the child's write splits it and copies
@@ -551,9 +509,9 @@ Test(vm, thp_partial_mprotect_splits)
  * parent's range again once the child is gone.) */
 Test(vm, thp_cow_after_fork)
 {
-	struct vrun r;
+	struct run r;
 	const char *no_khugepaged[] = { "kernel.thp.khugepaged.scan_sleep=1000000000000", NULL };
-	vrun(&r, no_khugepaged,
+	run_text(&r, no_khugepaged,
 	     "{'processes': [{'name': 'p', 'threads': [{'cpu': 0, 'ops': [" THP_MAP
 	     "  {'op': 'write', 'addr': 'b', 'value': 1},"
 	     "  {'op': 'fork', 'child': 'c'}, {'op': 'sleep', 'cycles': 50000000},"
@@ -564,13 +522,13 @@ Test(vm, thp_cow_after_fork)
 	     "  {'op': 'read', 'addr': 'b', 'expect': 1},"
 	     "  {'op': 'write', 'addr': 'b', 'value': 3},"
 	     "  {'op': 'read', 'addr': 'b', 'expect': 3}]}]}]}");
-	cr_assert_eq(vstat(&r, "mm.thp.fault_alloc"), 1);
-	cr_assert_eq(vstat(&r, "mm.thp.split_page"), 1);
-	cr_assert_eq(vstat(&r, "mm.thp.split_pmd"), 2, "both mms' PMDs");
-	cr_assert_eq(vstat(&r, "mm.cow.copy"), 1);
-	cr_assert_eq(vstat(&r, "mm.cow.reuse"), 1);
+	cr_assert_eq(run_stat(&r, "mm.thp.fault_alloc"), 1);
+	cr_assert_eq(run_stat(&r, "mm.thp.split_page"), 1);
+	cr_assert_eq(run_stat(&r, "mm.thp.split_pmd"), 2, "both mms' PMDs");
+	cr_assert_eq(run_stat(&r, "mm.cow.copy"), 1);
+	cr_assert_eq(run_stat(&r, "mm.cow.reuse"), 1);
 	conserved(&r);
-	vfree(&r);
+	run_free(&r);
 }
 
 /* khugepaged collapses 512 small pages into a huge page; the data stays. */
@@ -586,26 +544,26 @@ Test(vm, thp_cow_after_fork)
 
 Test(vm, khugepaged_collapse_preserves_data)
 {
-	struct vrun r;
+	struct run r;
 	const char *fast[] = { "kernel.thp.khugepaged.scan_sleep=100000", NULL };
-	vrun(&r, fast, ONE(COLLAPSE_OPS(
+	run_text(&r, fast, ONE(COLLAPSE_OPS(
 		"{'op': 'madvise', 'addr': 'b', 'length': '2M', 'advice': 'hugepage'},"
 		"{'op': 'sleep', 'cycles': 1000000},")));
-	cr_assert_eq(vstat(&r, "mm.thp.collapse_alloc"), 1);
-	cr_assert_geq(vstat(&r, "mm.thp.khugepaged.pages_scanned"), 512);
+	cr_assert_eq(run_stat(&r, "mm.thp.collapse_alloc"), 1);
+	cr_assert_geq(run_stat(&r, "mm.thp.khugepaged.pages_scanned"), 512);
 	cr_assert(strstr(machine_procfs(r.m), "AnonHugePages:      2048 kB\n"), "%s",
 		  machine_procfs(r.m));
 	conserved(&r);
-	vfree(&r);
+	run_free(&r);
 }
 
 Test(vm, madv_collapse_preserves_data)
 {
-	struct vrun r;
-	vrun(&r, NULL, ONE(COLLAPSE_OPS(
+	struct run r;
+	run_text(&r, NULL, ONE(COLLAPSE_OPS(
 		"{'op': 'madvise', 'addr': 'b', 'length': '2M', 'advice': 'collapse'},")));
-	cr_assert_eq(vstat(&r, "mm.thp.collapse_alloc"), 1);
+	cr_assert_eq(run_stat(&r, "mm.thp.collapse_alloc"), 1);
 	cr_assert(strstr(machine_procfs(r.m), "AnonHugePages:      2048 kB\n"));
 	conserved(&r);
-	vfree(&r);
+	run_free(&r);
 }
