@@ -9,6 +9,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+void vappendf(char *buf, size_t cap, size_t *len, const char *fmt, va_list ap)
+{
+	size_t room = cap - *len;
+	if (room < 2)
+		return;
+	int n = vsnprintf(buf + *len, room, fmt, ap);
+	if (n > 0)
+		*len += (size_t)n < room ? (size_t)n : room - 1;
+}
+
 int errf(char *err, const char *fmt, ...)
 {
 	char raw[MMSIM_ERR_LEN];

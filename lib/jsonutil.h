@@ -6,6 +6,8 @@
 #ifndef MMSIM_JSONUTIL_H
 #define MMSIM_JSONUTIL_H
 
+#include <stdarg.h>
+
 #include <cjson/cJSON.h>
 #include "lib/types.h"
 
@@ -43,5 +45,10 @@ bool utf8_valid(const char *s, size_t n);
 /* printf into err, for messages of the form "FILE: PLACE: ...". Returns -1
  * so callers can `return errf(...)`. */
 int errf(char *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Append vprintf text to buf (cap bytes, *len of them used), keeping it
+ * NUL-terminated; what does not fit is cut off (event logs, reports). */
+void vappendf(char *buf, size_t cap, size_t *len, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
 
 #endif

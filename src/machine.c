@@ -128,15 +128,10 @@ static void migrate(struct machine *m, struct thread *t, struct core *c, unsigne
 static void replay_end(struct thread *t);
 static void event(struct machine *m, const char *fmt, ...)
 {
-	size_t room = sizeof(m->events) - m->events_len;
-	if (room < 2)
-		return;
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(m->events + m->events_len, room, fmt, ap);
+	vappendf(m->events, sizeof(m->events), &m->events_len, fmt, ap);
 	va_end(ap);
-	if (n > 0)
-		m->events_len += (size_t)n < room ? (size_t)n : room - 1;
 }
 
 /* ---------------------------------------------------------------- checks */

@@ -17,6 +17,7 @@
  * accesses (kmem_access) translate through the core's TLBs and walker in
  * supervisor mode, as any access does. */
 #include "kernel/mm/slab_internal.h"
+#include "lib/jsonutil.h"
 
 #include <assert.h>
 #include <stdarg.h>
@@ -331,15 +332,10 @@ void kmem_report(struct kmm *k, const char *fmt, ...)
 {
 	struct kmem *km = k->kmem;
 	km->reports++;
-	size_t room = sizeof(km->report) - km->report_len;
-	if (room < 2)
-		return;
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(km->report + km->report_len, room, fmt, ap);
+	vappendf(km->report, sizeof(km->report), &km->report_len, fmt, ap);
 	va_end(ap);
-	if (n > 0)
-		km->report_len += (size_t)n < room ? (size_t)n : room - 1;
 }
 
 const char *kmem_take_reports(struct kmm *k)

@@ -419,40 +419,30 @@ bool kmm_pcid_current(const struct kmm *k, unsigned core, uint16_t pcid, struct 
  * ipi.latency after the send, the handler and the flush are stolen from
  * whatever the target runs, and the initiator waits for the slowest
  * acknowledgement (as flush_tlb_mm_range()'s IPIs). */
-static void kernel_flush_one(struct core *t, vaddr_t start, vaddr_t end, bool full)
+static void kernel_flush_work(struct kmm *k, struct core *t, void *arg)
 {
-	if (full) {
+	const struct flush_req *r = arg;
+	(void)k;
+	if (r->full) {
 		core_invpcid(t, 2, 0, 0);
 		return;
 	}
-	for (vaddr_t va = start; va < end; va += PAGE_SIZE)
+	for (vaddr_t va = r->start; va < r->end; va += PAGE_SIZE)
 		core_invlpg(t, va);
 }
 
 void flush_tlb_kernel_range(struct kmm *k, struct core *c, vaddr_t start, vaddr_t end)
 {
-	const struct mmsim_cfg *cfg = k->cfg;
-	bool full = (end - start) >> PAGE_SHIFT > cfg->kernel.flush_ceiling;
+	struct flush_req req = { .start = start, .end = end,
+				 .full = (end - start) >> PAGE_SHIFT > k->cfg->kernel.flush_ceiling };
 	cycles_t done = 0;
-	kernel_flush_one(c, start, end, full);
+	kernel_flush_work(k, c, &req);
 	for (unsigned i = 0; i < k->ncores; i++) {
-		struct core *t = k->cores[i];
-		if (t == c)
+		if (k->cores[i] == c)
 			continue;
-		c->clock += cfg->ipi.send;
-		k->ipi[c->id].initiate_cycles += cfg->ipi.send;
-		k->ipi[c->id].sent++;
-		k->ipi[t->id].received++;
-		k->ipi_sent++;
-		cycles_t arrive = c->clock + cfg->ipi.latency;
-		cycles_t taken = t->clock > arrive ? t->clock : arrive;
-		cycles_t t0 = t->clock;
-		t->clock += cfg->ipi.handler;
-		kernel_flush_one(t, start, end, full);
-		cycles_t spent = t->clock - t0;
-		k->ipi[t->id].handle_cycles += spent;
-		if (taken + spent + cfg->ipi.latency > done)
-			done = taken + spent + cfg->ipi.latency;
+		cycles_t ack = ipi_deliver(k, c, k->cores[i], kernel_flush_work, &req);
+		if (ack > done)
+			done = ack;
 	}
 	if (c->clock < done) {
 		k->ipi[c->id].wait_cycles += done - c->clock;
