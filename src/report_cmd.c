@@ -273,6 +273,17 @@ static void meminfo(FILE *f, const struct rep *r, const char *prefix, const char
 	uint64_t a, b;
 	if (!*prefix && lookup(r, "mm.pgtable_alloc", &a) && lookup(r, "mm.pgtable_free", &b))
 		meminfo_line(f, "PageTables:", (double)a - (double)b);
+	/* the kernel's own allocators (slab.md): Slab = SReclaimable + SUnreclaim */
+	if (!*prefix && lookup(r, "kmem.slab_reclaimable_pages", &a) &&
+	    lookup(r, "kmem.slab_unreclaimable_pages", &b)) {
+		meminfo_line(f, "Slab:", (double)a + (double)b);
+		meminfo_line(f, "SReclaimable:", (double)a);
+		meminfo_line(f, "SUnreclaim:", (double)b);
+	}
+	if (!*prefix && lookup(r, "kmem.vmalloc_pages", &a))
+		meminfo_line(f, "VmallocUsed:", (double)a);
+	if (!*prefix && lookup(r, "kmem.percpu_bytes", &a))
+		fprintf(f, "%-16s%10.0f kB\n", "Percpu:", (double)a / 1024);
 	meminfo_line(f, "CmaTotal:", cma_total);
 	meminfo_line(f, "CmaFree:", cma_free);
 }

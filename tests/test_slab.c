@@ -16,6 +16,7 @@
 #include "sim/mmu/pte.h"
 #include <unistd.h>
 #include "lib/trace.h"
+#include "src/cli.h"
 #include "src/machine.h"
 #include "tests/scenario_run.h"
 
@@ -548,4 +549,41 @@ Test(slab, numa_node_local_slabs)
 	}
 	cr_assert_eq(cpu_to_node(x.k, 0) != cpu_to_node(x.k, 1), 1);
 	kx_fini(&x);
+}
+
+/* mmsim report's meminfo shows the kernel's allocators: one kmalloc-96
+ * slab (a page, unreclaimable) and an 8K vmalloc left allocated at the end. */
+Test(slab, meminfo_lines_in_report)
+{
+	char dir[] = "/tmp/mmsim-slabrep-XXXXXX";
+	cr_assert(mkdtemp(dir));
+	char trace[64], stats[64];
+	snprintf(trace, sizeof(trace), "%s/t.json", dir);
+	snprintf(stats, sizeof(stats), "%s/s.json", dir);
+	FILE *f = fopen(trace, "w");
+	cr_assert(f);
+	fputs("{\"processes\": [{\"threads\": [{\"cpu\": 0, \"ops\": ["
+	      " {\"op\": \"kmalloc\", \"name\": \"a\", \"size\": 96},"
+	      " {\"op\": \"vmalloc\", \"name\": \"v\", \"size\": \"8K\"}]}]}]}", f);
+	fclose(f);
+	char *run[] = { "run", "-q", "-c", "configs/tiny.json", "--stats", stats, trace, NULL };
+	cr_assert_eq(cmd_run(7, run, stdout), 0);
+	char *text = NULL;
+	size_t len;
+	FILE *out = open_memstream(&text, &len);
+	char *argv[] = { "report", stats, NULL };
+	cr_assert_eq(cmd_report(2, argv, out), 0);
+	fclose(out);
+	static const struct { const char *name; int kb; } want[] = {
+		{ "Slab:", 4 }, { "SReclaimable:", 0 }, { "SUnreclaim:", 4 }, { "VmallocUsed:", 8 },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
+		char line[64];
+		snprintf(line, sizeof(line), "\n%-16s%10d kB\n", want[i].name, want[i].kb);
+		cr_assert(strstr(text, line), "want %s in:\n%s", line, text);
+	}
+	free(text);
+	unlink(trace);
+	unlink(stats);
+	rmdir(dir);
 }
