@@ -39,7 +39,6 @@
 #include "sim/mem/memsys.h"
 #include "sim/mmu/pte.h"
 
-#define LINE_SIZE 64
 #define PB_MASK ((uint64_t)PAGEBLOCK_NR_PAGES - 1)
 
 struct compact_control {
@@ -85,17 +84,11 @@ static bool page_migratable(const struct page *p)
 bool migrate_page(struct kmm *k, struct core *c, uint64_t src, uint64_t dst)
 {
 	struct page *s = &k->memmap[src], *d = &k->memmap[dst];
-	paddr_t sa = src << PAGE_SHIFT, da = dst << PAGE_SHIFT;
 
 	if (!page_migratable(s))
 		return false;
 	assert(d->flags == 0 && d->refcount == 0 && d->mapcount == 0);
-	/* migrate_folio(): copy the contents, one load and one store a line */
-	for (unsigned off = 0; off < PAGE_SIZE; off += LINE_SIZE) {
-		c->clock += memsys_access(k->ms, c->id, sa + off, MEM_KERNEL, false, c->clock);
-		c->clock += memsys_access(k->ms, c->id, da + off, MEM_KERNEL, true, c->clock);
-	}
-	physmem_copy_frame(&k->ms->pm, dst, src);
+	kmm_copy_page(k, c, dst, src);   /* migrate_folio(): copy the contents */
 	/* the new frame takes over the old one's identity, so that rmap finds it */
 	d->flags = s->flags;
 	d->refcount = s->refcount;
