@@ -506,3 +506,15 @@ Test(trace, err_missing_file)
 			 "No such file or directory");
 	cr_assert(is_zeroed(&t));
 }
+
+/* hugetlbfs pools are not built: MAP_HUGETLB is refused, not mapped as
+ * ordinary memory behind the user's back. */
+Test(trace, err_hugetlb_not_built)
+{
+	expect_error(OPS("{'op': 'mmap', 'length': '2M', 'flags': ['hugetlb']}"),
+		     ": " AT ".flags: \"hugetlb\": hugetlbfs pools are not built yet (issue "
+		     "vm-fault); for huge pages use transparent ones (kernel.thp.enabled, "
+		     "madvise \"hugepage\")");
+	expect_error(OPS("{'op': 'mmap', 'length': '1G', 'flags': ['huge_1gb']}"),
+		     ": " AT ".flags: \"huge_1gb\" requires \"hugetlb\"");
+}
