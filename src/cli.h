@@ -5,7 +5,12 @@
 #ifndef MMSIM_CLI_H
 #define MMSIM_CLI_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
+
+/* Is option s one of the n options in list (those that take a value)? */
+bool cli_takes_value(const char *s, const char *const *list, size_t n);
 
 int cmd_run(int argc, char **argv, FILE *out);
 int cmd_config(int argc, char **argv, FILE *out);

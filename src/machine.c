@@ -416,16 +416,7 @@ static bool access(struct machine *m, struct thread *t, struct core *c, vaddr_t 
 	}
 	if (!val)
 		return true;
-	struct physmem *pm = &m->ms->pm;
-	if (write) {
-		physmem_write(pm, pa0, first, *val);
-		if (first < size)
-			physmem_write(pm, pa1, size - first, *val >> (8 * first));
-	} else {
-		*val = physmem_read(pm, pa0, first);
-		if (first < size)
-			*val |= physmem_read(pm, pa1, size - first) << (8 * first);
-	}
+	physmem_access_split(&m->ms->pm, pa0, pa1, first, size, write, val);
 	return true;
 }
 

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "lib/jsonutil.h"
+#include "src/cli.h"
 
 static const char usage[] =
 	"usage: mmsim plot RESULTS.csv --x COLUMN --y COLUMN [options]\n"
@@ -93,10 +94,7 @@ static int parse_args(int argc, char **argv, struct plot_args *a)
 						   "--gnuplot" };
 	for (int i = 1; i < argc; i++) {
 		const char *s = argv[i];
-		bool needs = false;
-		for (size_t k = 0; k < ARRAY_SIZE(with_value); k++)
-			needs |= !strcmp(s, with_value[k]);
-		if (needs && i + 1 >= argc)
+		if (cli_takes_value(s, with_value, ARRAY_SIZE(with_value)) && i + 1 >= argc)
 			return bad("option needs a value", s);
 		if (!strcmp(s, "--x"))
 			a->o.x = argv[++i];

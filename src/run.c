@@ -72,10 +72,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		if (g)
 			continue;
 		const char *s = argv[i];
-		bool needs = false;
-		for (size_t k = 0; k < ARRAY_SIZE(with_value); k++)
-			needs |= strcmp(s, with_value[k]) == 0;
-		if (needs && i + 1 >= argc)
+		if (cli_takes_value(s, with_value, ARRAY_SIZE(with_value)) && i + 1 >= argc)
 			return bad("option needs a value", s);
 		if (!strcmp(s, "-c") || !strcmp(s, "--config")) {
 			a->config = argv[++i];

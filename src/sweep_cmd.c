@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "lib/jsonutil.h"
+#include "src/cli.h"
 
 static const char usage[] =
 	"usage: mmsim sweep SWEEP.json [options]\n"
@@ -76,10 +77,7 @@ static int parse_args(int argc, char **argv, struct sweep_args *a)
 						   "--mmsim" };
 	for (int i = 1; i < argc; i++) {
 		const char *s = argv[i];
-		bool needs = false;
-		for (size_t k = 0; k < ARRAY_SIZE(with_value); k++)
-			needs |= !strcmp(s, with_value[k]);
-		if (needs && i + 1 >= argc)
+		if (cli_takes_value(s, with_value, ARRAY_SIZE(with_value)) && i + 1 >= argc)
 			return bad("option needs a value", s);
 		if (!strcmp(s, "-j") || !strcmp(s, "--jobs") || (!strncmp(s, "-j", 2) && s[2])) {
 			if (parse_jobs(s[2] && s[1] == 'j' ? s + 2 : argv[++i], &a->jobs))

@@ -201,16 +201,7 @@ uint32_t kmem_access(struct kmm *k, struct core *c, vaddr_t va, unsigned size, b
 	}
 	if (!val)
 		return 0;
-	struct physmem *pm = &k->ms->pm;
-	if (write) {
-		physmem_write(pm, pa0, first, *val);
-		if (first < size)
-			physmem_write(pm, pa1, size - first, *val >> (8 * first));
-	} else {
-		*val = physmem_read(pm, pa0, first);
-		if (first < size)
-			*val |= physmem_read(pm, pa1, size - first) << (8 * first);
-	}
+	physmem_access_split(&k->ms->pm, pa0, pa1, first, size, write, val);
 	return 0;
 }
 

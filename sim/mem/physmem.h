@@ -58,4 +58,21 @@ static inline void physmem_write(struct physmem *pm, paddr_t pa, unsigned size, 
 	memcpy(f + (pa & ~PAGE_MASK), &v, size);
 }
 
+/* An access of `size` bytes whose first `first` bytes are at pa0 and the
+ * rest at pa1 (an access straddling two pages, each translated on its
+ * own; first == size: all at pa0). Writes *val, or reads into *val. */
+static inline void physmem_access_split(struct physmem *pm, paddr_t pa0, paddr_t pa1,
+					unsigned first, unsigned size, bool write, uint64_t *val)
+{
+	if (write) {
+		physmem_write(pm, pa0, first, *val);
+		if (first < size)
+			physmem_write(pm, pa1, size - first, *val >> (8 * first));
+	} else {
+		*val = physmem_read(pm, pa0, first);
+		if (first < size)
+			*val |= physmem_read(pm, pa1, size - first) << (8 * first);
+	}
+}
+
 #endif
