@@ -10,6 +10,8 @@
  *   it (refcount equals mapcount once shared), no page shared by several
  *   PTEs is mapped writable (COW), the zero page is mapped only read-only,
  *   and no PTE maps an address outside a VMA;
+ * - every node's LRU lists are linked right (lru_validate()), every mapped
+ *   anonymous page (a THP by its head) is on one, and only user pages are;
  * - rss and page-table counts of each mm agree with its tables;
  * - VMAs are sorted and do not overlap. */
 #include "kernel/mm/kmm.h"
@@ -122,6 +124,13 @@ static int check_frames(struct kmm *k, const struct census *cs, char *err)
 		if ((state & PG_anon) && (uint32_t)p->mapcount != cs->maps[pfn])
 			return errf(err, "kmm_validate: pfn %#llx mapcount %d but %u PTEs map it",
 				    (unsigned long long)pfn, p->mapcount, cs->maps[pfn]);
+		if ((state & PG_anon) && !(p->flags & PG_tail) && p->mapcount > 0 &&
+		    !(p->flags & PG_lru))
+			return errf(err, "kmm_validate: pfn %#llx is a mapped anonymous page on no "
+				    "LRU list", (unsigned long long)pfn);
+		if ((p->flags & PG_lru) && !(state & (PG_anon | PG_file)))
+			return errf(err, "kmm_validate: pfn %#llx is on an LRU list but is not a "
+				    "user page (flags %#x)", (unsigned long long)pfn, p->flags);
 		/* each mapping of an anonymous page holds a reference (rmap.h) */
 		int32_t want = (state & PG_anon) && p->mapcount > 1 ? p->mapcount : 1;
 		if ((state & (PG_anon | PG_pgtable)) && !(p->flags & PG_tail) && p->refcount != want)
@@ -138,6 +147,9 @@ int kmm_validate(struct kmm *k, struct mm *const *mms, size_t nmm, char *err)
 			if (buddy_validate(&k->node[n].zones[i], err) ||
 			    pcp_validate(k, &k->node[n].zones[i], err))
 				return -1;
+	for (unsigned n = 0; n < k->nr_nodes; n++)
+		if (lru_validate(&k->node[n].lruvec, k->memmap, k->nframes, err))
+			return -1;
 	struct census cs = { .maps = calloc(k->nframes, sizeof(uint32_t)) };
 	if (!cs.maps)
 		abort();

@@ -31,6 +31,7 @@
 #include "kernel/mm/compaction.h"
 #include "kernel/mm/kmm.h"
 #include "kernel/mm/rmap.h"
+#include "kernel/mm/vmscan.h"
 
 #include <assert.h>
 #include <stdlib.h>
@@ -77,7 +78,7 @@ static bool remap_one(struct kmm *k, struct mm *mm, vaddr_t va, paddr_t pte_pa, 
 static bool page_migratable(const struct page *p)
 {
 	return (p->flags & PG_STATE_MASK) == PG_anon &&
-	       !(p->flags & (PG_head | PG_tail | PG_lru | PG_swapcache | PG_writeback)) &&
+	       !(p->flags & (PG_head | PG_tail | PG_mlocked | PG_swapcache | PG_writeback)) &&
 	       p->mapcount > 0 && p->refcount == p->mapcount && p->mapping != 0;
 }
 
@@ -88,6 +89,8 @@ bool migrate_page(struct kmm *k, struct core *c, uint64_t src, uint64_t dst)
 	if (!page_migratable(s))
 		return false;
 	assert(d->flags == 0 && d->refcount == 0 && d->mapcount == 0);
+	bool on_lru = s->flags & PG_lru;
+	kmm_lru_del(k, src);             /* isolate_migratepages(): off the LRU */
 	kmm_copy_page(k, c, dst, src);   /* migrate_folio(): copy the contents */
 	/* the new frame takes over the old one's identity, so that rmap finds it */
 	d->flags = s->flags;
@@ -111,6 +114,8 @@ bool migrate_page(struct kmm *k, struct core *c, uint64_t src, uint64_t dst)
 	s->mapping = 0;
 	s->index = 0;
 	s->private = 0;
+	if (on_lru)
+		kmm_lru_putback(k, dst);  /* the new page where the old one was listed */
 	physmem_zero_frame(&k->ms->pm, src);   /* give the host buffer back */
 	buddy_free(page_zone(k, src), src, 0);
 	return true;

@@ -22,6 +22,7 @@
 #include "sim/mmu/pte.h"
 #include "kernel/mm/rmap.h"
 #include "kernel/mm/thp.h"
+#include "kernel/mm/vmscan.h"
 #include <assert.h>
 
 /* access_error(): may this VMA be accessed this way? (PROT_W implies
@@ -74,6 +75,7 @@ static void map_new_anon(struct kmm *k, struct mm *mm, struct core *c, struct vm
 	k->memmap[pfn].mapcount = 1;
 	anon_vma_prepare(k, mm, v);
 	page_add_new_anon_rmap(k, pfn, v, va);
+	kmm_lru_add_new(k, v, pfn);
 	pte_t e = ((paddr_t)pfn << PAGE_SHIFT) | pte_prot_bits(v->prot);
 	if (write)
 		e |= PTE_D;

@@ -21,6 +21,7 @@
  * operation, pcp_page per frame a refill or drain moves. */
 #include "kernel/mm/kmm.h"
 #include "kernel/mm/compaction.h"
+#include "kernel/mm/vmscan.h"
 
 #include <assert.h>
 #include "lib/config.h"
@@ -241,6 +242,7 @@ void kmm_free_pages(struct kmm *k, struct core *c, uint64_t pfn, unsigned order)
 	struct page *p = &k->memmap[pfn];
 	struct zone *z = page_zone(k, pfn);
 	assert(p->refcount == 1 && p->mapcount == 0 && z);
+	kmm_lru_del(k, pfn);   /* page_cache_release() */
 	uint64_t n = 1ull << order;
 	for (uint64_t i = 0; i < n; i++) {
 		k->memmap[pfn + i].flags = 0;

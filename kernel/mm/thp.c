@@ -43,6 +43,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include "kernel/mm/rmap.h"
+#include "kernel/mm/vmscan.h"
 #include "lib/config.h"
 #include "lib/trace.h"
 #include "sim/cpu/core.h"
@@ -169,6 +170,7 @@ bool thp_handle_fault(struct kmm *k, struct mm *mm, struct core *c, struct vma *
 	h->refcount = 1;
 	anon_vma_prepare(k, mm, v);
 	page_add_new_anon_rmap(k, (uint64_t)pfn, v, haddr);
+	kmm_lru_add_new(k, v, (uint64_t)pfn);
 	pte_t n = ((paddr_t)pfn << PAGE_SHIFT) | pte_prot_bits(v->prot) | PTE_PS;
 	if (code & PF_W)
 		n |= PTE_D;
@@ -243,6 +245,8 @@ int thp_split_page(struct kmm *k, struct core *c, uint64_t head)
 		flush_tlb_mm_range(k, m->mm, c, m->va, m->va + HPAGE_PMD_SIZE, FLUSH_THP);
 		k->thp_split_pmd++;
 	}
+	bool on_lru = h->flags & PG_lru;
+	kmm_lru_del(k, head);
 	int32_t maps = h->mapcount;
 	uint32_t mapping = h->mapping;
 	uint64_t index = h->index;
@@ -257,6 +261,9 @@ int thp_split_page(struct kmm *k, struct core *c, uint64_t head)
 		p->mapping = mapping;
 		p->index = index + i;
 	}
+	/* lru_add_split_folio(): every part on the head's list, in order */
+	for (unsigned i = on_lru ? HPAGE_PMD_NR : 0; i-- > 0;)
+		kmm_lru_putback(k, head + i);
 	k->thp_split_page++;
 	free(tables);
 	free(s.m);
@@ -344,6 +351,7 @@ static int collapse_one(struct kmm *k, struct mm *mm, struct core *c, struct vma
 	h->refcount = 1;
 	anon_vma_prepare(k, mm, v);
 	page_add_new_anon_rmap(k, (uint64_t)hp, v, haddr);
+	kmm_lru_add_new(k, v, (uint64_t)hp);
 	kmm_write_pte(k, c, pmd, ((paddr_t)hp << PAGE_SHIFT) | pte_prot_bits(v->prot) | PTE_PS |
 			  PTE_D);
 	count_rss(mm, (int64_t)HPAGE_PMD_NR - (int64_t)present);

@@ -279,6 +279,7 @@ void zones_init(struct kmm *k)
 		abort();
 	for (unsigned n = 0; n < nodes; n++) {
 		k->node[n].node_id = (int)n;
+		lruvec_init(&k->node[n].lruvec);
 		node_range(k, n, &k->node[n].start_pfn, &k->node[n].end_pfn);
 		node_zones(k, &k->node[n]);
 	}

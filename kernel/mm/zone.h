@@ -12,6 +12,7 @@
 
 #include "kernel/mm/buddy.h"
 #include "kernel/mm/gfp.h"
+#include "kernel/mm/lru.h"
 
 #define MAX_NUMNODES 8
 #define ZONE_DMA_END   (16ull << 20)
@@ -42,6 +43,7 @@ struct pglist_data {
 	 * thisnode: this node's zones only (__GFP_THISNODE) */
 	struct zone *zonelist[MAX_NUMNODES * MAX_NR_ZONES + 1];
 	struct zone *zonelist_thisnode[MAX_NR_ZONES + 1];
+	struct lruvec lruvec;   /* the node's LRU lists (vmscan.h) */
 
 	/* counters ("numa.nodeN.*", as /sys/devices/system/node/nodeN/numastat) */
 	uint64_t numa_hit;      /* allocated here, wanted here */
