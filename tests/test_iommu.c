@@ -287,6 +287,54 @@ Test(iommu, stale_iotlb_until_page_invalidation)
 	fx_fini(&f);
 }
 
+/* Page-selective invalidation and the paging-structure caches: with IH
+ * clear the PML4E/PDPTE/PDE entries covering the page go (the next walk
+ * reads all four levels) but those of another 1G region of the domain stay;
+ * with IH set only the leaf translation goes (the next walk is one read). */
+Test(iommu, page_invalidation_hint_decides_the_pscs)
+{
+	struct fx f;
+	fx_init(&f, true);
+	paddr_t pml4 = new_table(&f);
+	set_ctx(&f, 1, pml4, 3, VTD_TT_TRANSLATE);
+	const uint64_t a = IOVA, b = IOVA + (1ull << 30);   /* same PML4E, other PDPTE */
+	map(&f, pml4, a, PA, 1, UP);
+	map(&f, pml4, b, PA + PAGE_SIZE, 1, UP);
+	paddr_t pa;
+	cycles_t c;
+	xl(&f, 1, a, false, &pa, &c);
+	xl(&f, 1, b, false, &pa, &c);
+	cr_assert_eq(f.io->walk_refs, 4 + 3, "b's walk began at the cached PML4E");
+	const uint64_t psi = QI_TYPE_IOTLB | (QI_GRAN_PAGE << QI_GRAN_SHIFT) | (3ull << QI_DID_SHIFT);
+
+	/* IH set: leaf only */
+	qi(&f, psi, a | QI_IOTLB_IH);
+	cr_assert_eq(iommu_write_iqt(f.io, f.iqt, 0), D + f.cfg.iommu.inv_page);
+	uint64_t refs = f.io->walk_refs, pde_hits = f.io->pwc_hit[2];
+	cr_assert_eq(xl(&f, 1, a, false, &pa, &c), IOF_NONE);
+	cr_assert_eq(pa, PA);
+	cr_assert_eq(f.io->walk_refs - refs, 1, "the PDE cache still had a's table");
+	cr_assert_eq(f.io->pwc_hit[2] - pde_hits, 1);
+
+	/* IH clear: the IOTLB entry and a's PML4E, PDPTE and PDE entries */
+	uint64_t dropped = f.io->inv_dropped;
+	qi(&f, psi, a);
+	iommu_write_iqt(f.io, f.iqt, 0);
+	cr_assert_eq(f.io->inv_dropped - dropped, 4, "IOTLB + PDE + PDPTE + PML4E");
+	refs = f.io->walk_refs;
+	cr_assert_eq(xl(&f, 1, a, false, &pa, &c), IOF_NONE);
+	cr_assert_eq(f.io->walk_refs - refs, 4, "a walks from the top again");
+
+	/* b's PDE and PDPTE entries survived; drop b's leaf alone to see it */
+	qi(&f, psi, b | QI_IOTLB_IH);
+	iommu_write_iqt(f.io, f.iqt, 0);
+	refs = f.io->walk_refs;
+	cr_assert_eq(xl(&f, 1, b, false, &pa, &c), IOF_NONE);
+	cr_assert_eq(pa, PA + PAGE_SIZE);
+	cr_assert_eq(f.io->walk_refs - refs, 1);
+	fx_fini(&f);
+}
+
 Test(iommu, domain_invalidation_keeps_other_domains)
 {
 	struct fx f;

@@ -12,7 +12,10 @@ cycles_t iommu_mem_read(struct iommu *io, paddr_t pa, cycles_t now);
 void iommu_drop_ctx(struct iommu *io, int did, int sid);
 /* Drop IOTLB and paging-structure-cache entries: did < 0 every one; else
  * domain did's, all of them when npages = 0, else those overlapping
- * [iova, iova + npages * 4K). */
-void iommu_drop_iotlb(struct iommu *io, int did, uint64_t iova, uint64_t npages);
+ * [iova, iova + npages * 4K) — a PSC entry overlaps when the region it
+ * covers (512G, 1G, 2M) holds part of the range. leaf_only keeps the PSCs
+ * (a page-selective invalidation with IH set). */
+void iommu_drop_iotlb(struct iommu *io, int did, uint64_t iova, uint64_t npages,
+		      bool leaf_only);
 
 #endif

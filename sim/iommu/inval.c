@@ -3,9 +3,12 @@
  * The kernel writes 16-byte descriptors into the ring at IQA and moves the
  * tail; every descriptor from the head to the tail is read from memory and
  * carried out, each charged iommu.inv.<kind> cycles. A page-selective IOTLB
- * invalidation of 2^AM pages at ADDR drops the domain's IOTLB entries that
- * overlap the range and its paging-structure-cache entries covering it (the
- * hint bit IH, which would keep the latter, is ignored). */
+ * invalidation of 2^AM pages at ADDR (VT-d 6.5.2.3) drops the domain's
+ * IOTLB entries that overlap the range and, with the invalidation hint IH
+ * clear, its paging-structure-cache entries covering it: the PML4E, PDPTE
+ * and PDE entries whose 512G, 1G or 2M region holds part of the range
+ * (others of the domain stay). With IH set software promises it changed
+ * only leaf entries, and the paging-structure caches are kept. */
 #include "sim/iommu/internal.h"
 
 #include <assert.h>
@@ -49,10 +52,11 @@ static void drop_all(struct iommu *io, struct tlb *t, int did)
 	io->inv_dropped += before - t->nvalid;
 }
 
-void iommu_drop_iotlb(struct iommu *io, int did, uint64_t iova, uint64_t npages)
+void iommu_drop_iotlb(struct iommu *io, int did, uint64_t iova, uint64_t npages,
+		      bool leaf_only)
 {
 	struct tlb *all[PT_LEVELS + 2] = { io->iotlb, io->pwc[2], io->pwc[3], io->pwc[4] };
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < (leaf_only ? 1 : 4); i++) {
 		if (!all[i])
 			continue;
 		if (did < 0 || npages == 0)
@@ -84,19 +88,20 @@ static cycles_t do_desc(struct iommu *io, uint64_t lo, uint64_t hi, cycles_t now
 	case QI_TYPE_IOTLB:
 		if (gran == QI_GRAN_GLOBAL) {
 			io->inv_global++;
-			iommu_drop_iotlb(io, -1, 0, 0);
+			iommu_drop_iotlb(io, -1, 0, 0, false);
 			return io->cost_global;
 		}
 		if (gran == QI_GRAN_DOMAIN) {
 			io->inv_domain++;
-			iommu_drop_iotlb(io, did, 0, 0);
+			iommu_drop_iotlb(io, did, 0, 0, false);
 			return io->cost_domain;
 		}
 		if (gran == QI_GRAN_PAGE) {
-			unsigned am = hi & 0x3f;
+			unsigned am = hi & QI_IOTLB_AM_MASK;
 			uint64_t npages = 1ull << am;
 			io->inv_page++;
-			iommu_drop_iotlb(io, did, hi & ~((npages << PAGE_SHIFT) - 1), npages);
+			iommu_drop_iotlb(io, did, hi & ~((npages << PAGE_SHIFT) - 1), npages,
+					 (hi & QI_IOTLB_IH) != 0);
 			return io->cost_page;
 		}
 		return 0;                     /* granularity 0 is reserved: ignored */

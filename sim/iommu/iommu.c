@@ -108,7 +108,7 @@ void iommu_set_root(struct iommu *io, paddr_t rtaddr)
 {
 	io->rtaddr = rtaddr & VTD_ADDR_MASK;
 	iommu_drop_ctx(io, -1, -1);
-	iommu_drop_iotlb(io, -1, 0, 0);
+	iommu_drop_iotlb(io, -1, 0, 0, false);
 }
 
 /* --- context ------------------------------------------------------------- */

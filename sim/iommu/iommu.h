@@ -34,7 +34,8 @@
  * from the head to the new tail, each read from memory and charged its
  * configured cycles: context-cache (global/domain/device), IOTLB (global,
  * domain, or page-selective with an address mask 2^AM pages, also dropping
- * the domain's paging-structure-cache entries for the range), and wait
+ * the domain's paging-structure-cache entries that cover the range unless
+ * the invalidation hint IH is set), and wait
  * (writes its status dword to memory when SW is set).
  *
  * Simplified: one IOMMU for every device; no first-level (PASID) tables,
@@ -88,7 +89,11 @@ static inline uint16_t vtd_sid(unsigned bus, unsigned dev, unsigned fn)
 #define QI_SID_SHIFT    32              /* CC: bits 47:32 source id */
 #define QI_WAIT_SW      (1ull << 5)     /* wait: write status data */
 #define QI_WAIT_DATA_SHIFT 32           /* wait: bits 63:32 status data */
-/* IOTLB page-selective high qword: bits 63:12 address, bits 5:0 AM. */
+/* IOTLB page-selective high qword: bits 63:12 address, bit 6 IH, bits 5:0 AM.
+ * IH (invalidation hint) set: software changed only leaf entries, the
+ * paging-structure caches may be kept; clear: they are dropped too. */
+#define QI_IOTLB_IH     (1ull << 6)
+#define QI_IOTLB_AM_MASK 0x3full
 #define QI_DESC_SIZE    16
 
 /* Fault reasons (names: "iommu.fault.<name>"). */
