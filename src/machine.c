@@ -895,6 +895,7 @@ struct dma_handle_rt {
 	int dev;                /* device that mapped it */
 	bool mapped, ever;      /* live now; was ever mapped (stale use allowed) */
 	bool coherent;          /* from dma_alloc (pfn, order) */
+	bool pinned;            /* a process buffer: its pages are pinned while mapped */
 	uint8_t dir;            /* enum trace_dma_dir */
 	unsigned order;
 	int64_t pfn;
@@ -940,6 +941,8 @@ static void machine_dma_fini(struct machine *m)
 					  h->sg[0].dma_addr);
 		else if (h->mapped)
 			dma_unmap_sg(m->kd, c, h->dev, h->sg, h->nsg, (enum dma_data_direction)h->dir);
+		if (h->mapped && h->pinned)
+			dma_unpin_user_sg(m->kd, c, h->sg, h->nsg, h->dir != TRACE_DMA_TO_DEVICE);
 		free(h->sg);
 	}
 	kdma_destroy(m->kd, c);
@@ -992,7 +995,9 @@ static void op_dma_map(struct machine *m, struct thread *t, struct core *c, cons
 		}
 		h->nsg = n;
 		if (dma_map_sg(m->kd, c, h->dev, h->sg, n, (enum dma_data_direction)op->prot) == n)
-			h->mapped = h->ever = true;
+			h->mapped = h->ever = h->pinned = true;
+		else
+			dma_unpin_user_sg(m->kd, c, h->sg, n, false);
 	}
 	if (!h->mapped)
 		event(m, "dma: mapping \"%s\" for %s failed (op %u of process %s)\n",
@@ -1018,6 +1023,8 @@ static void op_dma_unmap(struct machine *m, struct thread *t, struct core *c,
 		dma_free_coherent(m->kd, c, h->dev, h->order, (uint64_t)h->pfn, h->sg[0].dma_addr);
 	else
 		dma_unmap_sg(m->kd, c, h->dev, h->sg, h->nsg, (enum dma_data_direction)h->dir);
+	if (h->pinned)      /* unpin_user_pages_dirty_lock() after the unmap */
+		dma_unpin_user_sg(m->kd, c, h->sg, h->nsg, h->dir != TRACE_DMA_TO_DEVICE);
 	h->mapped = false;
 	t->pc++;
 }

@@ -361,6 +361,23 @@ Test(dma, validate_catches_a_forgotten_iotlb_flush)
 	fx_fini(&f);
 }
 
+Test(dma, validate_flags_a_frame_freed_under_an_io_mapping)
+{
+	char err[MMSIM_ERR_LEN] = "";
+	struct fx f;
+	fx_init(&f);
+	int d = dma_add_device(f.kd, f.core, "nic", 64, true, NULL);
+	paddr_t pa = kbuf(&f, 0);
+	uint64_t h = dma_map_single(f.kd, f.core, d, pa, PAGE_SIZE, DMA_FROM_DEVICE);
+	cr_assert_eq(kdma_validate(f.kd, err), 0, "%s", err);
+	kmm_free_page(f.k, f.core, pa >> PAGE_SHIFT);    /* the bug: freed, still mapped */
+	cr_assert_eq(kdma_validate(f.kd, err), -1);
+	cr_assert_not_null(strstr(err, "which is free"), "%s", err);
+	dma_unmap_single(f.kd, f.core, d, h, PAGE_SIZE, DMA_FROM_DEVICE);
+	cr_assert_eq(kdma_validate(f.kd, err), 0, "%s", err);
+	fx_fini(&f);
+}
+
 Test(dma, validate_allows_lazy_entries_waiting_for_the_flush)
 {
 	char err[MMSIM_ERR_LEN] = "";
@@ -471,6 +488,91 @@ Test(dma_trace, without_an_iommu_the_stray_dma_lands)
 	cr_assert_eq(counter(&r, "iommu.translations"), 0);
 	cr_assert_eq(counter(&r, "dma.rogue.faults"), 0);
 	cr_assert_eq(machine_mismatches(r.m), 1, "the stale DMA overwrote the packet");
+	run_end(&r);
+}
+
+/* The trace run with --check after every op (kmm_validate and
+ * kdma_validate): a pinned frame that lost its last mapping must pass, a
+ * frame freed while an IO page table maps it would fail. */
+Test(dma_trace, munmap_during_a_live_mapping_keeps_the_pinned_frames)
+{
+	struct run r;
+	run_trace(&r, "traces/dma-pin-munmap.json", NULL, 0);
+	cr_assert_eq(machine_kills(r.m), 0, "%s", machine_events(r.m));
+	/* the region mmapped after the munmap got other frames: the device's
+	 * 16K write did not touch it, and the device read back what it wrote */
+	cr_assert_eq(machine_mismatches(r.m), 0, "%s", machine_events(r.m));
+	cr_assert_eq(counter(&r, "dma.pin.pages"), 4);
+	cr_assert_eq(counter(&r, "dma.pin.unpinned"), 4);
+	cr_assert_eq(counter(&r, "dma.pin.freed_at_unpin"), 4, "freed at dma_unmap, not munmap");
+	cr_assert_eq(counter(&r, "dma.nic0.faults"), 0);
+	run_end(&r);
+}
+
+/* Run the trace whose text is body (a temporary file). */
+static void run_text(struct run *r, const char *body)
+{
+	char path[] = "/tmp/mmsim-dma-XXXXXX";
+	int fd = mkstemp(path);
+	cr_assert_geq(fd, 0);
+	FILE *f = fdopen(fd, "w");
+	fputs(body, f);
+	fclose(f);
+	run_trace(r, path, NULL, 0);
+	remove(path);
+}
+
+Test(dma_trace, a_write_pin_breaks_cow_first)
+{
+	struct run r;
+	run_text(&r, "{\"devices\": [{\"name\": \"nic\"}], \"processes\": ["
+		 "{\"name\": \"parent\", \"threads\": [{\"ops\": ["
+		 " {\"op\": \"mmap\", \"name\": \"buf\", \"length\": \"4K\"},"
+		 " {\"op\": \"write\", \"addr\": \"buf\", \"value\": 1},"
+		 " {\"op\": \"fork\", \"child\": \"kid\"},"
+		 " {\"op\": \"dma_map\", \"device\": \"nic\", \"name\": \"h\", "
+		 "  \"addr\": \"buf\", \"length\": 4096, \"dir\": \"from_device\"},"
+		 " {\"op\": \"dma\", \"device\": \"nic\", \"handle\": \"h\", \"length\": 8, "
+		 "  \"dir\": \"from_device\", \"value\": 7},"
+		 " {\"op\": \"read\", \"addr\": \"buf\", \"expect\": 7},"
+		 " {\"op\": \"dma_unmap\", \"name\": \"h\"}]}]},"
+		 "{\"name\": \"kid\", \"forked_from\": \"parent\", \"threads\": [{\"ops\": ["
+		 " {\"op\": \"sleep\", \"cycles\": 5000000},"
+		 " {\"op\": \"read\", \"addr\": \"buf\", \"expect\": 1}]}]}]}");
+	cr_assert_eq(machine_kills(r.m), 0, "%s", machine_events(r.m));
+	/* the parent's copy took the DMA, the child kept the shared original */
+	cr_assert_eq(machine_mismatches(r.m), 0, "%s", machine_events(r.m));
+	cr_assert_eq(counter(&r, "mm.cow.copy"), 1, "the write pin faulted the page for writing");
+	cr_assert_eq(counter(&r, "dma.pin.pages"), 1);
+	run_end(&r);
+}
+
+Test(dma_trace, fork_copies_a_pinned_page_for_the_child)
+{
+	struct run r;
+	run_text(&r, "{\"devices\": [{\"name\": \"nic\"}], \"processes\": ["
+		 "{\"name\": \"parent\", \"threads\": [{\"ops\": ["
+		 " {\"op\": \"mmap\", \"name\": \"buf\", \"length\": \"8K\"},"
+		 " {\"op\": \"write\", \"addr\": \"buf\", \"value\": 1},"
+		 " {\"op\": \"write\", \"addr\": \"buf+4096\", \"value\": 1},"
+		 " {\"op\": \"dma_map\", \"device\": \"nic\", \"name\": \"h\", "
+		 "  \"addr\": \"buf\", \"length\": 4096, \"dir\": \"bidirectional\"},"
+		 " {\"op\": \"fork\", \"child\": \"kid\"},"
+		 " {\"op\": \"write\", \"addr\": \"buf\", \"value\": 5},"
+		 " {\"op\": \"write\", \"addr\": \"buf+4096\", \"value\": 5},"
+		 " {\"op\": \"dma\", \"device\": \"nic\", \"handle\": \"h\", \"length\": 8, "
+		 "  \"dir\": \"to_device\", \"expect\": 5},"
+		 " {\"op\": \"dma_unmap\", \"name\": \"h\"}]}]},"
+		 "{\"name\": \"kid\", \"forked_from\": \"parent\", \"threads\": [{\"ops\": ["
+		 " {\"op\": \"sleep\", \"cycles\": 5000000},"
+		 " {\"op\": \"read\", \"addr\": \"buf\", \"expect\": 1},"
+		 " {\"op\": \"read\", \"addr\": \"buf+4096\", \"expect\": 1}]}]}]}");
+	cr_assert_eq(machine_kills(r.m), 0, "%s", machine_events(r.m));
+	/* the device read the parent's write: the parent stayed on the pinned
+	 * frame; the child has its own copy of it with the old value */
+	cr_assert_eq(machine_mismatches(r.m), 0, "%s", machine_events(r.m));
+	/* only the unpinned page was shared and took a COW fault */
+	cr_assert_eq(counter(&r, "mm.cow.copy") + counter(&r, "mm.cow.reuse"), 1);
 	run_end(&r);
 }
 

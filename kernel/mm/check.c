@@ -9,6 +9,8 @@
  *   present entries, every anonymous page's mapcount equals the PTEs mapping
  *   it (refcount equals mapcount once shared), no page shared by several
  *   PTEs is mapped writable (COW), the zero page is mapped only read-only,
+ *   a page pinned for DMA carries GUP_PIN_COUNTING_BIAS per pin on top
+ *   (and may have no mapping left),
  *   and no PTE maps an address outside a VMA;
  * - every node's LRU lists are linked right (lru_validate()), every mapped
  *   anonymous page (a THP by its head) is on one, and only user pages are;
@@ -131,11 +133,18 @@ static int check_frames(struct kmm *k, const struct census *cs, char *err)
 		if ((p->flags & PG_lru) && !(state & (PG_anon | PG_file)))
 			return errf(err, "kmm_validate: pfn %#llx is on an LRU list but is not a "
 				    "user page (flags %#x)", (unsigned long long)pfn, p->flags);
-		/* each mapping of an anonymous page holds a reference (rmap.h) */
+		/* each mapping of an anonymous page holds a reference (rmap.h);
+		 * each DMA pin adds GUP_PIN_COUNTING_BIAS (page.h), and a pinned
+		 * page may have lost every mapping (and its reference) */
+		int32_t pins = (state & PG_anon) ? page_dma_pins(p) : 0;
+		int32_t refs = p->refcount - pins * GUP_PIN_COUNTING_BIAS;
 		int32_t want = (state & PG_anon) && p->mapcount > 1 ? p->mapcount : 1;
-		if ((state & (PG_anon | PG_pgtable)) && !(p->flags & PG_tail) && p->refcount != want)
+		if (pins && !p->mapcount && refs == 0)
+			want = 0;
+		if ((state & (PG_anon | PG_pgtable)) && !(p->flags & PG_tail) && refs != want)
 			return errf(err, "kmm_validate: pfn %#llx in use with refcount %d, "
-				    "expected %d", (unsigned long long)pfn, p->refcount, want);
+				    "expected %d", (unsigned long long)pfn, p->refcount,
+				    want + pins * GUP_PIN_COUNTING_BIAS);
 	}
 	return 0;
 }

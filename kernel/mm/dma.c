@@ -9,6 +9,7 @@
 #include <string.h>
 #include "lib/config.h"
 #include "lib/stats.h"
+#include "kernel/mm/thp.h"
 #include "sim/cpu/core.h"
 #include "sim/iommu/iommu.h"
 #include "sim/mem/memsys.h"
@@ -35,6 +36,9 @@ static void kdma_stats(struct kdma *kd, struct stats *st)
 	stats_add(st, &kd->flush_strict, "dma.flush.strict");
 	stats_add(st, &kd->flush_lazy, "dma.flush.lazy");
 	stats_add(st, &kd->unmap_cycles, "dma.unmap_cycles");
+	stats_add(st, &kd->pins, "dma.pin.pages");
+	stats_add(st, &kd->unpins, "dma.pin.unpinned");
+	stats_add(st, &kd->pin_freed, "dma.pin.freed_at_unpin");
 }
 
 struct kdma *kdma_create(struct kmm *k, struct iommu *io, struct core *c, struct stats *st)
@@ -86,6 +90,8 @@ void kdma_destroy(struct kdma *kd, struct core *c)
 		if (kd->dev[i].dom)
 			domain_fini(kd, c, kd->dev[i].dom);
 	swiotlb_fini(kd, c);
+	assert(kd->npinned == 0 && "every pinned page is unpinned before the DMA layer goes");
+	free(kd->pinned);
 	if (kd->root) {
 		kmm_free_page(kd->k, c, kd->root >> PAGE_SHIFT);
 		kmm_free_page(kd->k, c, kd->ctx >> PAGE_SHIFT);
@@ -357,6 +363,72 @@ static pte_t user_leaf(struct kdma *kd, struct core *c, struct mm *mm, vaddr_t v
 	return 0;
 }
 
+static void pin_record(struct kdma *kd, uint64_t pfn)
+{
+	if (kd->npinned == kd->pincap) {
+		kd->pincap = kd->pincap ? 2 * kd->pincap : 64;
+		kd->pinned = realloc(kd->pinned, kd->pincap * sizeof(*kd->pinned));
+		if (!kd->pinned)
+			abort();
+	}
+	kd->pinned[kd->npinned++] = pfn;
+}
+
+/* Drop one pin of pfn (unpin_user_page()); the page goes when nothing
+ * else holds it. */
+static void unpin_page(struct kdma *kd, struct core *c, uint64_t pfn, bool dirty)
+{
+	uint32_t i = kd->npinned;
+	while (i > 0 && kd->pinned[i - 1] != pfn)
+		i--;
+	assert(i > 0 && "unpin of a page that is not pinned");
+	kd->pinned[i - 1] = kd->pinned[--kd->npinned];
+	struct page *p = &kd->k->memmap[pfn];
+	assert(page_dma_pins(p) > 0);
+	if (dirty)
+		p->flags |= PG_dirty;
+	kd->unpins++;
+	if (p->refcount == GUP_PIN_COUNTING_BIAS)
+		kd->pin_freed++;        /* its last mapping went while pinned */
+	kmm_put_page(kd->k, c, pfn, GUP_PIN_COUNTING_BIAS);
+}
+
+void dma_unpin_user_sg(struct kdma *kd, struct core *c, const struct dma_sg *sg, int n,
+		       bool dirty)
+{
+	for (int i = 0; i < n; i++) {
+		uint64_t pfn = sg[i].pa >> PAGE_SHIFT;
+		if (!kd->k->zero_pfn || pfn != kd->k->zero_pfn)
+			unpin_page(kd, c, pfn, dirty);
+	}
+}
+
+/* Fault in the page at a (for writing when write) and return its leaf;
+ * a 2M leaf is split first (pins are per 4K page here). 0 on failure. */
+static pte_t faultin_page(struct kdma *kd, struct core *c, struct mm *mm, vaddr_t a,
+			  bool write)
+{
+	int level = 1;
+	pte_t e = user_leaf(kd, c, mm, a, &level);
+	if (!(e & PTE_P) || !(e & PTE_US) || (write && !(e & PTE_RW))) {
+		char why[MMSIM_ERR_LEN];   /* faultin_page() */
+		uint32_t code = PF_U | (write ? PF_W : 0) | ((e & PTE_P) ? PF_P : 0);
+		if (kmm_page_fault(kd->k, mm, c, a, code, why) != FAULT_DONE)
+			return 0;
+		e = user_leaf(kd, c, mm, a, &level);
+		if (!(e & PTE_P) || (write && !(e & PTE_RW)))
+			return 0;
+	}
+	if (level == 2 && (e & PTE_PS)) {
+		/* Linux pins the whole folio; here the huge page becomes small
+		 * pages so each pin sits on the frame it keeps */
+		if (thp_split_page(kd->k, c, (e & PTE_ADDR_MASK) >> PAGE_SHIFT))
+			return 0;
+		e = user_leaf(kd, c, mm, a, &level);
+	}
+	return level == 1 ? e : 0;
+}
+
 int dma_user_sg(struct kdma *kd, struct core *c, struct mm *mm, vaddr_t va, uint64_t len,
 		bool write, struct dma_sg *sg)
 {
@@ -366,18 +438,21 @@ int dma_user_sg(struct kdma *kd, struct core *c, struct mm *mm, vaddr_t va, uint
 		uint64_t piece = PAGE_SIZE - (a & ~PAGE_MASK);
 		if (piece > len - off)
 			piece = len - off;
-		int level = 1;
-		pte_t e = user_leaf(kd, c, mm, a, &level);
-		if (!(e & PTE_P) || !(e & PTE_US) || (write && !(e & PTE_RW))) {
-			char why[MMSIM_ERR_LEN];   /* faultin_page() */
-			uint32_t code = PF_U | (write ? PF_W : 0) | ((e & PTE_P) ? PF_P : 0);
-			if (kmm_page_fault(kd->k, mm, c, a, code, why) != FAULT_DONE)
-				return -1;
-			e = user_leaf(kd, c, mm, a, &level);
-			if (!(e & PTE_P) || (write && !(e & PTE_RW)))
-				return -1;
+		pte_t e = faultin_page(kd, c, mm, a, write);
+		if (!e) {
+			dma_unpin_user_sg(kd, c, sg, n, false);
+			return -1;
 		}
-		sg[n++] = (struct dma_sg){ .pa = pte_leaf_addr(e, level, a), .len = piece };
+		paddr_t pa = pte_leaf_addr(e, 1, a);
+		uint64_t pfn = pa >> PAGE_SHIFT;
+		if (!kd->k->zero_pfn || pfn != kd->k->zero_pfn) {
+			struct page *p = &kd->k->memmap[pfn];
+			assert(p->refcount > 0 && p->mapcount > 0);
+			p->refcount += GUP_PIN_COUNTING_BIAS;   /* try_grab_folio(FOLL_PIN) */
+			pin_record(kd, pfn);
+			kd->pins++;
+		}
+		sg[n++] = (struct dma_sg){ .pa = pa, .len = piece };
 		off += piece;
 	}
 	return n;

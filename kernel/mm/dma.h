@@ -36,8 +36,10 @@
  *
  * Simplified: one PCI bus (0); IO page tables are freed only with their
  * domain; 2M IO leaves are used when IOVA and physical address are both 2M
- * aligned with 2M left; user pages mapped for DMA are faulted in and
- * looked up (get_user_pages()) but not pinned against munmap. */
+ * aligned with 2M left. User pages mapped for DMA are pinned
+ * (pin_user_pages()): a munmap while the mapping is live unmaps them from
+ * the process but the frames stay allocated, and the device's DMA still
+ * lands in them, until dma_unpin_user_sg(). */
 #ifndef MMSIM_DMA_H
 #define MMSIM_DMA_H
 
@@ -107,6 +109,9 @@ struct kdma {
 	unsigned pool_nchunks, chunk_order;
 	struct swiotlb_slot *slot;
 	uint64_t nslots;
+	/* frames pinned by dma_user_sg, one entry per pin (for kdma_validate) */
+	uint64_t *pinned;
+	uint32_t npinned, pincap;
 	/* lazy unmaps waiting for the flush */
 	struct lazy_unmap *fq;
 	uint32_t nfq;
@@ -117,6 +122,7 @@ struct kdma {
 	uint64_t sync_for_cpu, sync_for_device, map_errors;
 	uint64_t bounce_maps, bounce_bytes, iova_allocs, iova_pages;
 	uint64_t io_pte_writes, flush_strict, flush_lazy, unmap_cycles;
+	uint64_t pins, unpins, pin_freed;   /* pages pinned, unpinned, freed at unpin */
 };
 
 /* Boot: build the root table, context table and invalidation queue and
@@ -154,11 +160,21 @@ void dma_sync_single_for_cpu(struct kdma *kd, struct core *c, int dev, uint64_t 
 void dma_sync_single_for_device(struct kdma *kd, struct core *c, int dev, uint64_t addr,
 				uint64_t len, enum dma_data_direction dir);
 
-/* get_user_pages(): fault in [va, va+len) of mm (for writing when write)
- * and describe it as one sg entry per page piece into sg (room for
- * len/4K + 2). Returns the entries, or -1 if a page cannot be faulted in. */
+/* pin_user_pages(FOLL_PIN, and FOLL_WRITE when write): fault in
+ * [va, va+len) of mm (a write pin breaks COW first: the fault gives the
+ * process its own copy), split a transparent huge page under it into small
+ * pages, pin every page (GUP_PIN_COUNTING_BIAS on its refcount, page.h:
+ * the frame stays allocated after a munmap until unpinned) and describe
+ * the buffer as one sg entry per page piece into sg (room for len/4K + 2).
+ * The shared zero page is not pinned (it is never freed). Returns the
+ * entries, or -1 (nothing left pinned) if a page cannot be faulted in. */
 int dma_user_sg(struct kdma *kd, struct core *c, struct mm *mm, vaddr_t va, uint64_t len,
 		bool write, struct dma_sg *sg);
+/* unpin_user_pages_dirty_lock(): drop the pins dma_user_sg took on the n
+ * entries (marking the pages dirty when the device may have written them);
+ * a page whose last mapping went meanwhile is freed now. */
+void dma_unpin_user_sg(struct kdma *kd, struct core *c, const struct dma_sg *sg, int n,
+		       bool dirty);
 
 /* Lazy mode: flush the deferred unmaps now (also done at destroy). */
 void dma_flush_queue(struct kdma *kd, struct core *c);

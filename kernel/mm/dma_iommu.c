@@ -5,6 +5,7 @@
 
 #include <assert.h>
 #include <stdlib.h>
+#include <string.h>
 #include "lib/config.h"
 #include "lib/jsonutil.h"
 #include "sim/cpu/core.h"
@@ -202,7 +203,11 @@ void qi_wait(struct kdma *kd, struct core *c)
 }
 
 /* Page-selective invalidation of the aligned 2^AM pages that cover
- * [pfn, pfn + npages): AM grows until both ends share the same block. */
+ * [pfn, pfn + npages): AM grows until both ends share the same block.
+ * The invalidation hint IH is set: an unmap clears only leaf entries here
+ * (IO page tables are freed only with their domain), so the IOMMU may keep
+ * its paging-structure caches — as intel_iommu_tlb_sync() passes IH when
+ * the unmap freed no page-table page. */
 static void flush_range(struct kdma *kd, struct core *c, struct iommu_domain *dom,
 			uint64_t pfn, uint64_t npages)
 {
@@ -211,7 +216,7 @@ static void flush_range(struct kdma *kd, struct core *c, struct iommu_domain *do
 		am++;
 	uint64_t addr = (pfn >> am << am) << PAGE_SHIFT;
 	qi_submit(kd, c, QI_TYPE_IOTLB | (QI_GRAN_PAGE << QI_GRAN_SHIFT) |
-		  ((uint64_t)dom->did << QI_DID_SHIFT), addr | am);
+		  ((uint64_t)dom->did << QI_DID_SHIFT), addr | QI_IOTLB_IH | am);
 	qi_wait(kd, c);
 }
 
@@ -285,8 +290,77 @@ static bool in_flush_queue(const struct kdma *kd, const struct iommu_domain *dom
 	return false;
 }
 
+/* A frame the buddy allocator may hand out again: free, or never in use. */
+static bool frame_free(const struct page *p)
+{
+	return p->refcount <= 0 || (p->flags & PG_buddy) || !(p->flags & PG_STATE_MASK);
+}
+
+/* Every page an IO page table maps is in use, and a user page there is
+ * pinned (else a munmap could free it under the device). */
+static int check_io_mapped_frames(const struct kdma *kd, const struct iommu_domain *dom,
+				  char *err)
+{
+	for (uint32_t r = 0; r < dom->nused; r++) {
+		for (uint64_t pg = dom->used[r].lo; pg < dom->used[r].hi; pg++) {
+			int level = 0;
+			uint64_t iova = pg << PAGE_SHIFT;
+			pte_t leaf = probe(kd, dom, iova, &level);
+			if (!leaf)
+				continue;
+			uint64_t pfn = pte_leaf_addr(leaf, level, iova) >> PAGE_SHIFT;
+			const struct page *p = &kd->k->memmap[pfn];
+			if (frame_free(p))
+				return errf(err, "kdma_validate: IOVA %#llx of domain %u maps pfn "
+					    "%#llx, which is free: it was freed while the device "
+					    "can still DMA into it", (unsigned long long)iova,
+					    dom->did, (unsigned long long)pfn);
+			if ((p->flags & PG_anon) && !page_dma_pins(p))
+				return errf(err, "kdma_validate: IOVA %#llx of domain %u maps user "
+					    "pfn %#llx, which is not pinned", (unsigned long long)iova,
+					    dom->did, (unsigned long long)pfn);
+		}
+	}
+	return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Each pinned frame is in use and carries exactly its pins' bias. */
+static int check_pins(const struct kdma *kd, char *err)
+{
+	if (!kd->npinned)
+		return 0;
+	uint64_t *v = malloc(kd->npinned * sizeof(*v));
+	if (!v)
+		abort();
+	memcpy(v, kd->pinned, kd->npinned * sizeof(*v));
+	qsort(v, kd->npinned, sizeof(*v), cmp_u64);
+	int rc = 0;
+	for (uint32_t i = 0, j; i < kd->npinned && rc == 0; i = j) {
+		for (j = i; j < kd->npinned && v[j] == v[i]; j++)
+			;
+		const struct page *p = &kd->k->memmap[v[i]];
+		if (frame_free(p) || page_dma_pins(p) != (int32_t)(j - i))
+			rc = errf(err, "kdma_validate: pfn %#llx has %u DMA pins but refcount %d "
+				  "(flags %#x)", (unsigned long long)v[i], j - i, p->refcount,
+				  p->flags);
+	}
+	free(v);
+	return rc;
+}
+
 int kdma_validate(const struct kdma *kd, char *err)
 {
+	if (check_pins(kd, err))
+		return -1;
+	for (unsigned d = 0; d < kd->ndev; d++)
+		if (kd->dev[d].dom && check_io_mapped_frames(kd, kd->dev[d].dom, err))
+			return -1;
 	const struct tlb *t = kd->io->iotlb;
 	for (size_t i = 0; t && i < (size_t)t->sets * t->ways; i++) {
 		const struct tlb_entry *e = &t->e[i];

@@ -8,7 +8,9 @@
  * writable PTE of a private mapping is write-protected in both parent and
  * child (copy_present_pte()), so the first write of either side takes a COW
  * fault. The child's PTEs start old (no A bit), as pte_mkold() makes them.
- * The zero page is copied as is, uncounted. Since the parent's PTEs lost
+ * The zero page is copied as is, uncounted. A page pinned for DMA is
+ * copied for the child at once instead (copy_present_page()). Since the
+ * parent's PTEs lost
  * their write right, the parent's TLB entries for them are flushed, with
  * IPIs to the other cores running the parent (Linux flushes the whole mm at
  * the end of dup_mmap(); here the span write-protected goes through
@@ -21,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "kernel/mm/rmap.h"
+#include "kernel/mm/vmscan.h"
 #include "sim/cpu/core.h"
 #include "sim/mmu/pte.h"
 
@@ -34,6 +37,31 @@ struct fork_ctx {
 	bool oom;
 };
 
+/* copy_present_page(): a page pinned for DMA is not shared copy-on-write
+ * (the parent's next write would move the parent off the frame the device
+ * writes into); the child gets its own copy now and the parent keeps its
+ * entry as it is (page_needs_cow_for_dma()). True with *e the child's
+ * entry; false when out of memory (shared as usual, the fork fails). */
+static bool copy_pinned(struct fork_ctx *f, uint64_t pfn, pte_t *e, vaddr_t va)
+{
+	struct kmm *k = f->k;
+	struct vma *cv = vma_find(f->child, va);
+	int64_t np = kmm_alloc_pages_vma(k, f->c, f->child, cv, va, GFP_HIGHUSER_MOVABLE, 0,
+					 PG_anon);
+	if (np < 0) {
+		f->oom = true;
+		return false;
+	}
+	kmm_copy_page(k, f->c, (uint64_t)np, pfn);
+	k->memmap[np].mapcount = 1;
+	page_add_new_anon_rmap(k, (uint64_t)np, cv, va);
+	kmm_lru_add_new(k, cv, (uint64_t)np);
+	if (++f->child->rss_anon > f->child->hiwater_rss)
+		f->child->hiwater_rss = f->child->rss_anon;
+	*e = (((paddr_t)np << PAGE_SHIFT) | (*e & ~PTE_ADDR_MASK)) & ~PTE_A;
+	return true;
+}
+
 /* copy_pte_range() for one leaf: returns the child's entry. */
 static pte_t copy_leaf(struct fork_ctx *f, paddr_t pslot, pte_t e, vaddr_t va)
 {
@@ -43,6 +71,8 @@ static pte_t copy_leaf(struct fork_ctx *f, paddr_t pslot, pte_t e, vaddr_t va)
 		return e & ~PTE_A;
 	struct page *p = &k->memmap[pfn];
 	assert(p->flags & PG_anon);
+	if (page_dma_pins(p) && copy_pinned(f, pfn, &e, va))
+		return e;
 	/* the allocation's reference became the first mapping's: a second
 	 * mapping takes its own reference (rmap.h: refcount == mapcount) */
 	if (p->mapcount++ >= 1)

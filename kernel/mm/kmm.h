@@ -242,6 +242,9 @@ void kmm_op_snapshot(struct kmm *k, struct stats *st, uint32_t name, const char 
 /* One zeroed frame, GFP_KERNEL (kernel data, page tables). */
 int64_t kmm_alloc_page(struct kmm *k, struct core *c, uint32_t state);
 void kmm_free_page(struct kmm *k, struct core *c, uint64_t pfn);
+/* put_page() refs times: drop refs references to order-0 page pfn; the
+ * last one frees it (a page pinned for DMA outlives its last mapping). */
+void kmm_put_page(struct kmm *k, struct core *c, uint64_t pfn, int32_t refs);
 /* Timed kernel accesses to physical memory from core c. */
 pte_t kmm_read_pte(struct kmm *k, struct core *c, paddr_t pa);
 void kmm_write_pte(struct kmm *k, struct core *c, paddr_t pa, pte_t v);

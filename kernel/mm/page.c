@@ -275,3 +275,14 @@ void kmm_free_page(struct kmm *k, struct core *c, uint64_t pfn)
 {
 	kmm_free_pages(k, c, pfn, 0);
 }
+
+void kmm_put_page(struct kmm *k, struct core *c, uint64_t pfn, int32_t refs)
+{
+	struct page *p = &k->memmap[pfn];
+	assert(refs > 0 && p->refcount >= refs);
+	p->refcount -= refs;
+	if (p->refcount > 0)
+		return;
+	p->refcount = 1;
+	kmm_free_page(k, c, pfn);
+}

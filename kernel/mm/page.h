@@ -49,4 +49,16 @@ struct page {
 
 _Static_assert(sizeof(struct page) == 40, "struct page stays small");
 
+/* pin_user_pages() (FOLL_PIN, for DMA) adds GUP_PIN_COUNTING_BIAS to an
+ * anonymous page's refcount per pin, as Linux does for small pages. A pinned
+ * page so has refcount > mapcount, which reclaim and compaction read as
+ * "someone else holds it: do not unmap, move or free"; after its last
+ * mapping goes it stays allocated (refcount = pins * bias) until unpinned.
+ * Valid while mapcount < 1024. */
+#define GUP_PIN_COUNTING_BIAS 1024
+static inline int32_t page_dma_pins(const struct page *p)
+{
+	return p->refcount / GUP_PIN_COUNTING_BIAS;
+}
+
 #endif

@@ -316,7 +316,10 @@ static int collapse_one(struct kmm *k, struct mm *mm, struct core *c, struct vma
 			continue;
 		}
 		const struct page *p = &k->memmap[pfn];
-		if (!(p->flags & PG_anon) || (p->flags & (PG_head | PG_tail)) || p->mapcount != 1)
+		/* an extra reference (a DMA pin) keeps the page where it is, as
+		 * __collapse_huge_page_isolate() checks the page count */
+		if (!(p->flags & PG_anon) || (p->flags & (PG_head | PG_tail)) || p->mapcount != 1 ||
+		    p->refcount != 1)
 			return 1;
 		old[i] = pfn;
 		present++;

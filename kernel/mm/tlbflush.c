@@ -159,7 +159,7 @@ static void defer_release(struct kmm *k, struct core *c, struct tlb_defer_batch 
 	if (!b || --b->pending)
 		return;
 	for (size_t i = 0; i < b->n; i++)
-		kmm_free_page(k, c, b->pfn[i]);
+		kmm_put_page(k, c, b->pfn[i], 1);
 	free(b->pfn);
 	free(b);
 }
@@ -323,7 +323,7 @@ void tlb_finish_mmu(struct kmm *k, struct mm *mm, struct core *c, enum flush_cau
 		batch->n = k->ngather;
 	} else {
 		for (size_t i = 0; i < k->ngather; i++)
-			kmm_free_page(k, c, k->gather[i]);
+			kmm_put_page(k, c, k->gather[i], 1);
 		free(batch);
 	}
 	k->ngather = 0;
