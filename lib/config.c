@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "sim/mem/memsys.h"
+#include "kernel/mm/memblock.h"
 #include "kernel/mm/slab.h"
 
 enum cfg_type {
@@ -133,6 +134,10 @@ static const struct cfg_key schema[] = {
 	STRING("memory.numa.distance", memory.numa_distance, "",
 	       "extra cycles by (core's node, memory's node): rows split by ';', e.g. "
 	       "\"0 120; 120 0\"; empty: memory.numa.remote off the diagonal"),
+	STRING("memory.holes", memory.holes, "",
+	       "physical ranges that are not RAM (firmware map gaps, MMIO): \"SIZE@START\" "
+	       "separated by commas, e.g. \"512M@0xC0000000\"; never given to the allocator, "
+	       "not counted present"),
 	U32("cache.line", cache.line, 16, 4096, 64, "bytes of a cache line, every level"),
 	CACHE_ROWS("cache.l1i", cache.l1i, 32 * KiB, 1 * KiB, 8, 4, "L1 instruction cache"),
 	CACHE_ROWS("cache.l1d", cache.l1d, 32 * KiB, 1 * KiB, 8, 4, "L1 data cache"),
@@ -260,7 +265,13 @@ static const struct cfg_key schema[] = {
 	     "bytes of ZONE_MOVABLE, taken evenly from the top of every node (movablecore=)"),
 	SIZE("kernel.cma", kernel.cma, 0, TiB, 0,
 	     "bytes of the CMA area (pageblocks only movable allocations may use), at "
-	     "the top of node 0's highest non-movable zone"),
+	     "the top of kernel.cma_node's highest non-movable zone (cma=)"),
+	U32("kernel.cma_node", kernel.cma_node, 0, 7, 0,
+	    "NUMA node of the CMA area"),
+	STRING("kernel.reserved", kernel.reserved, "",
+	       "RAM reserved at boot (memblock_reserve, memmap=nn$ss): \"SIZE@START\" "
+	       "separated by commas; present but never managed. The first MiB is always "
+	       "reserved"),
 	U32("kernel.pcp.high", kernel.pcp_high, 0, 1u << 20, 0,
 	    "per-cpu list: drain when more frames than this; 0: 6 x batch (Linux)"),
 	U32("kernel.pcp.batch", kernel.pcp_batch, 0, 65536, 0,
@@ -762,6 +773,12 @@ int cfg_check(const struct mmsim_cfg *cfg, const char *origin, char *err)
 		return errf(err, "%s: kernel.slub_debug: \"%s\" must be letters of F, Z, P, U "
 			    "(or empty)", origin, cfg->kernel.slub_debug);
 
+	if (memblock_cfg_check(cfg, origin, err) < 0)
+		return -1;
+	if (cfg->kernel.cma_node >= cfg->memory.numa_nodes)
+		return errf(err, "%s: kernel.cma_node: node %" PRIu32 " does not exist "
+			    "(memory.numa.nodes = %" PRIu32 ")", origin, cfg->kernel.cma_node,
+			    cfg->memory.numa_nodes);
 	char sz[32], lim[32];
 	if (cfg->memory.size % (4 * KiB) != 0) {
 		fmt_size(cfg->memory.size, sz, sizeof(sz));

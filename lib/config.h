@@ -72,6 +72,8 @@ struct mmsim_cfg {
 		char numa_distance[256]; /* "memory.numa.distance": "" (uniform remote) or
 		                        * N rows of N extra-cycle figures, rows split by
 		                        * ';', e.g. "0 120; 120 0" */
+		char holes[512];       /* "memory.holes": "SIZE@START, ..." not RAM
+		                        * (kernel/mm/memblock.h) */
 	} memory;
 
 	struct {                   /* "cache.*": used by memory.model hierarchy */
@@ -173,6 +175,9 @@ struct mmsim_cfg {
 		uint32_t watermark_scale_factor; /* "kernel.watermark_scale_factor" */
 		uint64_t movablecore;      /* "kernel.movablecore": bytes of ZONE_MOVABLE */
 		uint64_t cma;              /* "kernel.cma": bytes of the CMA area */
+		uint32_t cma_node;         /* "kernel.cma_node": the node it is on */
+		char reserved[512];        /* "kernel.reserved": "SIZE@START, ..." RAM
+		                            * reserved at boot (kernel/mm/memblock.h) */
 		uint32_t pcp_high, pcp_batch; /* "kernel.pcp.{high,batch}": 0 = as Linux */
 		uint32_t compaction_proactiveness; /* "kernel.compaction_proactiveness" */
 		uint32_t direct_map;       /* "kernel.direct_map": enum direct_map_size */

@@ -397,6 +397,7 @@ static const char *const k_kwrite[] = { "op", "obj", "index", "offset", "size", 
 static const char *const k_alloc_pages[] = { "op", "name", "order", "gfp", "node" };
 static const char *const k_free_pages[] = { "op", "name" };
 static const char *const k_compact[] = { "op", "node" };
+static const char *const k_cma_alloc[] = { "op", "name", "count", "align" };
 static const char *const k_drop_caches[] = { "op", "value" };
 static const char *const k_snapshot[] = { "op", "name" };
 static const char *const k_mempolicy[] = { "op", "mode", "nodes" };
@@ -658,6 +659,8 @@ static const struct op_spec {
 	SPEC("snapshot", OP_SNAPSHOT, k_snapshot),
 	SPEC("set_mempolicy", OP_SET_MEMPOLICY, k_mempolicy),
 	SPEC("mbind", OP_MBIND, k_mbind),
+	SPEC("cma_alloc", OP_CMA_ALLOC, k_cma_alloc),
+	SPEC("cma_release", OP_CMA_RELEASE, k_free_pages),
 	SPEC("fork", OP_FORK, k_fork),
 	SPEC("exec", OP_EXEC, k_bare),
 	SPEC("brk", OP_BRK, k_brk),
@@ -1268,6 +1271,23 @@ static int op_alloc_pages(struct ld *ld, const cJSON *obj, struct op *o)
 	return 0;
 }
 
+/* cma_alloc: "name", "count" frames (needed), "align" order (0). */
+static int op_cma_alloc(struct ld *ld, const cJSON *obj, struct op *o)
+{
+	bool given;
+	uint64_t align = 0;
+	o->count = 0;
+	if (kobj_def(ld, obj, o) || get_u64(ld, obj, "count", false, &o->count, &given) ||
+	    get_u64(ld, obj, "align", false, &align, &given))
+		return -1;
+	if (o->count == 0 || o->count > (1ull << 32))
+		return fail(ld, "count", "must be 1 to 2^32 frames");
+	if (align >= 20)
+		return fail(ld, "align", "must be an order, 0 to 19");
+	o->prot = (uint8_t)align;
+	return 0;
+}
+
 /* "mode" (default, local, preferred, bind, interleave) and "nodes" (a list
  * of node numbers, needed by all but default and local). */
 static int get_mempolicy(struct ld *ld, const cJSON *obj, struct op *o)
@@ -1440,9 +1460,11 @@ static int compile_op(struct ld *ld, const cJSON *obj, int depth)
 	case OP_KWRITE:  rc = op_kaccess(ld, obj, &o); break;
 	case OP_ALLOC_PAGES: rc = op_alloc_pages(ld, obj, &o); break;
 	case OP_FREE_PAGES:
+	case OP_CMA_RELEASE:
 		rc = kname(ld, obj, "name", &ld->trace->kobjs, &ld->trace->nkobjs, false,
 			   "page block", &o.region);
 		break;
+	case OP_CMA_ALLOC: rc = op_cma_alloc(ld, obj, &o); break;
 	case OP_COMPACT: rc = get_node(ld, obj, &o.other); break;
 	case OP_DROP_CACHES: {
 		bool given_dc;

@@ -75,6 +75,8 @@ enum op_kind {
 	OP_SNAPSHOT,      /* region = the snapshot's name */
 	OP_SET_MEMPOLICY, /* prot = enum mpol_mode; value = nodemask */
 	OP_MBIND,         /* addr, len; prot = enum mpol_mode; value = nodemask */
+	OP_CMA_ALLOC,     /* region = the name; count = frames; prot = align order */
+	OP_CMA_RELEASE,   /* region = the name of a cma_alloc */
 };
 
 /* op.flags */

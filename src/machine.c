@@ -1269,6 +1269,21 @@ static void op_pages(struct machine *m, struct thread *t, struct core *c, const 
 	case OP_COMPACT:
 		kmm_op_compact(k, c, nid);
 		break;
+	case OP_CMA_ALLOC:
+		if (kmm_op_cma_alloc(k, c, (uint32_t)op->region, op->count, op->prot) < 0)
+			event(m, "kernel: process %s thread %u op %u: cma_alloc \"%s\" of %llu "
+			      "frames failed\n", t->proc->tp->name, t->index, t->pc,
+			      m->tr->kobjs[op->region], (unsigned long long)op->count);
+		break;
+	case OP_CMA_RELEASE:
+		if (kmm_op_cma_release(k, c, (uint32_t)op->region) < 0) {
+			char why[96];
+			snprintf(why, sizeof(why), "cma_release of \"%s\", which holds no CMA "
+				 "pages", m->tr->kobjs[op->region]);
+			kill_process(m, t, c, why);
+			return;
+		}
+		break;
 	case OP_DROP_CACHES:
 		kmm_op_drop_caches(k, c, (unsigned)op->count);
 		break;
@@ -1499,6 +1514,8 @@ static void thread_step(struct machine *m, struct thread *t, struct core *c)
 	case OP_ALLOC_PAGES:
 	case OP_FREE_PAGES:
 	case OP_COMPACT:
+	case OP_CMA_ALLOC:
+	case OP_CMA_RELEASE:
 	case OP_DROP_CACHES:
 	case OP_SNAPSHOT:
 	case OP_SET_MEMPOLICY:

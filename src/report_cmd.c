@@ -369,6 +369,7 @@ static void zoneinfo(FILE *f, const struct rep *r, const char *prefix, const cha
 		fprintf(f, "        low      %.0f\n", zval(r, prefix, q, "wmark.low"));
 		fprintf(f, "        high     %.0f\n", zval(r, prefix, q, "wmark.high"));
 		fprintf(f, "        spanned  %.0f\n", zval(r, prefix, q, "spanned"));
+		fprintf(f, "        present  %.0f\n", zval(r, prefix, q, "present"));
 		fprintf(f, "        managed  %.0f\n", zval(r, prefix, q, "managed"));
 		fprintf(f, "        protection: (");
 		for (size_t j = 0; j < ARRAY_SIZE(zn_all); j++) {

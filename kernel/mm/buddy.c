@@ -91,6 +91,8 @@ static void add_to_free_list(struct zone *z, uint64_t pfn, unsigned order, int m
 	area->nr_free_mt[mt]++;
 	if (mt == MIGRATE_CMA)
 		z->nr_free_cma += 1ull << order;
+	else if (mt == MIGRATE_ISOLATE)
+		z->nr_free_isolate += 1ull << order;
 }
 
 /* Linux del_page_from_free_list(): O(1) unlink; the page stops being a free
@@ -115,6 +117,8 @@ static void del_page_from_free_list(struct zone *z, uint64_t pfn, unsigned order
 	area->nr_free_mt[mt]--;
 	if (mt == MIGRATE_CMA)
 		z->nr_free_cma -= 1ull << order;
+	else if (mt == MIGRATE_ISOLATE)
+		z->nr_free_isolate -= 1ull << order;
 }
 
 /* Linux move_to_free_list(). */
@@ -480,6 +484,40 @@ unsigned buddy_isolate_free_block(struct zone *z, uint64_t pfn)
 	return order;
 }
 
+int64_t buddy_free_head_of(const struct zone *z, uint64_t pfn)
+{
+	for (unsigned o = 0; o < z->max_order; o++) {
+		uint64_t head = pfn & ~((1ull << o) - 1);
+
+		if (!in_span(z, head))
+			break;
+		if ((z->memmap[head].flags & PG_buddy) && z->memmap[head].order >= o)
+			return (int64_t)head;
+	}
+	return -1;
+}
+
+int set_migratetype_isolate(struct zone *z, uint64_t pfn)
+{
+	int old = get_pageblock_migratetype(z, pfn);
+	uint64_t movable;
+
+	if (old == MIGRATE_ISOLATE)
+		return old;
+	set_pageblock_migratetype(z, pfn, MIGRATE_ISOLATE);
+	move_freepages_block(z, pfn, MIGRATE_ISOLATE, &movable);
+	return old;
+}
+
+void unset_migratetype_isolate(struct zone *z, uint64_t pfn, int mt)
+{
+	uint64_t movable;
+
+	assert(get_pageblock_migratetype(z, pfn) == MIGRATE_ISOLATE && mt != MIGRATE_ISOLATE);
+	set_pageblock_migratetype(z, pfn, mt);
+	move_freepages_block(z, pfn, mt, &movable);
+}
+
 void reserve_highatomic_pageblock(struct zone *z, uint64_t pfn)
 {
 	uint64_t max = z->managed_pages / 100 + PAGEBLOCK_NR_PAGES, movable;
@@ -510,6 +548,7 @@ bool zone_watermark_ok(struct zone *z, unsigned order, uint64_t mark,
 		free -= (int64_t)z->nr_reserved_highatomic;
 	if (!(alloc_flags & ALLOC_CMA))
 		free -= (int64_t)z->nr_free_cma;
+	free -= (int64_t)z->nr_free_isolate;   /* nobody may use those */
 	if (alloc_flags & ALLOC_RESERVES) {
 		if (alloc_flags & ALLOC_MIN_RESERVE) {
 			min -= min / 2;
@@ -667,7 +706,7 @@ static int validate_scan(const struct zone *z, uint64_t blocks, char *err)
 
 int buddy_validate(const struct zone *z, char *err)
 {
-	uint64_t blocks = 0, frames = 0, cma = 0;
+	uint64_t blocks = 0, frames = 0, cma = 0, iso = 0;
 
 	for (unsigned o = 0; o < z->max_order; o++) {
 		uint64_t before = blocks;
@@ -679,6 +718,8 @@ int buddy_validate(const struct zone *z, char *err)
 				return -1;
 			if (mt == MIGRATE_CMA)
 				cma += (blocks - b0) << o;
+			if (mt == MIGRATE_ISOLATE)
+				iso += (blocks - b0) << o;
 		}
 		if (blocks - before != z->free_area[o].nr_free)
 			return errf(err, "buddy_validate: zone %s: order %u lists hold %llu "
@@ -700,5 +741,9 @@ int buddy_validate(const struct zone *z, char *err)
 		return errf(err, "buddy_validate: zone %s: CMA lists hold %llu frames but "
 			    "nr_free_cma is %llu", z->name, (unsigned long long)cma,
 			    (unsigned long long)z->nr_free_cma);
+	if (iso != z->nr_free_isolate)
+		return errf(err, "buddy_validate: zone %s: Isolate lists hold %llu frames but "
+			    "nr_free_isolate is %llu", z->name, (unsigned long long)iso,
+			    (unsigned long long)z->nr_free_isolate);
 	return validate_scan(z, blocks, err);
 }

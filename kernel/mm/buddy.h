@@ -87,6 +87,8 @@ struct zone {
 	uint64_t lowmem_reserve[MAX_NR_ZONES];
 	uint64_t nr_reserved_highatomic; /* frames in HIGHATOMIC pageblocks */
 	uint64_t nr_free_cma;            /* free frames on CMA lists */
+	uint64_t nr_free_isolate;        /* free frames on ISOLATE lists (usable by
+	                                  * nobody: zone_watermark_ok() ignores them) */
 	struct per_cpu_pages *pcp;       /* per core (pcp.c), NULL: none */
 	uint64_t pcp_pages;              /* frames sitting on all cores' pcp lists */
 	uint64_t nr_pageblock_mt[MIGRATE_TYPES]; /* pageblocks of each type */
@@ -95,6 +97,7 @@ struct zone {
 
 	/* counters (registered as buddy.nodeN.<zone>.*) */
 	uint64_t spanned_pages;
+	uint64_t present_pages; /* spanned less the holes (memory.holes) */
 	uint64_t managed_pages; /* frames given to the allocator at boot */
 	uint64_t free_pages;    /* frames on the buddy lists (not on pcp lists) */
 	uint64_t allocs;      /* successful buddy_alloc/buddy_rmqueue calls */
@@ -152,6 +155,15 @@ void set_pageblock_migratetype(struct zone *z, uint64_t pfn, int mt);
  * lists; returns the frames moved, and in *movable the frames of the block
  * in use by movable owners (anon, file, LRU pages). */
 uint64_t move_freepages_block(struct zone *z, uint64_t pfn, int mt, uint64_t *movable);
+/* The head of the free block (on a buddy list) that covers pfn, or -1
+ * when pfn is not free on the lists. */
+int64_t buddy_free_head_of(const struct zone *z, uint64_t pfn);
+/* set_migratetype_isolate(): pfn's pageblock becomes MIGRATE_ISOLATE and
+ * its free blocks move to the ISOLATE lists, where no allocation looks;
+ * returns the type it had, for unset_migratetype_isolate(), which puts it
+ * (and its free blocks) back. */
+int set_migratetype_isolate(struct zone *z, uint64_t pfn);
+void unset_migratetype_isolate(struct zone *z, uint64_t pfn, int mt);
 /* reserve_highatomic_pageblock(): after a high-order atomic allocation at
  * pfn, make its pageblock HIGHATOMIC if the reserve (1% of the zone plus a
  * pageblock) has room. */

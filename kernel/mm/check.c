@@ -15,8 +15,12 @@
  * - every node's LRU lists are linked right (lru_validate()), every mapped
  *   anonymous page (a THP by its head) is on one, and only user pages are;
  * - rss and page-table counts of each mm agree with its tables;
- * - VMAs are sorted and do not overlap. */
+ * - VMAs are sorted and do not overlap;
+ * - the CMA area's pageblocks are CMA and the frames cma_alloc holds are in
+ *   use (cma_validate()); no pageblock stays isolated; holes and reserved
+ *   ranges stay PG_reserved. */
 #include "kernel/mm/kmm.h"
+#include "kernel/mm/cma.h"
 #include "kernel/mm/slab.h"
 
 #include <stdlib.h>
@@ -159,6 +163,19 @@ int kmm_validate(struct kmm *k, struct mm *const *mms, size_t nmm, char *err)
 	for (unsigned n = 0; n < k->nr_nodes; n++)
 		if (lru_validate(&k->node[n].lruvec, k->memmap, k->nframes, err))
 			return -1;
+	if (cma_validate(k, err))
+		return -1;
+	for (unsigned i = 0; i < k->memblock.n; i++) {
+		const struct memblock_region *r = &k->memblock.r[i];
+
+		/* the ends of each hole and reserved range (the whole range
+		 * would touch the memmap of a large hole) */
+		if (!(k->memmap[r->start_pfn].flags & PG_reserved) ||
+		    !(k->memmap[r->end_pfn - 1].flags & PG_reserved))
+			return errf(err, "kmm_validate: the %s range [%#llx, %#llx) is not "
+				    "PG_reserved", r->kind == MEMBLOCK_HOLE ? "hole" : "reserved",
+				    (unsigned long long)r->start_pfn, (unsigned long long)r->end_pfn);
+	}
 	struct census cs = { .maps = calloc(k->nframes, sizeof(uint32_t)) };
 	if (!cs.maps)
 		abort();

@@ -75,7 +75,7 @@ static bool remap_one(struct kmm *k, struct mm *mm, vaddr_t va, paddr_t pte_pa, 
 	return true;
 }
 
-static bool page_migratable(const struct page *p)
+bool page_migratable(const struct page *p)
 {
 	return (p->flags & PG_STATE_MASK) == PG_anon &&
 	       !(p->flags & (PG_head | PG_tail | PG_mlocked | PG_swapcache | PG_writeback)) &&

@@ -32,6 +32,9 @@ void compact_proactive(struct kmm *k, struct core *c, struct zone *z);
  * not in blocks of pageblock order or above (extfrag_for_order(9)). */
 unsigned fragmentation_score_zone(const struct zone *z);
 
+/* May migrate_page() move this page now? A mapped anonymous order-0 page
+ * whose only references are its mappings. */
+bool page_migratable(const struct page *p);
 /* Migrate one MOVABLE anonymous page to the free frame dst (flags 0,
  * refcount 0, off every list): copy its bytes through core c, point every
  * PTE that maps it at dst (rmap_walk), flush those translations

@@ -1,8 +1,9 @@
 /* Boot and teardown of the guest memory manager.
  *
  * Boot (as Linux's memblock hand-over, much simplified): the first 1 MiB of
- * physical memory is reserved for firmware, as on a PC; every other frame
- * goes to the buddy lists of its node's zone (zones_init(), zone.c). The
+ * physical memory is reserved for firmware, as on a PC, and so are the
+ * config's holes and reserved ranges (memblock.c); every other frame goes to
+ * the buddy lists of its node's zone (zones_init(), zone.c). The
  * memmap is one calloc'd array: the host backs only the struct pages the
  * kernel touches (boot writes the heads of free blocks only), so a 64 GiB
  * guest costs the host a few tens of MiB until its memory is used. */
@@ -15,8 +16,6 @@
 #include "lib/stats.h"
 #include "sim/mem/memsys.h"
 #include "sim/mmu/pte.h"
-
-#define FIRMWARE_RESERVED_PFNS 256   /* 1 MiB */
 
 static void kmm_register_stats(struct kmm *k, struct stats *st)
 {
@@ -106,9 +105,7 @@ struct kmm *kmm_create(const struct mmsim_cfg *cfg, struct memsys *ms,
 	k->memmap = calloc(k->nframes, sizeof(*k->memmap));
 	if (!k->memmap)
 		abort();
-	uint64_t reserved = FIRMWARE_RESERVED_PFNS < k->nframes ? FIRMWARE_RESERVED_PFNS : k->nframes;
-	for (uint64_t pfn = 0; pfn < reserved; pfn++)
-		k->memmap[pfn].flags = PG_reserved;
+	memblock_init(k);   /* the firmware MiB, memory.holes, kernel.reserved */
 	zones_init(k);
 	if (st)
 		kmm_register_stats(k, st);

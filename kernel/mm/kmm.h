@@ -13,6 +13,7 @@
 #include "lib/types.h"
 #include "kernel/mm/buddy.h"
 #include "kernel/mm/zone.h"
+#include "kernel/mm/memblock.h"
 #include "kernel/mm/mempolicy.h"
 #include "kernel/mm/page.h"
 #include "kernel/mm/gfp.h"
@@ -22,6 +23,7 @@ struct memsys;
 struct core;
 struct stats;
 struct rmap_state;
+struct cma;
 
 /* One virtual memory area (Linux's vm_area_struct, cut down). */
 struct vma {
@@ -149,6 +151,8 @@ struct kmm {
 	vaddr_t user_va_end;    /* end of the user half for that many levels */
 	struct page *memmap;    /* one struct page per frame, indexed by PFN */
 	uint64_t nframes;
+	struct memblock memblock; /* holes and reserved ranges (memblock.h) */
+	struct cma *cma;        /* the CMA area (cma.c), NULL: none */
 	struct pglist_data *node; /* [nr_nodes]: NUMA nodes and their zones (zone.h) */
 	struct kmem *kmem;      /* kernel address space, slab, vmalloc (slab.h) */
 	unsigned nr_nodes;
@@ -237,6 +241,11 @@ int64_t kmm_op_alloc_pages(struct kmm *k, struct core *c, uint32_t name, unsigne
 			   gfp_t gfp, int nid);
 int kmm_op_free_pages(struct kmm *k, struct core *c, uint32_t name);
 void kmm_op_compact(struct kmm *k, struct core *c, int nid);
+/* cma_alloc of count frames aligned to 2^align under name (the PFN or -1);
+ * cma_release of the name (-1 when it holds no CMA block). */
+int64_t kmm_op_cma_alloc(struct kmm *k, struct core *c, uint32_t name, uint64_t count,
+			 unsigned align);
+int kmm_op_cma_release(struct kmm *k, struct core *c, uint32_t name);
 void kmm_op_drop_caches(struct kmm *k, struct core *c, unsigned what);
 void kmm_op_snapshot(struct kmm *k, struct stats *st, uint32_t name, const char *label);
 /* One zeroed frame, GFP_KERNEL (kernel data, page tables). */

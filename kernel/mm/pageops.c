@@ -2,6 +2,7 @@
  * alloc_pages that free_pages gives back, compaction on request
  * (/proc/sys/vm/compact_memory), drop_caches, and snapshots of the
  * allocator's counters for the report's buddyinfo/zoneinfo views. */
+#include "kernel/mm/cma.h"
 #include "kernel/mm/compaction.h"
 #include "kernel/mm/kmm.h"
 
@@ -13,6 +14,8 @@
 struct named_block {
 	int64_t pfn;        /* -1: none (never allocated, failed, or freed) */
 	uint8_t order;
+	bool cma;           /* from cma_alloc: count frames */
+	uint64_t count;
 	uint32_t snapshots; /* snapshot ops run under this name so far */
 };
 
@@ -52,14 +55,38 @@ int64_t kmm_op_alloc_pages(struct kmm *k, struct core *c, uint32_t name, unsigne
 
 	b->pfn = kmm_alloc_pages(k, c, nid, gfp, order, state);
 	b->order = (uint8_t)order;
+	b->cma = false;
 	return b->pfn;
+}
+
+int64_t kmm_op_cma_alloc(struct kmm *k, struct core *c, uint32_t name, uint64_t count,
+			 unsigned align)
+{
+	struct named_block *b = named(k, name);
+
+	b->pfn = cma_alloc(k, c, count, align);
+	b->cma = true;
+	b->count = count;
+	return b->pfn;
+}
+
+int kmm_op_cma_release(struct kmm *k, struct core *c, uint32_t name)
+{
+	struct named_block *b = named(k, name);
+
+	if (b->pfn < 0 || !b->cma)
+		return -1;
+	if (!cma_release(k, c, (uint64_t)b->pfn, b->count))
+		return -1;
+	b->pfn = -1;
+	return 0;
 }
 
 int kmm_op_free_pages(struct kmm *k, struct core *c, uint32_t name)
 {
 	struct named_block *b = named(k, name);
 
-	if (b->pfn < 0)
+	if (b->pfn < 0 || b->cma)
 		return -1;
 	kmm_free_pages(k, c, (uint64_t)b->pfn, b->order);
 	b->pfn = -1;
@@ -82,6 +109,7 @@ static bool snapshot_counter(const char *n)
 {
 	return !strncmp(n, "buddy.", 6) || !strncmp(n, "numa.", 5) ||
 	       !strncmp(n, "mm.pcp.", 7) || !strncmp(n, "mm.compact.", 11) ||
+	       !strncmp(n, "mm.cma.", 7) ||
 	       !strcmp(n, "mm.min_free_kbytes");
 }
 

@@ -152,6 +152,9 @@ static uint32_t free_pcppages_bulk(struct zone *z, struct per_cpu_pages *pcp, ui
 		if (pfn == PFN_NONE)
 			continue;
 		int mt = (int)z->memmap[pfn].private;
+		/* a pageblock isolated since the free keeps its frames */
+		if (get_pageblock_migratetype(z, pfn) == MIGRATE_ISOLATE)
+			mt = MIGRATE_ISOLATE;
 		pcp_unlink(z, pcp, list, pfn);
 		z->memmap[pfn].private = 0;
 		buddy_free_mt(z, pfn, 0, mt);

@@ -15,10 +15,13 @@
  * - build_zonelists(): nodes by distance (nearest first, ties to the higher
  *   node id as find_next_best_node() does), each node's zones highest first.
  *
- * Simplified: no holes inside a node and no reserved ranges besides the
- * first MiB (kmm.c); the node distance is the DRAM model's extra remote
+ * - holes and reserved ranges (memblock.c) are never freed to the lists;
+ *   present_pages = spanned - holes, managed = what was freed.
+ *
+ * Simplified: the node distance is the DRAM model's extra remote
  * cycles (uniform in the flat memory model); no node_load round robin. */
 #include "kernel/mm/kmm.h"
+#include "kernel/mm/cma.h"
 
 #include <assert.h>
 #include <stdlib.h>
@@ -119,47 +122,29 @@ static void node_zones(struct kmm *k, struct pglist_data *pg)
 	}
 }
 
-/* The CMA area: kernel.cma bytes of whole pageblocks at the top of node 0's
- * highest populated non-movable zone, marked MIGRATE_CMA before the frames
- * are freed. Returns its first PFN (the zone's end when there is none). */
-static uint64_t cma_setup(struct kmm *k, struct zone **cz)
+/* memblock_free_all(): every frame of the zone that is neither a hole nor
+ * reserved (memblock.h) to the buddy lists, run by run, a run cut where the
+ * CMA area starts and ends so that its blocks stay its own. present_pages is
+ * the span less its holes (calculate_node_totalpages()). */
+static void free_zone_frames(struct kmm *k, struct zone *z)
 {
-	uint64_t pages = ((k->cfg->kernel.cma >> PAGE_SHIFT) + PAGEBLOCK_MASK) & ~PAGEBLOCK_MASK;
-	struct zone *z = NULL;
+	uint64_t start = z->start_pfn, run_end;
+	uint64_t cs = k->cma ? cma_base_pfn(k->cma) : 0, ce = k->cma ? cma_end_pfn(k->cma) : 0;
 
-	for (int i = ZONE_NORMAL; i >= ZONE_DMA; i--)
-		if (k->node[0].zones[i].spanned_pages) {
-			z = &k->node[0].zones[i];
-			break;
-		}
-	*cz = z;
-	if (!z || !pages)
-		return z ? z->end_pfn : 0;
-	uint64_t end = z->end_pfn & ~PAGEBLOCK_MASK;
-	uint64_t floor = max_u64(z->start_pfn, 256);  /* above the firmware MiB */
-	uint64_t start = end > pages ? end - pages : 0;
-	floor = (floor + PAGEBLOCK_MASK) & ~PAGEBLOCK_MASK;
-	if (start < floor)
-		start = floor;
-	for (uint64_t p = start; p < end; p += PAGEBLOCK_NR_PAGES)
-		set_pageblock_migratetype(z, p, MIGRATE_CMA);
-	return start < end ? start : z->end_pfn;
-}
+	z->present_pages = z->spanned_pages -
+		memblock_count(&k->memblock, z->start_pfn, z->end_pfn, MEMBLOCK_HOLE);
+	while (memblock_next_free(&k->memblock, &start, z->end_pfn, &run_end)) {
+		uint64_t cut[4], n = 0;
 
-/* memblock_free_all(): every frame not PG_reserved to its zone. Reserved
- * frames are only at the start of memory (the firmware MiB), so each zone
- * frees one range past them (the CMA area as a range of its own). */
-static void free_zone_frames(struct kmm *k, struct zone *z, struct zone *cz, uint64_t cma)
-{
-	uint64_t start = z->start_pfn;
-
-	while (start < z->end_pfn && (k->memmap[start].flags & PG_reserved))
-		start++;
-	if (z == cz && cma < z->end_pfn) {
-		buddy_free_range(z, start, max_u64(start, cma));
-		buddy_free_range(z, max_u64(start, cma), z->end_pfn);
-	} else {
-		buddy_free_range(z, start, z->end_pfn);
+		cut[n++] = start;
+		if (cs > start && cs < run_end)
+			cut[n++] = cs;
+		if (ce > start && ce < run_end && ce > cs)
+			cut[n++] = ce;
+		cut[n++] = run_end;
+		for (uint64_t i = 0; i + 1 < n; i++)
+			buddy_free_range(z, cut[i], cut[i + 1]);
+		start = run_end;
 	}
 }
 
@@ -269,7 +254,6 @@ static void build_zonelists(struct kmm *k, struct pglist_data *pg)
 void zones_init(struct kmm *k)
 {
 	unsigned nodes = k->cfg->memory.numa_nodes ? k->cfg->memory.numa_nodes : 1;
-	struct zone *cz;
 	uint64_t lowmem = 0;
 
 	assert(nodes <= MAX_NUMNODES);
@@ -283,10 +267,10 @@ void zones_init(struct kmm *k)
 		node_range(k, n, &k->node[n].start_pfn, &k->node[n].end_pfn);
 		node_zones(k, &k->node[n]);
 	}
-	uint64_t cma = cma_setup(k, &cz);
+	k->cma = cma_declare(k);   /* marks its pageblocks MIGRATE_CMA */
 	for (unsigned n = 0; n < nodes; n++)
 		for (int i = 0; i < MAX_NR_ZONES; i++) {
-			free_zone_frames(k, &k->node[n].zones[i], cz, cma);
+			free_zone_frames(k, &k->node[n].zones[i]);
 			if (i < ZONE_MOVABLE)
 				lowmem += k->node[n].zones[i].managed_pages;
 		}
@@ -303,6 +287,8 @@ void zones_init(struct kmm *k)
 void zones_destroy(struct kmm *k)
 {
 	pageops_destroy(k);
+	cma_destroy(k->cma);
+	k->cma = NULL;
 	for (unsigned n = 0; k->node && n < k->nr_nodes; n++)
 		for (int i = 0; i < MAX_NR_ZONES; i++) {
 			buddy_zone_destroy(&k->node[n].zones[i]);
@@ -323,6 +309,7 @@ static void zone_register_stats(struct zone *z, struct stats *st)
 	const char *zn = z->name;
 
 	stats_add(st, &z->spanned_pages, "buddy.node%d.%s.spanned", n, zn);
+	stats_add(st, &z->present_pages, "buddy.node%d.%s.present", n, zn);
 	stats_add(st, &z->managed_pages, "buddy.node%d.%s.managed", n, zn);
 	stats_add(st, &z->free_pages, "buddy.node%d.%s.free_pages", n, zn);
 	stats_add(st, &z->pcp_pages, "buddy.node%d.%s.pcp_pages", n, zn);
@@ -376,6 +363,8 @@ void zones_register_stats(struct kmm *k, struct stats *st)
 	stats_add(st, &pa->pgmigrate_success, "mm.pgmigrate.success");
 	stats_add(st, &pa->pgmigrate_fail, "mm.pgmigrate.fail");
 	stats_add(st, &pa->nofail_fail, "mm.page_alloc.nofail_fail");
+	if (k->cma)
+		cma_register_stats(k->cma, st);
 	for (unsigned o = 0; o < k->cfg->kernel.max_order; o++)
 		stats_add(st, &pa->fail_order[o], "mm.page_alloc.fail.order%u", o);
 	for (unsigned n = 0; n < k->nr_nodes; n++) {
