@@ -380,7 +380,7 @@ static const char *const k_procfs[] = { "op", "file" };
 
 #define TRACE_MAX_DEVICES 32
 
-static const char *const k_device[] = { "name", "dma_mask", "behind_iommu" };
+static const char *const k_device[] = { "name", "dma_mask", "behind_iommu", "pci" };
 static const char *const k_dma_map[] = { "op", "device", "name", "addr", "length", "dir" };
 static const char *const k_dma_name[] = { "op", "name" };
 static const char *const k_kcache_create[] = { "op", "cache", "size", "align",
@@ -408,7 +408,28 @@ static const char *const k_dma_sync[] = { "op", "name", "for" };
 static const char *const k_dma_alloc[] = { "op", "device", "name", "length" };
 static const char *const dma_dir_names[] = { "bidirectional", "to_device", "from_device" };
 
-/* "devices": [{"name": "nic0", "dma_mask": 32, "behind_iommu": true}, ...] */
+/* "pci": "BB:DD.F" as lspci prints it (hex bus 00-ff, device 00-1f,
+ * function 0-7) into a source id; absent: bus 0, device index + 1. */
+static int get_pci(struct ld *ld, const cJSON *d, uint32_t index, uint16_t *sid)
+{
+	const cJSON *v = field(d, "pci");
+	*sid = (uint16_t)((index + 1) << 3);
+	if (!v)
+		return 0;
+	unsigned bus, dev, fn;
+	int end = 0;
+	if (!cJSON_IsString(v) ||
+	    sscanf(v->valuestring, "%2x:%2x.%1x%n", &bus, &dev, &fn, &end) != 3 ||
+	    v->valuestring[end] != '\0' || !isxdigit((unsigned char)v->valuestring[0]) ||
+	    dev > 0x1f || fn > 7)
+		return fail(ld, "pci", "expected a PCI address \"BB:DD.F\" (hex bus 00-ff, "
+			    "device 00-1f, function 0-7), e.g. \"02:00.0\"");
+	*sid = (uint16_t)((bus << 8) | (dev << 3) | fn);
+	return 0;
+}
+
+/* "devices": [{"name": "nic0", "dma_mask": 32, "behind_iommu": true,
+ * "pci": "02:00.0"}, ...] */
 static int load_devices(struct ld *ld, const cJSON *root, struct trace *t)
 {
 	const cJSON *devs = field(root, "devices"), *d;
@@ -433,7 +454,8 @@ static int load_devices(struct ld *ld, const cJSON *root, struct trace *t)
 			rc = fail(ld, NULL, "expected a device object such as {\"name\": \"nic0\"}");
 		else if (check_keys(ld, d, k_device, ARRAY_SIZE(k_device)) || get_name(ld, d, &name) ||
 			 get_u64(ld, d, "dma_mask", false, &bits, &given) ||
-			 get_bool(ld, d, "behind_iommu", &behind))
+			 get_bool(ld, d, "behind_iommu", &behind) ||
+			 get_pci(ld, d, t->ndevices, &td->sid))
 			rc = -1;
 		else if (!name)
 			rc = fail(ld, NULL, "\"name\" is required");
@@ -444,6 +466,11 @@ static int load_devices(struct ld *ld, const cJSON *root, struct trace *t)
 			if (strcmp(t->devices[i].name, name) == 0)
 				rc = fail(ld, "name", "\"%s\" is already the name of devices[%u]",
 					  name, i);
+		for (uint32_t i = 0; !rc && i < t->ndevices; i++)
+			if (t->devices[i].sid == td->sid)
+				rc = fail(ld, "pci", "%02x:%02x.%x is already the address of "
+					  "devices[%u]", td->sid >> 8, (td->sid >> 3) & 0x1f,
+					  td->sid & 7, i);
 		if (!rc) {
 			snprintf(td->name, sizeof td->name, "%s", name);
 			td->mask_bits = (uint8_t)bits;

@@ -162,6 +162,7 @@ struct trace_device {
 	char name[32];
 	uint8_t mask_bits;      /* DMA mask: addresses below 2^mask_bits */
 	bool behind_iommu;
+	uint16_t sid;           /* PCI bus 15:8, device 7:3, function 2:0 ("pci") */
 };
 
 /* op.prot of dma ops: the DMA API's directions. */

@@ -918,8 +918,8 @@ static int machine_dma_init(struct machine *m, char *err)
 		return errf(err, "%s: out of guest memory for the IOMMU tables", tr->path);
 	for (uint32_t i = 0; i < tr->ndevices; i++) {
 		const struct trace_device *d = &tr->devices[i];
-		if (dma_add_device(m->kd, m->cores[0], d->name, d->mask_bits, d->behind_iommu,
-				   m->st) < 0)
+		if (dma_add_device_at(m->kd, m->cores[0], d->name, d->mask_bits, d->behind_iommu,
+				      d->sid, m->st) < 0)
 			return errf(err, "%s: out of guest memory attaching device %s", tr->path,
 				    d->name);
 	}

@@ -115,6 +115,58 @@ Test(dma, map_single_translates_and_strict_unmap_blocks)
 	fx_fini(&f);
 }
 
+/* Devices on two PCI buses: each bus gets its own context table in the
+ * root table, and the two context entries name different domains with
+ * different second-level tables; DMA goes through each, and neither
+ * device reaches what the other mapped. */
+Test(dma, devices_on_two_buses_have_their_own_context_tables_and_domains)
+{
+	struct fx f;
+	fx_init(&f);
+	int a = dma_add_device_at(f.kd, f.core, "nic", 64, true, vtd_sid(0, 2, 0), NULL);
+	int b = dma_add_device_at(f.kd, f.core, "gpu", 64, true, vtd_sid(3, 0, 1), NULL);
+	cr_assert(a == 0 && b == 1);
+	const struct physmem *pm = &f.ms->pm;
+	uint64_t re0 = physmem_read(pm, f.kd->root, 8);
+	uint64_t re3 = physmem_read(pm, f.kd->root + 3 * VTD_ENTRY_SIZE, 8);
+	cr_assert(re0 & VTD_RE_P);
+	cr_assert(re3 & VTD_RE_P);
+	cr_assert_eq(physmem_read(pm, f.kd->root + 1 * VTD_ENTRY_SIZE, 8), 0, "bus 1: none");
+	cr_assert_neq(re0 & VTD_ADDR_MASK, re3 & VTD_ADDR_MASK);
+	paddr_t ce_a = (re0 & VTD_ADDR_MASK) + VTD_ENTRY_SIZE * (2 << 3);
+	paddr_t ce_b = (re3 & VTD_ADDR_MASK) + VTD_ENTRY_SIZE * 1;
+	uint64_t lo_a = physmem_read(pm, ce_a, 8), hi_a = physmem_read(pm, ce_a + 8, 8);
+	uint64_t lo_b = physmem_read(pm, ce_b, 8), hi_b = physmem_read(pm, ce_b + 8, 8);
+	cr_assert((lo_a & VTD_CE_P) && (lo_b & VTD_CE_P));
+	cr_assert_eq(hi_a >> VTD_CE_DID_SHIFT & 0xffff, 1);
+	cr_assert_eq(hi_b >> VTD_CE_DID_SHIFT & 0xffff, 2);
+	cr_assert_eq(lo_a & VTD_ADDR_MASK, f.kd->dev[a].dom->pgd);
+	cr_assert_eq(lo_b & VTD_ADDR_MASK, f.kd->dev[b].dom->pgd);
+	cr_assert_neq(f.kd->dev[a].dom->pgd, f.kd->dev[b].dom->pgd);
+
+	paddr_t pa = kbuf(&f, 0), pb = kbuf(&f, 0);
+	uint64_t ha = dma_map_single(f.kd, f.core, a, pa, PAGE_SIZE, DMA_FROM_DEVICE);
+	uint64_t hb = dma_map_single(f.kd, f.core, b, pb, PAGE_SIZE, DMA_FROM_DEVICE);
+	/* the same IOVA in the two domains leads to each one's own buffer */
+	cr_assert_eq(ha, hb, "each domain's allocator starts at the top");
+	uint8_t data[64];
+	memset(data, 0xaa, sizeof data);
+	cr_assert_eq(dev_dma(&f, a, ha, 64, true, data), IOF_NONE);
+	memset(data, 0xbb, sizeof data);
+	cr_assert_eq(dev_dma(&f, b, hb, 64, true, data), IOF_NONE);
+	cr_assert_eq(physmem_read(pm, pa, 1), 0xaa);
+	cr_assert_eq(physmem_read(pm, pb, 1), 0xbb);
+	cr_assert_eq(f.io->faults, 0);
+	dma_unmap_single(f.kd, f.core, a, ha, PAGE_SIZE, DMA_FROM_DEVICE);
+	cr_assert_eq(dev_dma(&f, a, ha, 8, true, data), IOF_NOT_PRESENT);
+	cr_assert_eq(dev_dma(&f, b, hb, 8, true, data), IOF_NONE, "b's mapping is its own");
+	cr_assert_eq(f.io->log[0].sid, vtd_sid(0, 2, 0));
+	dma_unmap_single(f.kd, f.core, b, hb, PAGE_SIZE, DMA_FROM_DEVICE);
+	kmm_free_page(f.k, f.core, pa >> PAGE_SHIFT);
+	kmm_free_page(f.k, f.core, pb >> PAGE_SHIFT);
+	fx_fini(&f);
+}
+
 Test(dma, to_device_mappings_are_read_only)
 {
 	struct fx f;
@@ -598,6 +650,11 @@ Test(dma_trace, bad_input_names_the_place)
 {
 	bad_trace("{\"devices\": [{\"name\": \"nic\", \"dma_mask\": 70}], " PROC(""),
 		  "devices[0].dma_mask: 70 is not a number of address bits");
+	bad_trace("{\"devices\": [{\"name\": \"nic\", \"pci\": \"1:40.0\"}], " PROC(""),
+		  "devices[0].pci: expected a PCI address \"BB:DD.F\"");
+	bad_trace("{\"devices\": [{\"name\": \"nic\", \"pci\": \"00:02.0\"}, "
+		  "{\"name\": \"gpu\", \"pci\": \"00:02.0\"}], " PROC(""),
+		  "devices[1].pci: 00:02.0 is already the address of devices[0]");
 	bad_trace("{\"devices\": [{\"name\": \"nic\"}, {\"name\": \"nic\"}], " PROC(""),
 		  "devices[1].name: \"nic\" is already the name of devices[0]");
 	bad_trace("{\"devices\": [{\"name\": \"nic\"}], " PROC(

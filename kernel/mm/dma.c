@@ -58,9 +58,10 @@ struct kdma *kdma_create(struct kmm *k, struct iommu *io, struct core *c, struct
 		kdma_stats(kd, st);
 	if (!io->enabled)
 		return kd;
-	/* root table, bus 0's context table, the queue and its status page */
-	int64_t pf[4];
-	for (int i = 0; i < 4; i++) {
+	/* root table, the queue and its status page (context tables come
+	 * with each bus's first device) */
+	int64_t pf[3];
+	for (int i = 0; i < 3; i++) {
 		pf[i] = kmm_alloc_page(k, c, PG_kernel);
 		if (pf[i] < 0) {
 			while (i-- > 0)
@@ -71,10 +72,8 @@ struct kdma *kdma_create(struct kmm *k, struct iommu *io, struct core *c, struct
 		}
 	}
 	kd->root = (paddr_t)pf[0] << PAGE_SHIFT;
-	kd->ctx = (paddr_t)pf[1] << PAGE_SHIFT;
-	kd->iq = (paddr_t)pf[2] << PAGE_SHIFT;
-	kd->status = (paddr_t)pf[3] << PAGE_SHIFT;
-	io_write(kd, c, kd->root, kd->ctx | VTD_RE_P);
+	kd->iq = (paddr_t)pf[1] << PAGE_SHIFT;
+	kd->status = (paddr_t)pf[2] << PAGE_SHIFT;
 	iommu_set_root(io, kd->root);
 	iommu_set_iq(io, kd->iq, IQ_ENTRIES);
 	return kd;
@@ -94,7 +93,9 @@ void kdma_destroy(struct kdma *kd, struct core *c)
 	free(kd->pinned);
 	if (kd->root) {
 		kmm_free_page(kd->k, c, kd->root >> PAGE_SHIFT);
-		kmm_free_page(kd->k, c, kd->ctx >> PAGE_SHIFT);
+		for (unsigned b = 0; b < VTD_TABLE_ENTRIES; b++)
+			if (kd->ctx[b])
+				kmm_free_page(kd->k, c, kd->ctx[b] >> PAGE_SHIFT);
 		kmm_free_page(kd->k, c, kd->iq >> PAGE_SHIFT);
 		kmm_free_page(kd->k, c, kd->status >> PAGE_SHIFT);
 	}
@@ -102,22 +103,49 @@ void kdma_destroy(struct kdma *kd, struct core *c)
 	free(kd);
 }
 
+/* The context table of bus: allocated and entered in the root table at the
+ * bus's first device (the root entry goes from not present to present: no
+ * invalidation needed). 0 when out of memory. */
+static paddr_t bus_ctx_table(struct kdma *kd, struct core *c, unsigned bus)
+{
+	if (!kd->ctx[bus]) {
+		int64_t pfn = kmm_alloc_page(kd->k, c, PG_kernel);
+		if (pfn < 0)
+			return 0;
+		kd->ctx[bus] = (paddr_t)pfn << PAGE_SHIFT;
+		io_write(kd, c, kd->root + VTD_ENTRY_SIZE * bus, kd->ctx[bus] | VTD_RE_P);
+	}
+	return kd->ctx[bus];
+}
+
 int dma_add_device(struct kdma *kd, struct core *c, const char *name, unsigned mask_bits,
 		   bool behind_iommu, struct stats *st)
 {
+	return dma_add_device_at(kd, c, name, mask_bits, behind_iommu,
+				 vtd_sid(0, kd->ndev + 1, 0), st);
+}
+
+int dma_add_device_at(struct kdma *kd, struct core *c, const char *name, unsigned mask_bits,
+		      bool behind_iommu, uint16_t sid, struct stats *st)
+{
 	if (kd->ndev == DMA_MAX_DEVICES)
 		return -1;
+	for (unsigned i = 0; i < kd->ndev; i++)
+		assert(kd->dev[i].hw.sid != sid && "two devices at one PCI address");
 	int idx = (int)kd->ndev;
 	struct dma_device *d = &kd->dev[idx];
 	*d = (struct dma_device){ .mask_bits = mask_bits };
 	snprintf(d->hw.name, sizeof d->hw.name, "%s", name);
-	d->hw.sid = vtd_sid(0, (unsigned)idx + 1, 0);
+	d->hw.sid = sid;
 	d->hw.behind_iommu = behind_iommu && kd->io->enabled;
 	d->hw.dma_mask = dma_mask_of(d);
 	uint16_t did = (uint16_t)(idx + 1);
 	if (d->hw.behind_iommu) {
+		paddr_t table = bus_ctx_table(kd, c, sid >> 8);
+		if (!table)
+			return -1;
 		/* the context entry: high qword first, present bit last */
-		paddr_t ce = kd->ctx + VTD_ENTRY_SIZE * (d->hw.sid & 0xff);
+		paddr_t ce = table + VTD_ENTRY_SIZE * (sid & 0xff);
 		uint64_t lo;
 		if (kd->translate) {
 			if (domain_init(kd, c, &kd->dom[idx], did) < 0)

@@ -34,7 +34,7 @@
  * flush queue).
  * Until then a device can still reach an unmapped buffer through the IOTLB.
  *
- * Simplified: one PCI bus (0); IO page tables are freed only with their
+ * Simplified: IO page tables are freed only with their
  * domain; 2M IO leaves are used when IOVA and physical address are both 2M
  * aligned with 2M left. User pages mapped for DMA are pinned
  * (pin_user_pages()): a munmap while the mapping is live unmaps them from
@@ -45,6 +45,7 @@
 
 #include "lib/types.h"
 #include "sim/iommu/dmaengine.h"
+#include "sim/iommu/iommu.h"
 
 struct kmm;
 struct core;
@@ -98,7 +99,8 @@ struct kdma {
 	struct iommu *io;
 	const struct mmsim_cfg *cfg;
 	bool translate, passthrough;    /* iommu.mode */
-	paddr_t root, ctx;              /* root table, bus 0's context table */
+	paddr_t root;                   /* root table */
+	paddr_t ctx[VTD_TABLE_ENTRIES]; /* each bus's context table, 0: none yet */
 	paddr_t iq, status;             /* invalidation ring (256 descriptors), wait status */
 	uint32_t iqt, wait_seq;
 	struct dma_device dev[DMA_MAX_DEVICES];
@@ -131,9 +133,14 @@ struct kdma *kdma_create(struct kmm *k, struct iommu *io, struct core *c, struct
 /* Free every domain's tables, the pool and the tables (c pays). */
 void kdma_destroy(struct kdma *kd, struct core *c);
 
-/* Register a device (bus 0, device number = index + 1) and attach it:
- * its context entry and, when translated, a domain. Returns its index, or
- * -1 when out of memory or devices. */
+/* Register a device at PCI source id sid (vtd_sid(bus, dev, fn)) and attach
+ * it: its bus's context table (allocated and entered in the root table at
+ * the bus's first device), its context entry and, when translated, its own
+ * domain (id = index + 1). Returns its index, or -1 when out of memory or
+ * devices. The sid must not be another device's. */
+int dma_add_device_at(struct kdma *kd, struct core *c, const char *name, unsigned mask_bits,
+		      bool behind_iommu, uint16_t sid, struct stats *st);
+/* The same at the default address: bus 0, device number index + 1. */
 int dma_add_device(struct kdma *kd, struct core *c, const char *name, unsigned mask_bits,
 		   bool behind_iommu, struct stats *st);
 
