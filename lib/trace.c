@@ -381,7 +381,8 @@ static const char *const k_procfs[] = { "op", "file" };
 #define TRACE_MAX_DEVICES 32
 
 static const char *const k_device[] = { "name", "dma_mask", "behind_iommu", "pci" };
-static const char *const k_dma_map[] = { "op", "device", "name", "addr", "length", "dir" };
+static const char *const k_dma_map[] = { "op", "device", "name", "addr", "obj", "index",
+					 "offset", "length", "dir" };
 static const char *const k_dma_name[] = { "op", "name" };
 static const char *const k_kcache_create[] = { "op", "cache", "size", "align",
 					       "hwcache_align", "reclaimable", "debug", "ctor" };
@@ -551,15 +552,48 @@ static int get_dma_dir(struct ld *ld, const cJSON *obj, const char *key, bool tw
 		    "or \"from_device\" (it writes memory)");
 }
 
+static int kobj_use(struct ld *ld, const cJSON *obj, struct op *o);
+
+/* dma_map of a kernel object: "obj" (a kmalloc/vmalloc/kmem_cache_alloc
+ * name), "index" (0) and "offset" (0) as kread has them; OPF_INDEX marks
+ * it, region = the name, stride = the index, addr.off = the offset. */
+static int dma_map_kobj(struct ld *ld, const cJSON *obj, struct op *o)
+{
+	bool given;
+	if (field(obj, "addr"))
+		return fail(ld, "addr", "give either \"addr\" (a process buffer) or \"obj\" "
+			    "(a kernel object), not both");
+	o->stride = 0;
+	o->addr = (struct addr_expr){ -1, 0 };
+	if (kobj_use(ld, obj, o) || get_u64(ld, obj, "index", false, &o->stride, &given) ||
+	    get_u64(ld, obj, "offset", true, &o->addr.off, &given))
+		return -1;
+	if (o->addr.off > (1ull << 30))
+		return fail(ld, "offset", "must be at most 1G");
+	o->flags |= OPF_INDEX;
+	return 0;
+}
+
 static int op_dma(struct ld *ld, const cJSON *obj, struct op *o)
 {
 	bool given;
 	switch (o->kind) {
 	case OP_DMA_MAP:
-		if (get_device(ld, obj, "device", &o->count) || get_handle(ld, obj, "name", &o->other) ||
-		    get_addr(ld, obj, "addr", &o->addr, NULL) || get_length(ld, obj, &o->len) ||
-		    check_span(ld, "addr", &o->addr, o->len) ||
-		    get_dma_dir(ld, obj, "dir", true, &o->prot))
+		if (get_device(ld, obj, "device", &o->count) || get_handle(ld, obj, "name", &o->other))
+			return -1;
+		if (field(obj, "obj")) {
+			if (dma_map_kobj(ld, obj, o) || get_length(ld, obj, &o->len))
+				return -1;
+			if (o->len > (1ull << 30))
+				return fail(ld, "length", "at most 1G per mapping");
+		} else if (field(obj, "index") || field(obj, "offset")) {
+			return fail(ld, field(obj, "index") ? "index" : "offset",
+				    "only with \"obj\" (a kernel object)");
+		} else if (get_addr(ld, obj, "addr", &o->addr, NULL) || get_length(ld, obj, &o->len) ||
+			   check_span(ld, "addr", &o->addr, o->len)) {
+			return -1;
+		}
+		if (get_dma_dir(ld, obj, "dir", true, &o->prot))
 			return -1;
 		ld->trace->dma_handles[o->other][0] = 1;
 		return 0;

@@ -35,7 +35,9 @@ enum op_kind {
 	                * records at most (0: all) */
 	OP_EXIT,       /* the thread (and, for the last thread, the process) ends */
 	OP_DMA_MAP,    /* count = device, other = dma handle, addr/len = the process
-	                * buffer, prot = enum trace_dma_dir */
+	                * buffer, prot = enum trace_dma_dir; OPF_INDEX: a kernel
+	                * object instead (region = its name, stride = the index,
+	                * addr.off = the offset, len) */
 	OP_DMA_UNMAP,  /* other = dma handle */
 	OP_DMA,        /* count = device, other = handle (UINT32_MAX: addr.off is a
 	                * raw bus address), addr.off = offset, len, prot = direction,

@@ -896,6 +896,7 @@ struct dma_handle_rt {
 	bool mapped, ever;      /* live now; was ever mapped (stale use allowed) */
 	bool coherent;          /* from dma_alloc (pfn, order) */
 	bool pinned;            /* a process buffer: its pages are pinned while mapped */
+	bool single;            /* a kmalloc'd object: dma_map_single() */
 	uint8_t dir;            /* enum trace_dma_dir */
 	unsigned order;
 	int64_t pfn;
@@ -939,6 +940,9 @@ static void machine_dma_fini(struct machine *m)
 		if (h->mapped && h->coherent)
 			dma_free_coherent(m->kd, c, h->dev, h->order, (uint64_t)h->pfn,
 					  h->sg[0].dma_addr);
+		else if (h->mapped && h->single)
+			dma_unmap_single(m->kd, c, h->dev, h->sg[0].dma_addr, h->sg[0].len,
+					 (enum dma_data_direction)h->dir);
 		else if (h->mapped)
 			dma_unmap_sg(m->kd, c, h->dev, h->sg, h->nsg, (enum dma_data_direction)h->dir);
 		if (h->mapped && h->pinned)
@@ -953,6 +957,47 @@ static void machine_dma_fini(struct machine *m)
 static const char *dma_handle_name(const struct machine *m, uint32_t h)
 {
 	return m->tr->dma_handles[h] + 1;
+}
+
+/* dma_map of a kernel object: a kmalloc'd one (direct map) with
+ * dma_map_single(), a vmalloc'd one page by page with dma_map_sg(). False
+ * if the process was killed (no such object, or the range leaves it). */
+static bool map_kobj(struct machine *m, struct thread *t, struct core *c, const struct op *op,
+		     struct dma_handle_rt *h)
+{
+	const struct kvar *v = &m->kvar[op->region];
+	const char *name = m->tr->kobjs[op->region];
+	char why[160];
+	if (op->stride >= v->n || !v->va[op->stride]) {
+		snprintf(why, sizeof why, "dma_map of \"%s\"[%llu]: the variable holds %s", name,
+			 (unsigned long long)op->stride,
+			 op->stride >= v->n ? "fewer objects" : "NULL (a failed allocation)");
+		kill_process(m, t, c, why);
+		return false;
+	}
+	vaddr_t kva = v->va[op->stride] + op->addr.off;
+	bool vmalloced = is_vmalloc_addr(m->kmm, v->va[op->stride]);
+	uint64_t room = vmalloced ? UINT64_MAX : ksize(m->kmm, v->va[op->stride]);
+	h->sg = calloc(op->len / PAGE_SIZE + 2, sizeof(*h->sg));
+	int n = room >= op->addr.off + op->len ? dma_kernel_sg(m->kd, c, kva, op->len, h->sg) : -1;
+	if (n < 0) {
+		snprintf(why, sizeof why, "dma_map of \"%s\"[%llu]+%llu, %llu bytes: not inside "
+			 "the object", name, (unsigned long long)op->stride,
+			 (unsigned long long)op->addr.off, (unsigned long long)op->len);
+		kill_process(m, t, c, why);
+		return false;
+	}
+	h->nsg = n;
+	enum dma_data_direction dir = (enum dma_data_direction)op->prot;
+	if (!vmalloced) {
+		h->single = true;
+		h->sg[0].dma_addr = dma_map_single(m->kd, c, h->dev, h->sg[0].pa, op->len, dir);
+		h->mapped = h->sg[0].dma_addr != DMA_MAPPING_ERROR;
+	} else {
+		h->mapped = dma_map_sg(m->kd, c, h->dev, h->sg, n, dir) == n;
+	}
+	h->ever = h->mapped;
+	return true;
 }
 
 static void op_dma_map(struct machine *m, struct thread *t, struct core *c, const struct op *op)
@@ -979,6 +1024,9 @@ static void op_dma_map(struct machine *m, struct thread *t, struct core *c, cons
 			h->nsg = 1, h->pfn = pfn, h->order = order;
 			h->mapped = h->ever = h->coherent = true;
 		}
+	} else if (op->flags & OPF_INDEX) {
+		if (!map_kobj(m, t, c, op, h))
+			return;
 	} else {
 		vaddr_t va;
 		if (!resolve(m, t, c, &op->addr, &va))
@@ -1021,6 +1069,9 @@ static void op_dma_unmap(struct machine *m, struct thread *t, struct core *c,
 	}
 	if (h->coherent)
 		dma_free_coherent(m->kd, c, h->dev, h->order, (uint64_t)h->pfn, h->sg[0].dma_addr);
+	else if (h->single)
+		dma_unmap_single(m->kd, c, h->dev, h->sg[0].dma_addr, h->sg[0].len,
+				 (enum dma_data_direction)h->dir);
 	else
 		dma_unmap_sg(m->kd, c, h->dev, h->sg, h->nsg, (enum dma_data_direction)h->dir);
 	if (h->pinned)      /* unpin_user_pages_dirty_lock() after the unmap */

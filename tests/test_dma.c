@@ -628,6 +628,52 @@ Test(dma_trace, fork_copies_a_pinned_page_for_the_child)
 	run_end(&r);
 }
 
+/* dma_map of kernel objects: a kmalloc'd one is one physical piece mapped
+ * with dma_map_single(); a vmalloc'd one is mapped page by page (its pages
+ * are scattered) with dma_map_sg(). The device reads what the kernel wrote
+ * and the kernel reads back what the device wrote, in every page. */
+static const char kobj_trace[] =
+	"{\"devices\": [{\"name\": \"nic\"}], \"processes\": [{\"threads\": [{\"ops\": ["
+	" {\"op\": \"kmalloc\", \"name\": \"skb\", \"size\": 2048},"
+	" {\"op\": \"kwrite\", \"obj\": \"skb\", \"offset\": 1024, \"value\": 77},"
+	" {\"op\": \"dma_map\", \"device\": \"nic\", \"name\": \"tx\", \"obj\": \"skb\", "
+	"  \"offset\": 1024, \"length\": 64, \"dir\": \"to_device\"},"
+	" {\"op\": \"dma\", \"device\": \"nic\", \"handle\": \"tx\", \"length\": 8, "
+	"  \"dir\": \"to_device\", \"expect\": 77},"
+	" {\"op\": \"dma_unmap\", \"name\": \"tx\"},"
+	" {\"op\": \"vmalloc\", \"name\": \"ring\", \"size\": \"16K\"},"
+	" {\"op\": \"kmalloc\", \"name\": \"gap\", \"size\": 4096},"
+	" {\"op\": \"dma_map\", \"device\": \"nic\", \"name\": \"rx\", \"obj\": \"ring\", "
+	"  \"length\": \"16K\", \"dir\": \"from_device\"},"
+	" {\"op\": \"dma\", \"device\": \"nic\", \"handle\": \"rx\", \"length\": \"16K\", "
+	"  \"dir\": \"from_device\", \"value\": \"0xabcdef\"},"
+	" {\"op\": \"dma_unmap\", \"name\": \"rx\"},"
+	" {\"op\": \"kread\", \"obj\": \"ring\", \"offset\": 0, \"expect\": \"0xabcdef\"},"
+	" {\"op\": \"kread\", \"obj\": \"ring\", \"offset\": 4096, \"expect\": \"0xabcdef\"},"
+	" {\"op\": \"kread\", \"obj\": \"ring\", \"offset\": 8192, \"expect\": \"0xabcdef\"},"
+	" {\"op\": \"kread\", \"obj\": \"ring\", \"offset\": 16376, \"expect\": \"0xabcdef\"},"
+	" {\"op\": \"dma_map\", \"device\": \"nic\", \"name\": \"bad\", \"obj\": \"skb\", "
+	"  \"offset\": 2000, \"length\": 64, \"dir\": \"to_device\"}]}]}]}";
+
+Test(dma_trace, kernel_objects_kmalloc_single_and_vmalloc_page_by_page)
+{
+	struct run r;
+	run_text(&r, kobj_trace);
+	cr_assert_eq(machine_mismatches(r.m), 0, "%s", machine_events(r.m));
+	cr_assert_eq(counter(&r, "dma.map_single"), 1);
+	cr_assert_eq(counter(&r, "dma.map_sg"), 1);
+	cr_assert_eq(counter(&r, "dma.iova.pages"), 1 + 4, "one page of skb, four of the ring");
+	cr_assert_eq(counter(&r, "dma.nic.bytes_read"), 8);
+	cr_assert_eq(counter(&r, "dma.nic.bytes_written"), 16384);
+	cr_assert_eq(counter(&r, "dma.nic.faults"), 0);
+	cr_assert_eq(counter(&r, "dma.pin.pages"), 0, "kernel memory is not pinned");
+	/* the last map runs past the 2048-byte object */
+	cr_assert_eq(machine_kills(r.m), 1);
+	cr_assert_not_null(strstr(machine_events(r.m), "dma_map of \"skb\"[0]+2000, 64 bytes: "
+				  "not inside the object"), "%s", machine_events(r.m));
+	run_end(&r);
+}
+
 /* A trace file with body as its text; bad input must give message. */
 static void bad_trace(const char *body, const char *message)
 {
@@ -655,6 +701,16 @@ Test(dma_trace, bad_input_names_the_place)
 	bad_trace("{\"devices\": [{\"name\": \"nic\", \"pci\": \"00:02.0\"}, "
 		  "{\"name\": \"gpu\", \"pci\": \"00:02.0\"}], " PROC(""),
 		  "devices[1].pci: 00:02.0 is already the address of devices[0]");
+	bad_trace("{\"devices\": [{\"name\": \"nic\"}], " PROC(
+		  "{\"op\": \"kmalloc\", \"name\": \"o\", \"size\": 64},"
+		  "{\"op\": \"dma_map\", \"device\": \"nic\", \"name\": \"h\", \"obj\": \"o\", "
+		  "\"addr\": \"0x1000\", \"length\": 8, \"dir\": \"to_device\"}"),
+		  "ops[1].addr: give either \"addr\" (a process buffer) or \"obj\"");
+	bad_trace("{\"devices\": [{\"name\": \"nic\"}], " PROC(
+		  "{\"op\": \"mmap\", \"name\": \"b\", \"length\": 4096},"
+		  "{\"op\": \"dma_map\", \"device\": \"nic\", \"name\": \"h\", \"addr\": \"b\", "
+		  "\"index\": 1, \"length\": 8, \"dir\": \"to_device\"}"),
+		  "ops[1].index: only with \"obj\"");
 	bad_trace("{\"devices\": [{\"name\": \"nic\"}, {\"name\": \"nic\"}], " PROC(""),
 		  "devices[1].name: \"nic\" is already the name of devices[0]");
 	bad_trace("{\"devices\": [{\"name\": \"nic\"}], " PROC(

@@ -9,6 +9,7 @@
 #include <string.h>
 #include "lib/config.h"
 #include "lib/stats.h"
+#include "kernel/mm/slab.h"
 #include "kernel/mm/thp.h"
 #include "sim/cpu/core.h"
 #include "sim/iommu/iommu.h"
@@ -374,10 +375,11 @@ void dma_sync_single_for_device(struct kdma *kd, struct core *c, int dev, uint64
 
 /* --- user buffers ---------------------------------------------------------- */
 
-/* The leaf entry mapping va in mm (read with timed kernel loads), or 0. */
-static pte_t user_leaf(struct kdma *kd, struct core *c, struct mm *mm, vaddr_t va, int *level)
+/* The leaf entry mapping va in the page tables at pgd (read with timed
+ * kernel loads), or 0. */
+static pte_t leaf_at(struct kdma *kd, struct core *c, paddr_t pgd, vaddr_t va, int *level)
 {
-	paddr_t table = mm->pgd;
+	paddr_t table = pgd;
 	for (int l = kd->k->levels; l >= 1; l--) {
 		pte_t e = kmm_read_pte(kd->k, c, table + 8 * pt_index(va, l));
 		if (!(e & PTE_P))
@@ -437,13 +439,13 @@ static pte_t faultin_page(struct kdma *kd, struct core *c, struct mm *mm, vaddr_
 			  bool write)
 {
 	int level = 1;
-	pte_t e = user_leaf(kd, c, mm, a, &level);
+	pte_t e = leaf_at(kd, c, mm->pgd, a, &level);
 	if (!(e & PTE_P) || !(e & PTE_US) || (write && !(e & PTE_RW))) {
 		char why[MMSIM_ERR_LEN];   /* faultin_page() */
 		uint32_t code = PF_U | (write ? PF_W : 0) | ((e & PTE_P) ? PF_P : 0);
 		if (kmm_page_fault(kd->k, mm, c, a, code, why) != FAULT_DONE)
 			return 0;
-		e = user_leaf(kd, c, mm, a, &level);
+		e = leaf_at(kd, c, mm->pgd, a, &level);
 		if (!(e & PTE_P) || (write && !(e & PTE_RW)))
 			return 0;
 	}
@@ -452,7 +454,7 @@ static pte_t faultin_page(struct kdma *kd, struct core *c, struct mm *mm, vaddr_
 		 * pages so each pin sits on the frame it keeps */
 		if (thp_split_page(kd->k, c, (e & PTE_ADDR_MASK) >> PAGE_SHIFT))
 			return 0;
-		e = user_leaf(kd, c, mm, a, &level);
+		e = leaf_at(kd, c, mm->pgd, a, &level);
 	}
 	return level == 1 ? e : 0;
 }
@@ -481,6 +483,36 @@ int dma_user_sg(struct kdma *kd, struct core *c, struct mm *mm, vaddr_t va, uint
 			kd->pins++;
 		}
 		sg[n++] = (struct dma_sg){ .pa = pa, .len = piece };
+		off += piece;
+	}
+	return n;
+}
+
+/* --- kernel objects ------------------------------------------------------ */
+
+int dma_kernel_sg(struct kdma *kd, struct core *c, vaddr_t kva, uint64_t len,
+		  struct dma_sg *sg)
+{
+	struct kmm *k = kd->k;
+	vaddr_t base = kmem_page_offset(k), end = base + (k->nframes << PAGE_SHIFT);
+	if (kva >= base && kva < end && len <= end - kva) {
+		/* virt_to_phys(): the direct map is one linear offset */
+		sg[0] = (struct dma_sg){ .pa = kva - base, .len = len };
+		return 1;
+	}
+	if (!is_vmalloc_addr(k, kva) || !is_vmalloc_addr(k, kva + len - 1))
+		return -1;
+	int n = 0;
+	for (uint64_t off = 0; off < len;) {
+		vaddr_t a = kva + off;
+		uint64_t piece = PAGE_SIZE - (a & ~PAGE_MASK);
+		if (piece > len - off)
+			piece = len - off;
+		int level = 1;       /* vmalloc_to_page(): a walk of the kernel's tables */
+		pte_t e = leaf_at(kd, c, kmem_init_pgd(k), a, &level);
+		if (!(e & PTE_P))
+			return -1;
+		sg[n++] = (struct dma_sg){ .pa = pte_leaf_addr(e, level, a), .len = piece };
 		off += piece;
 	}
 	return n;

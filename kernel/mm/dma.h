@@ -183,6 +183,17 @@ int dma_user_sg(struct kdma *kd, struct core *c, struct mm *mm, vaddr_t va, uint
 void dma_unpin_user_sg(struct kdma *kd, struct core *c, const struct dma_sg *sg, int n,
 		       bool dirty);
 
+/* The physical pieces of the kernel buffer [kva, kva+len) into sg (room for
+ * len/4K + 2): one piece in the direct map (virt_to_phys(): a kmalloc'd
+ * object is physically contiguous — map it with dma_map_single()), one per
+ * page in the vmalloc area (vmalloc_to_page(), a timed walk of the kernel
+ * page tables — map them with dma_map_sg(), as a driver must for vmalloc
+ * memory). Kernel memory is not pinned: it stays until its owner frees it.
+ * Returns the entries, or -1 when part of the range is not kernel memory
+ * or not mapped. */
+int dma_kernel_sg(struct kdma *kd, struct core *c, vaddr_t kva, uint64_t len,
+		  struct dma_sg *sg);
+
 /* Lazy mode: flush the deferred unmaps now (also done at destroy). */
 void dma_flush_queue(struct kdma *kd, struct core *c);
 
