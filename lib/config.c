@@ -245,6 +245,11 @@ static const struct cfg_key schema[] = {
 	    "cycles khugepaged sleeps between scans (Linux: 10 s; shortened so runs see it)"),
 	U32("kernel.thp.khugepaged.max_ptes_none", kernel.thp.max_ptes_none, 0, 511, 511,
 	    "empty PTEs a 2M range may have and still be collapsed (Linux: 511)"),
+	U32("kernel.hugetlb.nr_hugepages_2m", kernel.hugetlb.nr_2m, 0, 1u << 24, 0,
+	    "2M hugetlbfs pages reserved at boot, spread over the nodes (vm.nr_hugepages)"),
+	U32("kernel.hugetlb.nr_hugepages_1g", kernel.hugetlb.nr_1g, 0, 64, 0,
+	    "1G hugetlbfs pages set aside at boot from the top of the nodes "
+	    "(hugepagesz=1G hugepages=N)"),
 	U32("kernel.cost.pcp_alloc", kernel.cost.pcp_alloc, 0, COST_MAX, 40,
 	    "cycles of an order-0 allocation from the per-cpu list (the fast path; "
 	    "kernel.cost.page_alloc is the zone-locked path)"),

@@ -170,6 +170,10 @@ struct mmsim_cfg {
 			uint64_t scan_sleep;    /* "kernel.thp.khugepaged.scan_sleep": cycles */
 			uint32_t max_ptes_none; /* "kernel.thp.khugepaged.max_ptes_none" */
 		} thp;
+		struct {
+			uint32_t nr_2m;    /* "kernel.hugetlb.nr_hugepages_2m": boot pool */
+			uint32_t nr_1g;    /* "kernel.hugetlb.nr_hugepages_1g" */
+		} hugetlb;
 		/* phys-mm (kernel/mm/zone.c, pcp.c, compaction.c) */
 		uint64_t min_free_kbytes;  /* "kernel.min_free_kbytes": 0 = as Linux computes */
 		uint32_t watermark_scale_factor; /* "kernel.watermark_scale_factor" */

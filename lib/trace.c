@@ -876,10 +876,6 @@ static int op_mmap(struct ld *ld, const cJSON *obj, struct op *o)
 		return fail(ld, "flags", "fixed placement requires \"addr\"");
 	if ((o->count & TRACE_MAP_HUGE_1GB) && !(o->count & TRACE_MAP_HUGETLB))
 		return fail(ld, "flags", "\"huge_1gb\" requires \"hugetlb\"");
-	if (o->count & TRACE_MAP_HUGETLB)   /* refused rather than mapped as ordinary memory */
-		return fail(ld, "flags", "\"hugetlb\": hugetlbfs pools are not built yet (issue "
-			    "vm-fault); for huge pages use transparent ones (kernel.thp.enabled, "
-			    "madvise \"hugepage\")");
 	if (name) {   /* validated and collected by pass 1 */
 		o->region = region_find(ld->proc, name->valuestring, strlen(name->valuestring));
 		assert(o->region >= 0);

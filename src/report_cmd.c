@@ -249,6 +249,37 @@ static void meminfo_line(FILE *f, const char *name, double pages)
 	fprintf(f, "%-16s%10.0f kB\n", name, pages * PAGE_KB);
 }
 
+/* hugetlb_report_meminfo(): HugePages_* of the default size (2M) as
+ * counts, Hugepagesize, and Hugetlb: the kB of every pool; then each size
+ * as /sys/kernel/mm/hugepages/hugepages-<kB>kB/ has it. */
+static void hugetlb_meminfo(FILE *f, const struct rep *r, const char *prefix)
+{
+	static const char *const size[] = { "2m", "1g" };
+	static const unsigned long long kb[] = { 2048, 1048576 };
+	uint64_t v[2][4] = { { 0 } };
+	static const char *const field[] = { "total", "free", "resv", "surp" };
+	char name[160];
+	bool any = false;
+	for (int s = 0; s < 2; s++)
+		for (int i = 0; i < 4; i++) {
+			snprintf(name, sizeof(name), "%smm.hugetlb.%s.%s", prefix, size[s], field[i]);
+			any |= lookup(r, name, &v[s][i]);
+		}
+	if (!any)
+		return;
+	fprintf(f, "HugePages_Total: %8llu\nHugePages_Free:  %8llu\nHugePages_Rsvd:  %8llu\n"
+		"HugePages_Surp:  %8llu\n", (unsigned long long)v[0][0], (unsigned long long)v[0][1],
+		(unsigned long long)v[0][2], (unsigned long long)v[0][3]);
+	fprintf(f, "%-16s%10llu kB\n", "Hugepagesize:", kb[0]);
+	fprintf(f, "%-16s%10llu kB\n", "Hugetlb:", v[0][0] * kb[0] + v[1][0] * kb[1]);
+	for (int s = 0; s < 2; s++)
+		if (v[s][0])
+			fprintf(f, "hugepages-%llukB: nr_hugepages %llu free_hugepages %llu "
+				"resv_hugepages %llu surplus_hugepages %llu\n", kb[s],
+				(unsigned long long)v[s][0], (unsigned long long)v[s][1],
+				(unsigned long long)v[s][2], (unsigned long long)v[s][3]);
+}
+
 /* /proc/meminfo's allocator lines. MemFree is the buddy lists' frames, as
  * NR_FREE_PAGES (frames on per-cpu lists are shown apart). */
 static void meminfo(FILE *f, const struct rep *r, const char *prefix, const char *when)
@@ -286,6 +317,7 @@ static void meminfo(FILE *f, const struct rep *r, const char *prefix, const char
 		fprintf(f, "%-16s%10.0f kB\n", "Percpu:", (double)a / 1024);
 	meminfo_line(f, "CmaTotal:", cma_total);
 	meminfo_line(f, "CmaFree:", cma_free);
+	hugetlb_meminfo(f, r, prefix);
 }
 
 /* /proc/buddyinfo: free blocks per order, one row per zone. */

@@ -507,14 +507,10 @@ Test(trace, err_missing_file)
 	cr_assert(is_zeroed(&t));
 }
 
-/* hugetlbfs pools are not built: MAP_HUGETLB is refused, not mapped as
- * ordinary memory behind the user's back. */
-Test(trace, err_hugetlb_not_built)
+/* "huge_1gb" picks the page size of a hugetlb mapping: alone it means
+ * nothing and is refused. */
+Test(trace, err_huge_1gb_without_hugetlb)
 {
-	expect_error(OPS("{'op': 'mmap', 'length': '2M', 'flags': ['hugetlb']}"),
-		     ": " AT ".flags: \"hugetlb\": hugetlbfs pools are not built yet (issue "
-		     "vm-fault); for huge pages use transparent ones (kernel.thp.enabled, "
-		     "madvise \"hugepage\")");
 	expect_error(OPS("{'op': 'mmap', 'length': '1G', 'flags': ['huge_1gb']}"),
 		     ": " AT ".flags: \"huge_1gb\" requires \"hugetlb\"");
 }

@@ -14,6 +14,9 @@
  *   and no PTE maps an address outside a VMA;
  * - every node's LRU lists are linked right (lru_validate()), every mapped
  *   anonymous page (a THP by its head) is on one, and only user pages are;
+ * - hugetlb leaves (2M PDEs, 1G PDPTEs) map in-use pool pages inside hugetlb
+ *   VMAs of their size; the pools' free lists and counters agree with the
+ *   struct pages (hugetlb_validate());
  * - rss and page-table counts of each mm agree with its tables;
  * - VMAs are sorted and do not overlap;
  * - the CMA area's pageblocks are CMA and the frames cma_alloc holds are in
@@ -22,6 +25,7 @@
 #include "kernel/mm/kmm.h"
 #include "kernel/mm/cma.h"
 #include "kernel/mm/slab.h"
+#include "kernel/mm/hugetlb.h"
 
 #include <stdlib.h>
 #include "lib/jsonutil.h"
@@ -31,7 +35,33 @@
 struct census {
 	uint32_t *maps;        /* PTEs seen per frame */
 	uint64_t tables, leaves;
+	uint64_t hugetlb;      /* 4K pages of hugetlb pages mapped */
 };
+
+/* A hugetlb leaf (PDE or PDPTE with PS): the head of a pool page of that
+ * size, inside a hugetlb VMA of that page size, writable only when this is
+ * its one mapping. */
+static int check_hugetlb(struct kmm *k, struct mm *mm, pte_t e, int level, vaddr_t va,
+			 struct census *cs, char *err)
+{
+	uint64_t pfn = (e & PTE_ADDR_MASK) >> PAGE_SHIFT, size = pt_level_size(level);
+	const struct page *h = &k->memmap[pfn];
+	const struct vma *v = vma_find(mm, va);
+	if (!(h->flags & PG_head) || h->order != 9 * (level - 1) || h->refcount < 1)
+		return errf(err, "kmm_validate: hugetlb entry for %#llx maps pfn %#llx which is "
+			    "not the head of an in-use %s page (order %u refcount %d)",
+			    (unsigned long long)va, (unsigned long long)pfn,
+			    level == 3 ? "1G" : "2M", h->order, h->refcount);
+	if (!v || !(v->flags & VM_HUGETLB) || vma_hpage_size(v) != size || v->end < va + size)
+		return errf(err, "kmm_validate: hugetlb entry for %#llx is not inside a hugetlb "
+			    "VMA of its page size", (unsigned long long)va);
+	if ((e & PTE_RW) && h->mapcount > 1)
+		return errf(err, "kmm_validate: hugetlb entry for %#llx writable but %d entries "
+			    "share it", (unsigned long long)va, h->mapcount);
+	cs->maps[pfn]++;
+	cs->hugetlb += size >> PAGE_SHIFT;
+	return 0;
+}
 
 /* A 2M leaf: an order-9 anonymous compound page inside one VMA. */
 static int check_huge(struct kmm *k, struct mm *mm, pte_t e, vaddr_t va, struct census *cs,
@@ -80,6 +110,14 @@ static int check_table(struct kmm *k, struct mm *mm, paddr_t table, int level,
 		if (pfn >= k->nframes)
 			return errf(err, "kmm_validate: entry for %#llx points beyond memory",
 				    (unsigned long long)va);
+		if ((level == 2 || level == 3) && (e & PTE_PS) && pfn_is_hugetlb(k, pfn)) {
+			if (check_hugetlb(k, mm, e, level, va, cs, err))
+				return -1;
+			continue;
+		}
+		if (level == 3 && (e & PTE_PS))
+			return errf(err, "kmm_validate: 1G entry for %#llx maps pfn %#llx, not a "
+				    "hugetlb page", (unsigned long long)va, (unsigned long long)pfn);
 		if (level == 2 && (e & PTE_PS)) {
 			if (check_huge(k, mm, e, va, cs, err))
 				return -1;
@@ -182,7 +220,7 @@ int kmm_validate(struct kmm *k, struct mm *const *mms, size_t nmm, char *err)
 	int rc = 0;
 	for (size_t i = 0; i < nmm && rc == 0; i++) {
 		const struct mm *mm = mms[i];
-		uint64_t t0 = cs.tables, l0 = cs.leaves;
+		uint64_t t0 = cs.tables, l0 = cs.leaves, h0 = cs.hugetlb;
 		rc = vma_validate(mm, err);
 		if (rc == 0)
 			rc = check_table(k, (struct mm *)mm, mm->pgd, k->levels, 0, &cs, err);
@@ -191,9 +229,15 @@ int kmm_validate(struct kmm *k, struct mm *const *mms, size_t nmm, char *err)
 				  "its counters say %llu and %llu",
 				  (unsigned long long)(cs.tables - t0), (unsigned long long)(cs.leaves - l0),
 				  (unsigned long long)mm->pt_pages, (unsigned long long)mm->rss_anon);
+		if (rc == 0 && cs.hugetlb - h0 != mm->hugetlb_pages)
+			rc = errf(err, "kmm_validate: mm maps %llu pages of hugetlb pages, its "
+				  "counter says %llu", (unsigned long long)(cs.hugetlb - h0),
+				  (unsigned long long)mm->hugetlb_pages);
 	}
 	if (rc == 0)
 		rc = check_frames(k, &cs, err);
+	if (rc == 0)
+		rc = hugetlb_validate(k, cs.maps, err);
 	if (rc == 0 && k->kmem)
 		rc = kmem_validate(k, err);
 	free(cs.maps);

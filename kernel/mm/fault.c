@@ -23,6 +23,7 @@
 #include "kernel/mm/rmap.h"
 #include "kernel/mm/thp.h"
 #include "kernel/mm/vmscan.h"
+#include "kernel/mm/hugetlb.h"
 #include <assert.h>
 
 /* access_error(): may this VMA be accessed this way? (PROT_W implies
@@ -186,6 +187,8 @@ enum fault_result kmm_page_fault(struct kmm *k, struct mm *mm, struct core *c,
 		     (unsigned long long)va);
 		return FAULT_SIGSEGV;
 	}
+	if (v->flags & VM_HUGETLB)
+		return hugetlb_fault(k, mm, c, v, va, code, why);
 	enum fault_result r = FAULT_DONE;
 	if (thp_handle_fault(k, mm, c, v, va, code, &r)) {
 		if (r == FAULT_OOM)

@@ -24,6 +24,7 @@
 #include <string.h>
 #include "kernel/mm/rmap.h"
 #include "kernel/mm/vmscan.h"
+#include "kernel/mm/hugetlb.h"
 #include "sim/cpu/core.h"
 #include "sim/mmu/pte.h"
 
@@ -138,6 +139,23 @@ static void copy_table(struct fork_ctx *f, paddr_t pt, paddr_t ct, int level, va
 			k->memmap[ct >> PAGE_SHIFT].pt_used++;
 			continue;
 		}
+		if ((e & PTE_PS) && pfn_is_hugetlb(k, (e & PTE_ADDR_MASK) >> PAGE_SHIFT)) {
+			/* copy_hugetlb_page_range(): shared, write-protected */
+			bool wp;
+			pte_t ce = hugetlb_copy_leaf(k, f->child, e, &wp);
+			if (wp) {
+				kmm_write_pte(k, f->c, pt + 8 * i, e & ~PTE_RW);
+				if (f->wp_lo >= f->wp_hi)
+					f->wp_lo = lo, f->wp_hi = lo + size;
+				if (lo < f->wp_lo)
+					f->wp_lo = lo;
+				if (lo + size > f->wp_hi)
+					f->wp_hi = lo + size;
+			}
+			kmm_write_pte(k, f->c, cslot, ce);
+			k->memmap[ct >> PAGE_SHIFT].pt_used++;
+			continue;
+		}
 		if (e & PTE_PS) {
 			/* copy_huge_pmd(): the child maps the same huge page */
 			assert(level == 2);
@@ -188,6 +206,8 @@ struct mm *kmm_fork(struct kmm *k, struct mm *parent, struct core *c)
 	}
 	struct fork_ctx f = { .k = k, .parent = parent, .child = child, .c = c };
 	for (uint32_t i = 0; i < child->nvma && !f.oom; i++) {
+		/* reset_vma_resv_huge_pages(): the parent keeps the reservations */
+		child->vma[i].flags &= ~VM_HUGETLB_RESV;
 		anon_vma_fork(k, child, &child->vma[i]);
 		copy_table(&f, parent->pgd, child->pgd, k->levels, 0, child->vma[i].start,
 			   child->vma[i].end);

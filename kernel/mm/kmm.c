@@ -8,6 +8,7 @@
  * kernel touches (boot writes the heads of free blocks only), so a 64 GiB
  * guest costs the host a few tens of MiB until its memory is used. */
 #include "kernel/mm/kmm.h"
+#include "kernel/mm/hugetlb.h"
 #include "kernel/mm/rmap.h"
 #include "kernel/mm/slab.h"
 
@@ -110,6 +111,7 @@ struct kmm *kmm_create(const struct mmsim_cfg *cfg, struct memsys *ms,
 	if (st)
 		kmm_register_stats(k, st);
 	kmem_init(k, st);   /* kernel page tables, kmalloc caches (slab.h) */
+	hugetlb_init(k, st); /* the 2M pool from the buddy allocator */
 	return k;
 }
 
@@ -119,6 +121,7 @@ void kmm_destroy(struct kmm *k)
 		return;
 	kmem_fini(k);
 	rmap_destroy(k);
+	hugetlb_destroy(k);
 	free(k->mms);
 	zones_destroy(k);
 	free(k->memmap);

@@ -24,6 +24,7 @@ struct core;
 struct stats;
 struct rmap_state;
 struct cma;
+struct hugetlb;
 
 /* One virtual memory area (Linux's vm_area_struct, cut down). */
 struct vma {
@@ -46,6 +47,9 @@ struct vma {
 #define VM_NORESERVE  0x10u  /* MAP_NORESERVE: not charged to overcommit */
 #define VM_HUGETLB    0x20u  /* hugetlbfs pages */
 #define VM_IMAGE      0x40u  /* text or data of the program image (layout) */
+#define VM_HUGE_1G    0x80u  /* with VM_HUGETLB: 1G pages (else 2M) */
+#define VM_HUGETLB_RESV 0x100u /* with VM_HUGETLB: owns the reservations of its
+                                * unfaulted pages (HPAGE_RESV_OWNER) */
 
 /* kmm_mmap() flags (MAP_*) */
 #define KMAP_FIXED           0x001u  /* replace whatever is there */
@@ -67,6 +71,7 @@ struct mm {
 	uint32_t nvma, cap;
 	uint64_t cpumask;       /* cores that may cache its translations (mm_cpumask) */
 	uint64_t rss_anon;      /* anonymous pages mapped */
+	uint64_t hugetlb_pages; /* 4K pages of hugetlb pages mapped (not RSS) */
 	uint64_t pt_pages;      /* paging-structure pages, PML4 included */
 	uint64_t hiwater_rss;
 	vaddr_t mmap_base;      /* top of the top-down mmap area */
@@ -176,6 +181,7 @@ struct kmm {
 	uint32_t khugepaged_mm;           /* scan cursor: index into mms ... */
 	vaddr_t khugepaged_addr;          /* ... and address in it */
 	uint64_t zero_pfn;      /* the shared zero page (fault.c): a reserved frame */
+	struct hugetlb *hugetlb; /* hugetlbfs pools (hugetlb.h) */
 
 	/* counters ("mm.*") */
 	uint64_t pgfault, pgfault_anon, pgfault_spurious, pgfault_wp;

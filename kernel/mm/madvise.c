@@ -19,6 +19,7 @@
  * counting as a minor fault of the process as Linux's GUP faults do. */
 #include "kernel/mm/kmm.h"
 #include "kernel/mm/thp.h"
+#include "kernel/mm/hugetlb.h"
 
 #include <errno.h>
 #include "lib/config.h"
@@ -41,6 +42,16 @@ int64_t kmm_populate(struct kmm *k, struct mm *mm, struct core *c, vaddr_t start
 		if (!(v->prot & (PROT_R | PROT_W | PROT_X)))
 			continue;               /* PROT_NONE: nothing to fault in */
 		bool write = v->prot & PROT_W;
+		if (v->flags & VM_HUGETLB) {
+			/* one fault per huge page */
+			int rc = hugetlb_populate(k, mm, c, (struct vma *)v, va, write);
+			if (rc < 0)
+				return rc;
+			n += rc;
+			k->populate_pages += (uint64_t)rc;
+			va = (va | (vma_hpage_size(v) - 1)) - PAGE_SIZE + 1;
+			continue;
+		}
 		paddr_t slot = pt_alloc_path(k, mm, c, va);
 		if (!slot)
 			return -ENOMEM;
@@ -99,6 +110,14 @@ int kmm_madvise(struct kmm *k, struct mm *mm, struct core *c, vaddr_t addr, uint
 	if (rc || len == 0)
 		return rc;
 	vaddr_t end = addr + len;
+	if (hugetlb_range_misaligned(mm, addr, end))
+		return -EINVAL;
+	/* MADV_DONTNEED and MADV_FREE on hugetlb: EINVAL, as before Linux 5.18
+	 * (a page dropped there would need its reservation back) */
+	for (uint32_t i = vma_index(mm, addr); i < mm->nvma && mm->vma[i].start < end; i++)
+		if ((mm->vma[i].flags & VM_HUGETLB) &&
+		    (advice == KMADV_DONTNEED || advice == KMADV_FREE))
+			return -EINVAL;
 	if (advice != KMADV_WILLNEED && advice != KMADV_COLLAPSE)
 		thp_adjust_range(k, mm, c, addr, end);
 	switch (advice) {
@@ -137,6 +156,8 @@ int kmm_mlock(struct kmm *k, struct mm *mm, struct core *c, vaddr_t addr, uint64
 	int rc = range_check(mm, start, &len);
 	if (rc || len == 0)
 		return rc;
+	if (hugetlb_range_misaligned(mm, start, start + len))
+		return -EINVAL;
 	thp_adjust_range(k, mm, c, start, start + len);
 	vma_modify(mm, start, start + len, VMA_KEEP_PROT, lock ? VM_LOCKED : 0,
 		   lock ? 0 : VM_LOCKED);

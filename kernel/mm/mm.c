@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "kernel/mm/thp.h"
+#include "kernel/mm/hugetlb.h"
 #include "sim/cpu/core.h"
 #include "sim/mmu/pte.h"
 
@@ -42,6 +43,7 @@ struct mm *mm_create(struct kmm *k, struct core *c)
 void mm_destroy(struct kmm *k, struct mm *mm, struct core *c)
 {
 	tlb_defer_forget_mm(k, mm, c);
+	hugetlb_unreserve_range(k, mm, c, 0, mm->task_size);
 	pt_free_all(k, mm, c);
 	tlb_finish_mmu(k, mm, c, FLUSH_EXIT);
 	rmap_mm_exit(k, mm);

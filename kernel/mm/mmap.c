@@ -5,6 +5,7 @@
  * MAP_POPULATE / MAP_LOCKED. MAP_GROWSDOWN makes a stack VMA. */
 #include "kernel/mm/kmm.h"
 #include "kernel/mm/thp.h"
+#include "kernel/mm/hugetlb.h"
 
 #include <errno.h>
 #include "lib/config.h"
@@ -12,6 +13,10 @@
 #include "sim/mmu/pte.h"
 
 /* VM_* flags a mapping gets from its MAP_* flags (calc_vm_flag_bits()). */
+static int64_t mmap_region(struct kmm *k, struct mm *mm, struct core *c, vaddr_t addr,
+			   uint64_t len, uint32_t prot, uint32_t flags, uint32_t vf,
+			   uint64_t align);
+
 static uint32_t vm_flags_of(uint32_t flags)
 {
 	uint32_t vf = 0;
@@ -30,19 +35,60 @@ int64_t kmm_mmap(struct kmm *k, struct mm *mm, struct core *c, vaddr_t addr,
 		 uint64_t len, uint32_t prot, uint32_t flags)
 {
 	bool fixed = flags & (KMAP_FIXED | KMAP_FIXED_NOREPLACE);
+	bool huge = flags & KMAP_HUGETLB, gig = huge && (flags & KMAP_HUGE_1GB);
+	/* MAP_HUGETLB: lengths and addresses in huge pages */
+	uint64_t align = gig ? (1ull << 30) : huge ? (1ull << 21) : PAGE_SIZE;
+	uint32_t vf = vm_flags_of(flags) | (huge ? VM_HUGETLB : 0) | (gig ? VM_HUGE_1G : 0);
 	c->clock += k->cfg->kernel.cost.syscall + k->cfg->kernel.cost.mmap;
 	k->mmap_calls++;
 	tlb_defer_force_mm(k, mm, c);  /* no reuse of a range still in flight */
 	if (len == 0 || len > mm->task_size || (addr & ~PAGE_MASK))
 		return -EINVAL;
-	len = (len + PAGE_SIZE - 1) & PAGE_MASK;
+	len = (len + align - 1) & ~(align - 1);
+	if (fixed && (addr & (align - 1)))
+		return -EINVAL;
+	if (huge && !(flags & KMAP_NORESERVE)) {
+		/* hugetlb_reserve_pages(): the pages are promised now */
+		int rc = hugetlb_reserve(k, gig, len);
+		if (rc)
+			return rc;
+		vf |= VM_HUGETLB_RESV;
+	}
+	int64_t r = mmap_region(k, mm, c, addr, len, prot, flags, vf, align);
+	if (r < 0 && (vf & VM_HUGETLB_RESV))
+		hugetlb_unreserve_len(k, gig, len);
+	/* MAP_POPULATE, MAP_LOCKED: mm_populate() before returning */
+	if (r >= 0 && (flags & (KMAP_POPULATE | KMAP_LOCKED)) &&
+	    kmm_populate(k, mm, c, (vaddr_t)r, (vaddr_t)r + len) < 0)
+		return -ENOMEM;
+	return r;
+}
+
+/* Place and insert the VMA (mmap_region()); len is rounded, the flags
+ * checked. */
+static int64_t mmap_region(struct kmm *k, struct mm *mm, struct core *c, vaddr_t addr,
+			   uint64_t len, uint32_t prot, uint32_t flags, uint32_t vf,
+			   uint64_t align)
+{
+	bool fixed = flags & (KMAP_FIXED | KMAP_FIXED_NOREPLACE);
 	if (fixed) {
 		if (addr + len > mm->task_size || addr < PAGE_SIZE)
 			return -EINVAL;
 		if (!vma_range_free(mm, addr, addr + len)) {
 			if (!(flags & KMAP_FIXED))
 				return -EEXIST;     /* MAP_FIXED_NOREPLACE */
-			kmm_munmap(k, mm, c, addr, len);
+			int rc = kmm_munmap(k, mm, c, addr, len);
+			if (rc)
+				return rc;
+		}
+	} else if (align > PAGE_SIZE) {
+		/* hugetlb_get_unmapped_area(): on a huge-page boundary, the hint
+		 * if it is aligned and free */
+		if (!addr || (addr & (align - 1)) || !vma_range_free(mm, addr, addr + len)) {
+			vaddr_t a = get_unmapped_area(mm, 0, len + align);
+			if (!a)
+				return -ENOMEM;
+			addr = (a + align - 1) & ~(align - 1);
 		}
 	} else if (k->thp_enabled == THP_ALWAYS && len >= (2ull << 20) &&
 		   !(addr && vma_range_free(mm, addr, addr + len))) {
@@ -58,10 +104,7 @@ int64_t kmm_mmap(struct kmm *k, struct mm *mm, struct core *c, vaddr_t addr,
 		if (!addr)
 			return -ENOMEM;
 	}
-	if (vma_add(mm, addr, addr + len, prot, vm_flags_of(flags)) < 0)
-		return -ENOMEM;
-	/* MAP_POPULATE, MAP_LOCKED: mm_populate() before returning */
-	if ((flags & (KMAP_POPULATE | KMAP_LOCKED)) && kmm_populate(k, mm, c, addr, addr + len) < 0)
+	if (vma_add(mm, addr, addr + len, prot, vf) < 0)
 		return -ENOMEM;
 	return (int64_t)addr;
 }
@@ -75,6 +118,9 @@ int kmm_munmap(struct kmm *k, struct mm *mm, struct core *c, vaddr_t addr, uint6
 		return -EINVAL;
 	len = (len + PAGE_SIZE - 1) & PAGE_MASK;
 	vaddr_t end = addr + len > mm->task_size ? mm->task_size : addr + len;
+	if (hugetlb_range_misaligned(mm, addr, end))
+		return -EINVAL;     /* hugetlb_vm_op_split() */
+	hugetlb_unreserve_range(k, mm, c, addr, end);
 	thp_adjust_range(k, mm, c, addr, end);
 	vma_remove_range(mm, addr, end);
 	pt_zap_range(k, mm, c, addr, end);
@@ -96,6 +142,8 @@ int kmm_mprotect(struct kmm *k, struct mm *mm, struct core *c, vaddr_t addr, uin
 		return 0;
 	if (end > mm->task_size || !vma_range_mapped(mm, addr, end))
 		return -ENOMEM;
+	if (hugetlb_range_misaligned(mm, addr, end))
+		return -EINVAL;
 	/* mprotect_fixup(): the range becomes one VMA of the new rights
 	 * (split from its neighbours, merged with equal ones) ... */
 	thp_adjust_range(k, mm, c, addr, end);

@@ -110,6 +110,7 @@ static bool snapshot_counter(const char *n)
 	return !strncmp(n, "buddy.", 6) || !strncmp(n, "numa.", 5) ||
 	       !strncmp(n, "mm.pcp.", 7) || !strncmp(n, "mm.compact.", 11) ||
 	       !strncmp(n, "mm.cma.", 7) ||
+	       !strncmp(n, "mm.hugetlb.", 11) ||
 	       !strcmp(n, "mm.min_free_kbytes");
 }
 

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include "kernel/mm/thp.h"
+#include "kernel/mm/hugetlb.h"
 #include "sim/mmu/pte.h"
 
 #define PTE_TABLE (PTE_P | PTE_RW | PTE_US | PTE_A)
@@ -121,6 +122,17 @@ static void zap_table(struct kmm *k, struct mm *mm, struct core *c, paddr_t tabl
 			continue;
 		uint64_t pfn = (e & PTE_ADDR_MASK) >> PAGE_SHIFT;
 		bool last = false;      /* a leaf's last mapping: free the page */
+		if ((e & PTE_PS) && pfn_is_hugetlb(k, pfn)) {
+			/* huge_pmd_unshare() aside, __unmap_hugepage_range(): whole
+			 * pages only (munmap checked the alignment) */
+			assert(start <= lo && lo + size <= end);
+			kmm_write_pte(k, c, slot, 0);
+			table_page(k, table)->pt_used--;
+			gather_span(k, lo, lo + size);
+			if (hugetlb_put_mapping(k, mm, pfn))
+				gather_add(k, pfn | GATHER_HUGETLB);
+			continue;
+		}
 		if (level == 2 && (e & PTE_PS)) {
 			if (start <= lo && lo + size <= end) {
 				zap_huge_pmd(k, mm, c, slot, pfn, lo);

@@ -6,8 +6,11 @@
  * mapcount, Private_* when this is its only mapping, Shared_* otherwise,
  * *_Dirty when the PTE's D bit or the page's PG_dirty is set. The zero page
  * counts nowhere (vm_normal_page() skips it). A 2 MiB leaf counts 512 pages
- * and adds to AnonHugePages. Swap is 0 until swap exists. */
+ * and adds to AnonHugePages. Hugetlb pages are not in Rss: they count as
+ * Private_Hugetlb (one mapping) or Shared_Hugetlb, and in status as
+ * HugetlbPages. Swap is 0 until swap exists. */
 #include "kernel/mm/kmm.h"
+#include "kernel/mm/hugetlb.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,6 +22,7 @@
 struct rollup {
 	uint64_t rss, pss_x512, priv_clean, priv_dirty, shared_clean, shared_dirty;
 	uint64_t anon_huge, locked;   /* pages */
+	uint64_t hugetlb_private, hugetlb_shared; /* pages of hugetlb pages */
 };
 
 static void count_leaf(struct kmm *k, pte_t e, uint64_t pages, bool locked, struct rollup *r)
@@ -30,6 +34,10 @@ static void count_leaf(struct kmm *k, pte_t e, uint64_t pages, bool locked, stru
 		pfn &= ~(pages - 1);
 	const struct page *p = &k->memmap[pfn];
 	uint64_t maps = p->mapcount > 0 ? (uint64_t)p->mapcount : 1;
+	if (pfn_is_hugetlb(k, pfn)) {   /* smaps_hugetlb_range(): not in Rss */
+		*(maps > 1 ? &r->hugetlb_shared : &r->hugetlb_private) += pages;
+		return;
+	}
 	bool dirty = (e & PTE_D) || (p->flags & PG_dirty);
 	r->rss += pages;
 	r->pss_x512 += pages * 512 / maps;
@@ -140,11 +148,14 @@ size_t proc_smaps_rollup(struct kmm *k, struct mm *mm, char *buf, size_t n)
 		 "Private_Dirty:  %8llu kB\n"
 		 "Anonymous:      %8llu kB\n"
 		 "AnonHugePages:  %8llu kB\n"
+		 "Shared_Hugetlb: %8llu kB\n"
+		 "Private_Hugetlb:%8llu kB\n"
 		 "Swap:           %8llu kB\n"
 		 "Locked:         %8llu kB\n",
 		 KB(r.rss), KB(r.pss_x512) / 512, KB(r.pss_x512) / 512, KB(r.shared_clean),
 		 KB(r.shared_dirty), KB(r.priv_clean), KB(r.priv_dirty), KB(r.rss),
-		 KB(r.anon_huge), 0ull, KB(r.locked));
+		 KB(r.anon_huge), KB(r.hugetlb_shared), KB(r.hugetlb_private), 0ull,
+		 KB(r.locked));
 	return at;
 }
 
@@ -180,8 +191,10 @@ size_t proc_status(struct kmm *k, struct mm *mm, const char *comm, char *buf, si
 		   "VmExe:\t%8llu kB\n"
 		   "VmLib:\t%8llu kB\n"
 		   "VmPTE:\t%8llu kB\n"
-		   "VmSwap:\t%8llu kB\n",
+		   "VmSwap:\t%8llu kB\n"
+		   "HugetlbPages:\t%8llu kB\n",
 		   comm, KB(mm->hiwater_vm > vm ? mm->hiwater_vm : vm), KB(vm), KB(lck),
 		   KB(mm->hiwater_rss), KB(mm->rss_anon), KB(mm->rss_anon), 0ull, 0ull,
-		   KB(data), KB(stk), KB(exe), 0ull, KB(mm->pt_pages), 0ull);
+		   KB(data), KB(stk), KB(exe), 0ull, KB(mm->pt_pages), 0ull,
+		   KB(mm->hugetlb_pages));
 }

@@ -44,6 +44,7 @@
 #include <stdlib.h>
 #include "kernel/mm/rmap.h"
 #include "kernel/mm/vmscan.h"
+#include "kernel/mm/hugetlb.h"
 #include "lib/config.h"
 #include "lib/trace.h"
 #include "sim/cpu/core.h"
@@ -108,8 +109,8 @@ static paddr_t pmd_lookup(struct kmm *k, struct mm *mm, struct core *c, vaddr_t 
 	paddr_t table = mm->pgd;
 	for (int level = k->levels; level > 2; level--) {
 		pte_t e = kmm_read_pte(k, c, table + 8 * pt_index(va, level));
-		if (!(e & PTE_P))
-			return 0;
+		if (!(e & PTE_P) || (e & PTE_PS))
+			return 0;       /* nothing, or a 1G leaf */
 		table = e & PTE_ADDR_MASK;
 	}
 	return table + 8 * pt_index(va, 2);
@@ -280,6 +281,7 @@ void thp_adjust_range(struct kmm *k, struct mm *mm, struct core *c, vaddr_t star
 		paddr_t pmd = pmd_lookup(k, mm, c, at[i]);
 		pte_t e = pmd ? kmm_read_pte(k, c, pmd) : 0;
 		if ((e & PTE_P) && (e & PTE_PS) &&
+		    !pfn_is_hugetlb(k, (e & PTE_ADDR_MASK) >> PAGE_SHIFT) &&
 		    thp_split_page(k, c, (e & PTE_ADDR_MASK) >> PAGE_SHIFT)) {
 			fprintf(stderr, "thp: no page table to split the huge page at %#llx\n",
 				(unsigned long long)at[i]);

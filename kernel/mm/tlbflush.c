@@ -33,6 +33,7 @@
  * on an mm with pending records first completes them by IPIs. mprotect and
  * exit stay synchronous. */
 #include "kernel/mm/kmm.h"
+#include "kernel/mm/hugetlb.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -153,13 +154,24 @@ static void defer_push(struct kmm *k, struct core *c, struct core *t, const stru
 	k->defer_queued++;
 }
 
+/* A gathered frame's reference goes: a page table or small page goes back
+ * to the buddy allocator (unless pinned for DMA), a hugetlb page to its
+ * pool. */
+static void free_gathered(struct kmm *k, struct core *c, uint64_t pfn)
+{
+	if (pfn & GATHER_HUGETLB)
+		hugetlb_free_page(k, pfn & ~GATHER_HUGETLB);
+	else
+		kmm_put_page(k, c, pfn, 1);
+}
+
 /* One record done: when its batch has no record left, its frames go back. */
 static void defer_release(struct kmm *k, struct core *c, struct tlb_defer_batch *b)
 {
 	if (!b || --b->pending)
 		return;
 	for (size_t i = 0; i < b->n; i++)
-		kmm_put_page(k, c, b->pfn[i], 1);
+		free_gathered(k, c, b->pfn[i]);
 	free(b->pfn);
 	free(b);
 }
@@ -323,7 +335,7 @@ void tlb_finish_mmu(struct kmm *k, struct mm *mm, struct core *c, enum flush_cau
 		batch->n = k->ngather;
 	} else {
 		for (size_t i = 0; i < k->ngather; i++)
-			kmm_put_page(k, c, k->gather[i], 1);
+			free_gathered(k, c, k->gather[i]);
 		free(batch);
 	}
 	k->ngather = 0;

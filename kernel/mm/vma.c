@@ -78,7 +78,9 @@ static void vma_delete_at(struct mm *mm, uint32_t i)
  * the same NUMA policy.) */
 static bool vma_can_join(const struct vma *a, const struct vma *b)
 {
+	/* each MAP_HUGETLB mapping is a file of its own: never merged */
 	return a->end == b->start && a->prot == b->prot && a->flags == b->flags &&
+	       !(a->flags & VM_HUGETLB) &&
 	       a->mpol.mode == b->mpol.mode && a->mpol.nodes == b->mpol.nodes &&
 	       (!a->anon_vma || !b->anon_vma || a->anon_vma == b->anon_vma) &&
 	       a->pgoff + ((a->end - a->start) >> PAGE_SHIFT) == b->pgoff;

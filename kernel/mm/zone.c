@@ -22,6 +22,7 @@
  * cycles (uniform in the flat memory model); no node_load round robin. */
 #include "kernel/mm/kmm.h"
 #include "kernel/mm/cma.h"
+#include "kernel/mm/hugetlb.h"
 
 #include <assert.h>
 #include <stdlib.h>
@@ -126,6 +127,17 @@ static void node_zones(struct kmm *k, struct pglist_data *pg)
  * reserved (memblock.h) to the buddy lists, run by run, a run cut where the
  * CMA area starts and ends so that its blocks stay its own. present_pages is
  * the span less its holes (calculate_node_totalpages()). */
+/* buddy_free_range() of [start, end) less the 1G hugetlb pages set aside
+ * at boot (hugetlb.c). */
+static void free_range_but_gigantic(struct kmm *k, struct zone *z, uint64_t start, uint64_t end)
+{
+	for (uint64_t g; (g = hugetlb_gigantic_next(k, start, end)) < end;) {
+		buddy_free_range(z, start, g);
+		start = g + (1ull << 18);
+	}
+	buddy_free_range(z, start, end);
+}
+
 static void free_zone_frames(struct kmm *k, struct zone *z)
 {
 	uint64_t start = z->start_pfn, run_end;
@@ -143,7 +155,7 @@ static void free_zone_frames(struct kmm *k, struct zone *z)
 			cut[n++] = ce;
 		cut[n++] = run_end;
 		for (uint64_t i = 0; i + 1 < n; i++)
-			buddy_free_range(z, cut[i], cut[i + 1]);
+			free_range_but_gigantic(k, z, cut[i], cut[i + 1]);
 		start = run_end;
 	}
 }
@@ -268,6 +280,7 @@ void zones_init(struct kmm *k)
 		node_zones(k, &k->node[n]);
 	}
 	k->cma = cma_declare(k);   /* marks its pageblocks MIGRATE_CMA */
+	hugetlb_reserve_gigantic(k);
 	for (unsigned n = 0; n < nodes; n++)
 		for (int i = 0; i < MAX_NR_ZONES; i++) {
 			free_zone_frames(k, &k->node[n].zones[i]);
