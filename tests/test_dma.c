@@ -9,9 +9,11 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
+#include "kernel/mm/compaction.h"
 #include "kernel/mm/dma.h"
 #include "kernel/mm/kmm.h"
 #include "lib/config.h"
+#include "lib/trace.h"
 #include "sim/cpu/core.h"
 #include "sim/iommu/iommu.h"
 #include "sim/mem/memsys.h"
@@ -341,6 +343,114 @@ Test(dma, coherent_allocation_is_shared_and_freed)
 	cr_assert_eq(physmem_read(&f.ms->pm, ((paddr_t)pfn << PAGE_SHIFT) + PAGE_SIZE + 8, 8), v);
 	dma_free_coherent(f.kd, f.core, d, 1, (uint64_t)pfn, handle);
 	cr_assert_eq(dev_dma(&f, d, handle, 8, false, (uint8_t *)&v), IOF_NOT_PRESENT);
+	fx_fini(&f);
+}
+
+/* Without an IOMMU dma_alloc_coherent() picks the zone from the mask
+ * (dma_direct_optimal_gfp_mask()): 24 bits ZONE_DMA (below 16M), 32 bits
+ * ZONE_DMA32 (below 4G), 64 bits anywhere — on 8G, where ordinary
+ * allocations come from ZONE_NORMAL above 4G first. */
+Test(dma, coherent_allocation_zone_follows_the_mask_without_an_iommu)
+{
+	struct mmsim_cfg cfg;
+	fx_cfg(&cfg);
+	cfg.memory.size = 8ull << 30;
+	cfg.iommu.mode = IOMMU_OFF;
+	struct fx f;
+	fx_init_cfg(&f, &cfg);
+	int d24 = dma_add_device(f.kd, f.core, "isa", 24, true, NULL);
+	int d32 = dma_add_device(f.kd, f.core, "pci32", 32, true, NULL);
+	int d64 = dma_add_device(f.kd, f.core, "pci64", 64, true, NULL);
+	uint64_t h24, h32, h64;
+	int64_t p24 = dma_alloc_coherent(f.kd, f.core, d24, 0, &h24);
+	int64_t p32 = dma_alloc_coherent(f.kd, f.core, d32, 2, &h32);
+	int64_t p64 = dma_alloc_coherent(f.kd, f.core, d64, 0, &h64);
+	cr_assert(p24 >= 0 && p32 >= 0 && p64 >= 0);
+	cr_assert_eq(h24, (uint64_t)p24 << PAGE_SHIFT, "no IOMMU: bus address = physical");
+	cr_assert_lt(h24 + PAGE_SIZE, 16 * MiB);
+	cr_assert_lt(h32 + 4 * PAGE_SIZE, 4ull << 30);
+	cr_assert_geq(h32, 16 * MiB, "ZONE_DMA32, not ZONE_DMA");
+	cr_assert_geq(h64, 4ull << 30, "a 64-bit device takes ordinary memory");
+	dma_free_coherent(f.kd, f.core, d24, 0, (uint64_t)p24, h24);
+	dma_free_coherent(f.kd, f.core, d32, 2, (uint64_t)p32, h32);
+	dma_free_coherent(f.kd, f.core, d64, 0, (uint64_t)p64, h64);
+	fx_fini(&f);
+}
+
+/* iommu.coherent=false: the IOMMU does not snoop the CPU caches, so the
+ * kernel flushes (clflush) every IO structure entry it writes; the same
+ * mapping costs exactly iommu.cost.clflush more per entry written. */
+Test(dma, non_coherent_iommu_costs_a_clflush_per_entry_written)
+{
+	cycles_t cost[2];
+	uint64_t writes[2];
+	for (int nc = 0; nc < 2; nc++) {
+		struct mmsim_cfg cfg;
+		fx_cfg(&cfg);
+		cfg.iommu.coherent = nc == 0;
+		struct fx f;
+		fx_init_cfg(&f, &cfg);
+		int d = dma_add_device(f.kd, f.core, "nic", 64, true, NULL);
+		paddr_t pa = kbuf(&f, 0x11);
+		uint64_t w0 = f.kd->io_pte_writes;
+		cycles_t t0 = f.core->clock;
+		uint64_t h = dma_map_single(f.kd, f.core, d, pa, PAGE_SIZE, DMA_TO_DEVICE);
+		cost[nc] = f.core->clock - t0;
+		writes[nc] = f.kd->io_pte_writes - w0;
+		uint8_t b;
+		cr_assert_eq(dev_dma(&f, d, h, 1, false, &b), IOF_NONE);
+		cr_assert_eq(b, 0x11);
+		dma_unmap_single(f.kd, f.core, d, h, PAGE_SIZE, DMA_TO_DEVICE);
+		kmm_free_page(f.k, f.core, pa >> PAGE_SHIFT);
+		fx_fini(&f);
+	}
+	cr_assert_eq(writes[0], writes[1]);
+	cr_assert_eq(writes[0], 4, "three new tables' entries and the leaf");
+	struct mmsim_cfg cfg;
+	fx_cfg(&cfg);
+	cr_assert_eq(cost[1] - cost[0], writes[0] * cfg.iommu.clflush);
+}
+
+/* pin_user_pages() at the kmm level: a pin is GUP_PIN_COUNTING_BIAS on the
+ * refcount (refcount > mapcount: not migratable), the page outlives a
+ * munmap with no mapping and the pins' references only (both validators
+ * accept it, and flag a refcount that fits neither), and the unpin frees it. */
+Test(dma, a_pinned_page_outlives_munmap_until_unpinned)
+{
+	char err[MMSIM_ERR_LEN] = "";
+	struct fx f;
+	fx_init(&f);
+	struct mm *mm = mm_create(f.k, f.core);
+	int64_t a = kmm_mmap(f.k, mm, f.core, 0, 2 * PAGE_SIZE, PROT_R | PROT_W, 0);
+	cr_assert_gt(a, 0);
+	struct dma_sg sg[4];
+	cr_assert_eq(dma_user_sg(f.kd, f.core, mm, (vaddr_t)a + 100, PAGE_SIZE, true, sg), 2);
+	uint64_t pfn = sg[0].pa >> PAGE_SHIFT;
+	struct page *p = &f.k->memmap[pfn];
+	cr_assert_eq(sg[0].pa & ~PAGE_MASK, 100);
+	cr_assert_eq(p->mapcount, 1);
+	cr_assert_eq(p->refcount, 1 + GUP_PIN_COUNTING_BIAS);
+	cr_assert_eq(page_dma_pins(p), 1);
+	cr_assert(!page_migratable(p), "compaction must leave a pinned page alone");
+	cr_assert_eq(kmm_validate(f.k, &mm, 1, err), 0, "%s", err);
+	cr_assert_eq(kmm_munmap(f.k, mm, f.core, (vaddr_t)a, 2 * PAGE_SIZE), 0);
+	cr_assert_eq(p->mapcount, 0);
+	cr_assert_eq(p->refcount, GUP_PIN_COUNTING_BIAS, "only the pin holds it");
+	cr_assert(p->flags & PG_anon, "still allocated");
+	cr_assert_eq(kmm_validate(f.k, &mm, 1, err), 0, "%s", err);
+	cr_assert_eq(kdma_validate(f.kd, err), 0, "%s", err);
+	/* (1024 + 1 is allowed: the unmapped page still waiting in a gather) */
+	p->refcount += 2;                                 /* stray references */
+	cr_assert_eq(kmm_validate(f.k, &mm, 1, err), -1);
+	cr_assert_not_null(strstr(err, "in use with refcount 1026"), "%s", err);
+	p->refcount -= 2;
+	uint64_t freed = f.k->pgfree;
+	dma_unpin_user_sg(f.kd, f.core, sg, 2, true);
+	cr_assert_eq(f.k->pgfree - freed, 2, "both pages freed at the unpin");
+	cr_assert_eq(p->refcount, 0);
+	cr_assert_eq(f.kd->pin_freed, 2);
+	cr_assert_eq(kmm_validate(f.k, &mm, 1, err), 0, "%s", err);
+	mm_destroy(f.k, mm, f.core);
 	fx_fini(&f);
 }
 
