@@ -159,6 +159,15 @@ Test(dma, devices_on_two_buses_have_their_own_context_tables_and_domains)
 	cr_assert_eq(physmem_read(pm, pa, 1), 0xaa);
 	cr_assert_eq(physmem_read(pm, pb, 1), 0xbb);
 	cr_assert_eq(f.io->faults, 0);
+	/* per-device shares of the IOMMU's counters */
+	cr_assert_eq(dev_dma(&f, b, hb + 64, 8, true, data), IOF_NONE);
+	cr_assert_eq(f.kd->dev[a].hw.iotlb_miss, 1);
+	cr_assert_eq(f.kd->dev[a].hw.iotlb_hit, 0);
+	cr_assert_eq(f.kd->dev[b].hw.iotlb_miss, 1);
+	cr_assert_eq(f.kd->dev[b].hw.iotlb_hit, 1);
+	cr_assert_eq(f.kd->dev[a].hw.walk_cycles + f.kd->dev[b].hw.walk_cycles,
+		     f.io->walk_cycles);
+	cr_assert_gt(f.kd->dev[a].hw.walk_cycles, 0);
 	dma_unmap_single(f.kd, f.core, a, ha, PAGE_SIZE, DMA_FROM_DEVICE);
 	cr_assert_eq(dev_dma(&f, a, ha, 8, true, data), IOF_NOT_PRESENT);
 	cr_assert_eq(dev_dma(&f, b, hb, 8, true, data), IOF_NONE, "b's mapping is its own");

@@ -14,6 +14,9 @@ void iodev_stats(struct iodev *d, struct stats *st)
 	stats_add(st, &d->bytes_written, "dma.%s.bytes_written", d->name);
 	stats_add(st, &d->faults, "dma.%s.faults", d->name);
 	stats_add(st, &d->cycles, "dma.%s.cycles", d->name);
+	stats_add(st, &d->iotlb_hit, "dma.%s.iotlb.hit", d->name);
+	stats_add(st, &d->iotlb_miss, "dma.%s.iotlb.miss", d->name);
+	stats_add(st, &d->walk_cycles, "dma.%s.walk_cycles", d->name);
 	for (int r = 1; r < IOF_REASONS; r++)
 		stats_add(st, &d->fault_reason[r], "dma.%s.fault.%s", d->name, iommu_fault_name[r]);
 }
@@ -51,8 +54,13 @@ enum iommu_fault_reason dma_xfer(struct iommu *io, struct iodev *d, uint64_t add
 			n = len - pos;
 		paddr_t pa = a;
 		cycles_t c = 0;
-		if (d->behind_iommu)
+		if (d->behind_iommu) {
+			uint64_t hit = io->iotlb_hit, miss = io->iotlb_miss, wc = io->walk_cycles;
 			why = iommu_translate(io, d->sid, a, write, now + xlate, &pa, &c);
+			d->iotlb_hit += io->iotlb_hit - hit;
+			d->iotlb_miss += io->iotlb_miss - miss;
+			d->walk_cycles += io->walk_cycles - wc;
+		}
 		xlate += c;
 		if (why != IOF_NONE)
 			break;

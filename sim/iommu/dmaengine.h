@@ -27,6 +27,7 @@ struct iodev {
 
 	/* counters ("dma.<name>.*") */
 	uint64_t transfers, bytes_read, bytes_written, faults, cycles;
+	uint64_t iotlb_hit, iotlb_miss, walk_cycles;   /* its share of the IOMMU's */
 	uint64_t fault_reason[IOF_REASONS];   /* "dma.<name>.fault.<reason>" */
 };
 
