@@ -1744,6 +1744,49 @@ static struct core *heap_second(struct core **h, unsigned n)
 	return h[2];
 }
 
+/* khugepaged_tick() when it may have work: the same test it starts with,
+ * inline, so that an access does not pay a call for it. */
+static inline void khugepaged_maybe(struct kmm *k, struct core *c)
+{
+	if (c->clock >= k->khugepaged_next && k->thp_ready && k->thp_enabled != THP_NEVER)
+		khugepaged_tick(k, c);
+}
+
+/* The scheduler-visible events since `events` was taken (see machine_run). */
+static inline uint64_t event_count(const struct machine *m)
+{
+	return m->exits + m->kills + m->kmm->ipi_sent + m->sched_events;
+}
+
+/* The accesses of t's pattern op in a tight loop, for as long as each turn
+ * of machine_run()'s loop would have done exactly this: pick t again (its
+ * quantum not expired, or t alone on the core; nothing changed the run
+ * queues), find no deferred
+ * shootdown due, run one pattern step and khugepaged's tick. Stops where
+ * that loop would do something else: the pattern ends, core c passes
+ * `next`, the quantum (with other threads queued) or a deferred-flush
+ * deadline is reached, or an event
+ * (exit, kill, IPI, scheduling change) happened — then it returns true, as
+ * the loop's `changed`. The simulated results are those of the loop's
+ * turns one by one (scripts/stats-identity.sh checks it). */
+static bool pattern_run(struct machine *m, struct thread *t, struct core *c,
+			const struct runq *rq, const struct core *next, uint64_t events)
+{
+	const struct op *op = &t->ops[t->pc];
+	const cycles_t quantum = m->cfg.cpu.quantum;
+	const cycles_t *deadline = &m->kmm->defer[c->id].deadline;
+	/* pick_thread() keeps t while its quantum lasts, and after it when t is
+	 * the core's only thread (the round-robin comes back to it) */
+	while (t->pat_left && !m->check_failed && (!next || before(c, next)) &&
+	       (rq->n == 1 || c->clock - rq->slice_start < quantum) && c->clock < *deadline) {
+		pattern_step(m, t, c, op);
+		khugepaged_maybe(m->kmm, c);
+		if (event_count(m) != events || t->done)
+			return true;
+	}
+	return false;
+}
+
 int machine_run(struct machine *m, char *err)
 {
 	m->check_err = err;
@@ -1755,7 +1798,7 @@ int machine_run(struct machine *m, char *err)
 		 * stopping at the second's old clock is exact. */
 		struct core *c = m->heap[0], *next = heap_second(m->heap, n);
 		struct runq *rq = &m->rq[c->id];
-		uint64_t events = m->exits + m->kills + m->kmm->ipi_sent + m->sched_events;
+		uint64_t events = event_count(m);
 		bool changed = false;
 		do {
 			struct thread *t = pick_thread(m, c, rq);
@@ -1766,13 +1809,13 @@ int machine_run(struct machine *m, char *err)
 			if (c->clock >= m->kmm->defer[c->id].deadline)
 				tlb_defer_run(m->kmm, c);  /* the tick of deferred shootdowns */
 			thread_step(m, t, c);
-			khugepaged_tick(m->kmm, c);   /* its wake-up, when due */
+			khugepaged_maybe(m->kmm, c);   /* its wake-up, when due */
 			if (m->observer && m->observer(m->observer_arg)) {
 				m->stopped = true;   /* left mid-run: destroy only */
 				return 0;
 			}
-			if (m->exits + m->kills + m->kmm->ipi_sent + m->sched_events != events ||
-			    t->done) {
+			if (event_count(m) != events || t->done ||
+			    (t->pat_left && !m->observer && pattern_run(m, t, c, rq, next, events))) {
 				changed = true;  /* run queues or other clocks changed */
 				break;
 			}
