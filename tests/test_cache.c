@@ -680,6 +680,86 @@ Test(cache, hier_validate_catches_bad_state)
 	hier_destroy(h);
 }
 
+static cycles_t wl(struct hier *h, unsigned core, uint64_t line)
+{
+	cycles_t lat = hier_write_line(h, core, line * LINE, MEM_KERNEL, 0);
+	valid(h);
+	return lat;
+}
+
+/* A whole-line write (clear_page) owns the line without reading it: no
+ * memory read, the line M and dirty in the L1D and L2, other cores' copies
+ * dropped (an M copy's data too), an inclusive LLC filled, an exclusive
+ * one's copy dropped. An ordinary store miss reads memory. */
+Test(cache, hier_write_line_reads_nothing)
+{
+	struct hier_cfg cfg = small_cfg(true, NULL);
+	struct hier *h = mk_hier(&cfg, 2);
+	cr_assert_eq(wl(h, 0, 0), L1_LAT + L2_LAT + LLC_LAT, "ownership from the LLC, no memory");
+	cr_assert_eq(h->mem_reads, 0);
+	cr_assert_eq(h->line_writes, 1);
+	cr_assert_eq(hier_state(h, 0, 0), MESI_M);
+	uint32_t i1 = cache_find(h->core[0].l1d, 0), i2 = cache_find(h->core[0].l2, 0);
+	cr_assert(i1 != CACHE_NONE && i2 != CACHE_NONE);
+	cr_assert_eq(h->core[0].l1d->dirty[i1], 1);
+	cr_assert_eq(h->core[0].l1d->miss[MEM_KERNEL], 1, "counted as a kernel access");
+	cr_assert_eq(cache_find(h->llc, 0), CACHE_NONE, "a non-inclusive LLC is left alone");
+	/* a hit is an ordinary store hit */
+	cr_assert_eq(wl(h, 0, 0), L1_LAT);
+	cr_assert_eq(h->line_writes, 1);
+	/* the ordinary store miss reads the line from memory */
+	cr_assert_eq(st(h, 0, 1), L1_LAT + L2_LAT + LLC_LAT + MEM_LAT);
+	cr_assert_eq(h->mem_reads, 1);
+
+	/* another core's clean copy: dropped, one invalidation round trip */
+	ld(h, 1, 2);
+	cr_assert_eq(h->mem_reads, 2);
+	cr_assert_eq(wl(h, 0, 2), L1_LAT + L2_LAT + LLC_LAT + INV_LAT);
+	cr_assert_eq(hier_state(h, 1, 2 * LINE), MESI_I);
+	cr_assert_eq(h->core[0].inval_sent, 2, "its L1D and L2 copies");
+	/* another core's M copy: dropped without a transfer or a writeback */
+	st(h, 1, 3);
+	uint64_t reads = h->mem_reads, writes = h->mem_writes;
+	cr_assert_eq(wl(h, 0, 3), L1_LAT + L2_LAT + LLC_LAT + INV_LAT);
+	cr_assert_eq(h->core[0].c2c, 0);
+	cr_assert_eq(h->core[1].l1d->writebacks, 0);
+	cr_assert_eq(h->mem_reads, reads);
+	cr_assert_eq(h->mem_writes, writes);
+	cr_assert_eq(hier_state(h, 0, 3 * LINE), MESI_M);
+	hier_destroy(h);
+
+	cfg = small_cfg(true, "inclusive");
+	h = mk_hier(&cfg, 1);
+	wl(h, 0, 5);
+	cr_assert_neq(cache_find(h->llc, 5), CACHE_NONE, "inclusion holds");
+	cr_assert_eq(h->mem_reads, 0);
+	hier_destroy(h);
+
+	cfg = small_cfg(true, "exclusive");
+	h = mk_hier(&cfg, 1);
+	ld(h, 0, 0);
+	ld(h, 0, 4);
+	ld(h, 0, 8);            /* 0 leaves the L2 for the LLC (as in hier_exclusive_victim_llc) */
+	ld(h, 0, 2);            /* and the L1 */
+	cr_assert_neq(cache_find(h->llc, 0), CACHE_NONE);
+	reads = h->mem_reads;
+	wl(h, 0, 0);
+	cr_assert_eq(cache_find(h->llc, 0), CACHE_NONE, "the line moves up, unread");
+	cr_assert_eq(h->mem_reads, reads);
+	hier_destroy(h);
+}
+
+/* Without an L2 a whole-line write is an ordinary store. */
+Test(cache, hier_write_line_without_l2)
+{
+	struct hier_cfg cfg = small_cfg(false, NULL);
+	struct hier *h = mk_hier(&cfg, 1);
+	cr_assert_eq(wl(h, 0, 0), L1_LAT + LLC_LAT + MEM_LAT);
+	cr_assert_eq(h->line_writes, 0);
+	cr_assert_eq(h->mem_reads, 1);
+	hier_destroy(h);
+}
+
 Test(cache, hier_straddling_access_is_one)
 {
 	struct hier_cfg cfg = small_cfg(true, NULL);
@@ -764,7 +844,7 @@ static void random_machine_n(const char *incl, const char *repl, bool l2, unsign
 	for (int i = 0; i < steps; i++) {
 		unsigned core = (unsigned)rng_below(&r, ncores);
 		paddr_t pa = rng_below(&r, 48) * LINE + rng_below(&r, LINE);
-		unsigned op = (unsigned)rng_below(&r, 16);
+		unsigned op = (unsigned)rng_below(&r, 17);
 		if (op < 6)
 			hier_access(h, core, pa, MEM_LOAD, false, i);
 		else if (op < 11)
@@ -775,8 +855,10 @@ static void random_machine_n(const char *incl, const char *repl, bool l2, unsign
 			hier_access_sized(h, core, pa, 8, MEM_WALK, rng_below(&r, 2), i);
 		else if (op < 15)
 			hier_dma_read(h, pa, i);
-		else
+		else if (op < 16)
 			hier_dma_write(h, pa, i);
+		else
+			hier_write_line(h, core, pa, MEM_KERNEL, i);
 		char err[MMSIM_ERR_LEN];
 		cr_assert_eq(hier_validate(h, err), 0, "%s/%s access %d: %s", incl, repl, i, err);
 	}

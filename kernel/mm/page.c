@@ -14,8 +14,9 @@
  * (counted as mm.page_alloc.nofail_fail).
  *
  * Every frame handed out with __GFP_ZERO is zeroed by the kernel
- * (clear_page()) with one store per 64-byte line through the memory port of
- * the core doing it, so zeroing costs what the memory system says. The
+ * (clear_page()) with one whole-line store per cache line through the
+ * memory port of the core doing it (no read for ownership), so zeroing
+ * costs what the memory system says. The
  * allocator's own work is charged from kernel.cost.*: pcp_alloc / pcp_free
  * on the per-cpu fast path, page_alloc / page_free per zone-locked
  * operation, pcp_page per frame a refill or drain moves. */
@@ -44,12 +45,15 @@ void kmm_write_pte(struct kmm *k, struct core *c, paddr_t pa, pte_t v)
 }
 
 /* clear_page(): the host frame is dropped (it reads as zeros), the time is
- * that of storing every line. */
+ * that of writing every line whole, as clear_page_erms's rep stosb does:
+ * no line is read for ownership (memsys_write_line(); docs/cache-model.md,
+ * "Whole-line writes"). */
 static void clear_page(struct kmm *k, struct core *c, uint64_t pfn)
 {
 	paddr_t pa = pfn << PAGE_SHIFT;
-	for (unsigned off = 0; off < PAGE_SIZE; off += LINE_SIZE)
-		c->clock += memsys_access(k->ms, c->id, pa + off, MEM_KERNEL, true, c->clock);
+	unsigned line = k->ms->hier ? 1u << k->ms->hier->line_shift : LINE_SIZE;
+	for (unsigned off = 0; off < PAGE_SIZE; off += line)
+		c->clock += memsys_write_line(k->ms, c->id, pa + off, MEM_KERNEL, c->clock);
 	physmem_zero_frame(&k->ms->pm, pfn);
 }
 

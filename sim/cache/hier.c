@@ -164,6 +164,7 @@ void hier_stats(struct hier *h, struct stats *st)
 	stats_add(st, &h->back_inval, "cache.back_inval");
 	stats_add(st, &h->mem_reads, "cache.mem_read");
 	stats_add(st, &h->mem_writes, "cache.mem_write");
+	stats_add(st, &h->line_writes, "cache.line_write");
 	stats_add(st, &h->dma_reads, "cache.dma_read");
 	stats_add(st, &h->dma_writes, "cache.dma_write");
 	stats_add(st, &h->sf.lookups, "cache.snoop_filter.lookups");

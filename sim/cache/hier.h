@@ -91,6 +91,7 @@ struct hier {
 	/* counters ("cache.*") */
 	uint64_t back_inval;        /* private lines dropped by LLC evictions */
 	uint64_t mem_reads, mem_writes;
+	uint64_t line_writes;       /* whole-line writes owned without a read */
 	uint64_t dma_reads, dma_writes;
 };
 
@@ -140,6 +141,16 @@ static inline cycles_t hier_access(struct hier *h, unsigned core, paddr_t pa, un
 	return hier_access_slow(h, core, pa, kind, write, now, idx);
 }
 
+/* A store of the whole line at pa by core (kind: MEM_STORE, MEM_KERNEL or
+ * MEM_WALK), as a rep stosb or a streaming store writes it: on an L1D miss
+ * the line is owned without being read (no memory read; other copies
+ * dropped; an exclusive LLC's copy too, an inclusive LLC gets it) and is
+ * installed M and dirty in the L2 and the L1D (docs/cache-model.md, "Whole-
+ * line writes"). An L1D hit, a hierarchy without an L2 or with a
+ * write-through L1D or L2 takes the ordinary store path. Counted at the
+ * L1D and L2 as a store of kind, and in cache.line_write when ownership
+ * came from below the L2. */
+cycles_t hier_write_line(struct hier *h, unsigned core, paddr_t pa, unsigned kind, cycles_t now);
 /* The same for size bytes at pa (1 <= size <= line): one or two lines. */
 cycles_t hier_access_sized(struct hier *h, unsigned core, paddr_t pa, unsigned size,
 			   unsigned kind, bool write, cycles_t now);

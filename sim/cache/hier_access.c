@@ -268,6 +268,59 @@ static cycles_t l1_miss(struct hier *h, unsigned core, struct cache *l1, uint64_
 	return lat;
 }
 
+/* ---- a whole line written (hier_write_line) ---- */
+
+/* Ownership of block without its data, for a write of the whole line: the
+ * other cores' copies are dropped (an M copy's data too: every byte of it
+ * is about to be overwritten), an inclusive LLC gets the line (clean: the
+ * new data stays above), an exclusive one loses its copy. The request is
+ * answered at the LLC (its latency; none without an LLC), plus the
+ * invalidation round trip when other cores held the line. Memory is not
+ * read. Linux's clear_page_erms (rep stosb) writes whole lines this way,
+ * as an ItoM request does on Intel cores. */
+static cycles_t shared_own(struct hier *h, unsigned core, uint64_t block, cycles_t now)
+{
+	bool owned = false;
+	cycles_t lat = coh_snoop(h, core, block, true, &owned, now) ? h->inval_latency : 0;
+	struct cache *c = h->llc;
+	h->line_writes++;
+	if (!c)
+		return lat;
+	uint32_t set = cache_set(c, block);
+	uint32_t idx = cache_find_set(c, set, block);
+	if (h->incl == INCL_EXCLUSIVE && idx != CACHE_NONE)
+		cache_drop(c, idx);
+	else if (h->incl == INCL_INCLUSIVE && idx == CACHE_NONE)
+		llc_fill(h, core, set, block, false, now);
+	return lat + c->latency;
+}
+
+cycles_t hier_write_line(struct hier *h, unsigned core, paddr_t pa, unsigned kind, cycles_t now)
+{
+	assert(core < h->ncores && kind != MEM_DMA && kind != MEM_IFETCH);
+	struct hier_core *hc = &h->core[core];
+	struct cache *l1 = hc->l1d, *l2 = hc->l2;
+	uint64_t block = pa >> h->line_shift;
+	uint32_t idx = cache_find(l1, block);
+	/* a hit needs no data either; without an L2 or with a write-through
+	 * L1 the ordinary store path is kept */
+	if (idx != CACHE_NONE || !l2 || l1->write_through || l2->write_through)
+		return hier_access(h, core, pa, kind, true, now);
+	cycles_t lat = l1->latency + l2->latency;
+	cache_count(l1, kind, false);
+	uint32_t i2 = cache_find(l2, block);
+	cache_count(l2, kind, i2 != CACHE_NONE);
+	if (i2 != CACHE_NONE) {
+		cache_touch(l2, i2);
+		lat += write_hit(h, core, l2, i2, block, false);
+	} else {
+		lat += shared_own(h, core, block, now);
+		private_fill(h, core, l2, block, MESI_M, false, false, now);
+	}
+	private_fill(h, core, l1, block, MESI_M, true, true, now);
+	return lat;
+}
+
 cycles_t hier_access_slow(struct hier *h, unsigned core, paddr_t pa, unsigned kind, bool write,
 			  cycles_t now, uint32_t idx)
 {

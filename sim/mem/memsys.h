@@ -53,4 +53,14 @@ static inline cycles_t memsys_access(struct memsys *ms, unsigned core, paddr_t p
 	return hier_access(ms->hier, core, pa, kind, write, now);
 }
 
+/* A write of the whole line at pa (clear_page()): hier_write_line(), no
+ * read for ownership; in the flat model one access like any other. */
+static inline cycles_t memsys_write_line(struct memsys *ms, unsigned core, paddr_t pa,
+					 enum mem_kind kind, cycles_t now)
+{
+	ms->access[kind]++;
+	if (ms->flat)
+		return ms->flat_latency;
+	return hier_write_line(ms->hier, core, pa, kind, now);
+}
 #endif
