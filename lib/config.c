@@ -346,6 +346,10 @@ static const struct cfg_key schema[] = {
 	    "kernel cycles of one dma_unmap call besides its memory accesses"),
 	U32("iommu.cost.clflush", iommu.clflush, 0, COST_MAX, 50,
 	    "cycles of flushing one written IO PTE's line when not coherent"),
+
+	U64("check.interval", check.interval, 0, UINT64_MAX, 0,
+	    "check invariants after every N-th kernel operation and at the end; 0: off "
+	    "(mmsim run --check[=N] overrides)"),
 };
 
 #define NKEYS ARRAY_SIZE(schema)

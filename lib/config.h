@@ -208,6 +208,11 @@ struct mmsim_cfg {
 		uint32_t clflush;      /* "iommu.cost.clflush": cycles per IO PTE flushed
 		                        * when not coherent */
 	} iommu;
+
+	struct {                   /* "check.*": invariant checking (kernel/mm/check.c) */
+		uint64_t interval;     /* "check.interval": after every N-th kernel
+		                        * operation; 0 = off; --check[=N] overrides */
+	} check;
 };
 
 /* Fill cfg with the built-in defaults (the documented default machine). */

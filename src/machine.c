@@ -95,6 +95,7 @@ struct machine {
 	struct core **heap;     /* cores with runnable threads, by (clock, id) */
 	uint64_t check;         /* check every N kernel operations; 0 = never */
 	uint64_t kernel_ops;
+	uint64_t checks;        /* invariant checks run ("run.checks") */
 	char *check_err;        /* where --check puts its finding */
 	int check_failed;
 
@@ -246,6 +247,7 @@ static void run_check_now(struct machine *m)
 {
 	if (!m->check || m->check_failed)
 		return;
+	m->checks++;
 	struct mm *mms[1024];
 	size_t n = 0;
 	for (uint32_t p = 0; p < m->tr->nprocs && n < ARRAY_SIZE(mms); p++)
@@ -1902,6 +1904,7 @@ static void register_stats(struct machine *m)
 	stats_add(m->st, &m->kills, "run.process_kills");
 	stats_add(m->st, &m->mismatches, "run.value_mismatches");
 	stats_add(m->st, &m->deadlocks, "run.deadlocks");
+	stats_add(m->st, &m->checks, "run.checks");
 	stats_add(m->st, &m->koops, "run.kernel_oops");
 	stats_add(m->st, &m->kalloc_fail, "run.kernel_alloc_fail");
 	stats_add(m->st, &m->replay_records, "run.replay.records");

@@ -20,7 +20,7 @@ static const char usage[] =
 	"      --seed N        the run's seed (same as -s seed=N)\n"
 	"      --stats FILE    write every counter as JSON\n"
 	"      --check[=N]     check kernel and TLB invariants after every (N-th) kernel\n"
-	"                      operation and at the end\n"
+	"                      operation and at the end (overrides check.interval)\n"
 	"  -q, --quiet         no summary\n";
 
 struct run_args {
@@ -155,7 +155,8 @@ int cmd_run(int argc, char **argv, FILE *out)
 	free_args(&a);
 	if (rc)
 		return rc;
-	struct machine *m = machine_create(&cfg, &tr, a.check, err);
+	/* --check[=N] wins over the config's check.interval */
+	struct machine *m = machine_create(&cfg, &tr, a.check ? a.check : cfg.check.interval, err);
 	if (!m) {
 		fprintf(stderr, "mmsim: %s\n", err);
 		trace_free(&tr);

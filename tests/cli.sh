@@ -53,6 +53,21 @@ else
 	fail=$((fail + 1))
 fi
 
+# check.interval (config) turns --check on; --check[=N] overrides it
+checks() { # ARGS... -> run.checks of a run of seq-touch (1024 faults)
+	"$MMSIM" run -q -c configs/default.json --stats "$tmp/c.json" "$@" traces/seq-touch.json &&
+		python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["counters"]["run.checks"])' \
+			"$tmp/c.json"
+}
+c_off=$(checks) c_cfg=$(checks -s check.interval=256) c_cli=$(checks -s check.interval=256 --check=128)
+c_one=$(checks --check)
+if [ "$c_off" = 0 ] && [ "$c_cfg" -gt 4 ] && [ "$c_cli" -gt "$c_cfg" ] && [ "$c_one" -gt "$c_cli" ]; then
+	pass=$((pass + 1))
+else
+	echo "FAIL: run.checks: none $c_off, check.interval=256 $c_cfg, and --check=128 $c_cli, --check $c_one"
+	fail=$((fail + 1))
+fi
+
 # mmsim lackey against cachegrind's own totals for the same run of ls
 if command -v xz >/dev/null 2>&1; then
 	want=$(awk '$1 == "ls" && $2 == "32768,8,64" { print $5, $6, $7, $8, $9, $10, $11, $12, $13 }' \
