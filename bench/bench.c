@@ -61,14 +61,16 @@ static void gen_tlb_hit(FILE *f, unsigned arg)
 		   "\"size\": 8, \"count\": 20000000, \"seed\": 1 },\n", true);
 }
 
-/* tlb-miss-touch: read one word of each page of 4 GiB (1M faults). With
- * arg, tlb-miss: the same, then 5M random 8-byte reads over the 4 GiB. */
+/* tlb-miss-touch: write one word of each page of 4 GiB (1M faults, each
+ * page its own frame: a read-touch would map the shared zero page
+ * everywhere). With arg, tlb-miss: the same, then 5M random 8-byte reads
+ * over the 4 GiB. */
 static void gen_tlb_miss(FILE *f, unsigned arg)
 {
 	char body[512];
 	snprintf(body, sizeof(body),
 		 "      { \"op\": \"stride\", \"base\": \"buf\", \"length\": \"4G\", "
-		 "\"stride\": 4096 },\n%s",
+		 "\"stride\": 4096, \"write\": 1.0 },\n%s",
 		 arg ? "      { \"op\": \"random\", \"base\": \"buf\", \"length\": \"4G\", "
 		       "\"size\": 8, \"count\": 5000000, \"seed\": 2 },\n" : "");
 	thread_obj(f, 0, "buf", "4G", body, true);
@@ -113,16 +115,19 @@ static void gen_shootdown(FILE *f, unsigned arg)
 	}
 }
 
-/* scale: arg threads, one per core, each 1M random 8-byte reads over its
- * own 16M region (faulting it in as it goes). */
+/* scale: arg threads, one per core, each writes one word of every page of
+ * its own 16M region (4096 first-touch faults, its own frames rather than
+ * the zero page), then makes 1M random 8-byte reads over it. */
 static void gen_scale(FILE *f, unsigned arg)
 {
 	for (unsigned i = 0; i < arg; i++) {
-		char region[16], body[256];
+		char region[16], body[384];
 		snprintf(region, sizeof(region), "r%u", i);
 		snprintf(body, sizeof(body),
+			 "      { \"op\": \"stride\", \"base\": \"%s\", \"length\": \"16M\", "
+			 "\"stride\": 4096, \"write\": 1.0 },\n"
 			 "      { \"op\": \"random\", \"base\": \"%s\", \"length\": \"16M\", "
-			 "\"size\": 8, \"count\": 1000000 },\n", region);
+			 "\"size\": 8, \"count\": 1000000 },\n", region, region);
 		thread_obj(f, i, region, "16M", body, i + 1 == arg);
 	}
 }
@@ -151,7 +156,7 @@ static const struct bench_case cases[] = {
 	{ "tlb-hit", "accesses", 50, gen_tlb_hit, 0, { NULL }, NULL,
 	  "random 8-byte reads in 16 pre-touched pages (64K), 20M" },
 	{ "tlb-miss-touch", "faults", 0, gen_tlb_miss, 0, { "memory.size=8G" }, NULL,
-	  "read-touch of 4 GiB, one access per 4K page (1M faults), 8 GiB guest" },
+	  "write-touch of 4 GiB, one access per 4K page (1M faults), 8 GiB guest" },
 	{ "tlb-miss", "accesses", 5, gen_tlb_miss, 1, { "memory.size=8G" }, "tlb-miss-touch",
 	  "5M random 8-byte reads over 4 GiB; net of the tlb-miss-touch row; RSS is the whole run's" },
 	{ "fault", "faults", 0.5, gen_fault, 0, { NULL }, NULL,
@@ -162,7 +167,7 @@ static const struct bench_case cases[] = {
 	{ "trace-decode", "records", 100, gen_none, 0, { NULL }, NULL,
 	  "decode the mmsim binary form of traces/recorded/ls.lackey.xz 20 times (no simulation)" },
 	{ "scale-1", "accesses", 0, gen_scale, 1, { "cores=1" }, NULL,
-	  "per core: 1M random reads over its own 16M" },
+	  "per core: write-touch its own 16M (4096 faults), then 1M random reads over it" },
 	{ "scale-2", "accesses", 0, gen_scale, 2, { "cores=2" }, NULL, NULL },
 	{ "scale-4", "accesses", 0, gen_scale, 4, { "cores=4" }, NULL, NULL },
 	{ "scale-8", "accesses", 0, gen_scale, 8, { "cores=8" }, NULL, NULL },
