@@ -305,6 +305,36 @@ static const struct cfg_key schema[] = {
 	    "cycles of vmalloc's area search and bookkeeping, besides pages and PTEs"),
 	U32("kernel.cost.vfree", kernel.cost.vfree, 0, COST_MAX, 800,
 	    "cycles of vfree's bookkeeping, besides PTEs and page frees"),
+	U32("kernel.cost.filemap", kernel.cost.filemap, 0, COST_MAX, 100,
+	    "cycles of a page-cache lookup or insertion, besides its memory accesses"),
+	SIZE("kernel.fault_around_bytes", kernel.fault_around_bytes, 4096, 2 * MiB, 65536,
+	     "a read fault on a file maps up to this many bytes of cached pages around the "
+	     "fault (fault_around_bytes; Linux: 64K = 16 pages; 4K: off)"),
+	SIZE("kernel.readahead.max", kernel.readahead.max, 0, 64 * MiB, 128 * 1024,
+	     "largest readahead window (read_ahead_kb; Linux: 128K); 0: no readahead"),
+	SIZE("kernel.readahead.initial", kernel.readahead.initial, 0, 64 * MiB, 0,
+	     "first window of a sequential read; 0: from the request as Linux's "
+	     "get_init_ra_size()"),
+	U32("kernel.dirty.background_ratio", kernel.dirty.background_ratio, 0, 100, 10,
+	    "vm.dirty_background_ratio: % of dirtyable memory dirty before background "
+	    "writeback starts"),
+	U32("kernel.dirty.ratio", kernel.dirty.ratio, 1, 100, 20,
+	    "vm.dirty_ratio: % of dirtyable memory dirty (or under writeback) at which "
+	    "writers are throttled"),
+	U32("kernel.dirty.expire_centisecs", kernel.dirty.expire_centisecs, 0, 1u << 30, 3000,
+	    "vm.dirty_expire_centisecs: dirty data this old is written back by the flusher"),
+	U32("kernel.dirty.writeback_centisecs", kernel.dirty.writeback_centisecs, 0, 1u << 30, 500,
+	    "vm.dirty_writeback_centisecs: the flusher's period; 0: no periodic writeback"),
+	U64("kernel.cycles_per_centisec", kernel.cycles_per_centisec, 1, 1ull << 40, 30000000,
+	    "simulated cycles in 1/100 s, for the centisecs keys (3 GHz)"),
+	SIZE("disk.size", disk.size, 1 * MiB, 1024 * TiB, 64 * GiB,
+	     "size of the disk that holds the trace's files (sparse: costs the host only "
+	     "what is written)"),
+	U64("disk.latency", disk.latency, 0, 1ull << 40, 30000,
+	    "cycles a request spends inside the disk, overlapping other requests (10 us "
+	    "at 3 GHz, an NVMe read)"),
+	U64("disk.block_cycles", disk.block_cycles, 0, 1ull << 30, 1500,
+	    "cycles one 4 KiB block takes on the disk's link (about 8 GB/s at 3 GHz)"),
 	ENUM("iommu.mode", iommu.mode, iommu_mode_names, IOMMU_TRANSLATE,
 	     "translate: DMA remapping through IO page tables; passthrough: identity "
 	     "domains; off: no IOMMU, bus address = physical"),

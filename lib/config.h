@@ -162,7 +162,21 @@ struct mmsim_cfg {
 			uint32_t slab_new;        /* "kernel.cost.slab_new": setting up a slab */
 			uint32_t vmalloc;         /* "kernel.cost.vmalloc": area bookkeeping */
 			uint32_t vfree;           /* "kernel.cost.vfree" */
+			uint32_t filemap;  /* "kernel.cost.filemap": page-cache lookup/insert */
 		} cost;
+		/* page cache and files (kernel/mm/filemap.c, readahead.c, writeback.c) */
+		uint64_t fault_around_bytes; /* "kernel.fault_around_bytes" */
+		struct {
+			uint64_t max;      /* "kernel.readahead.max": bytes (read_ahead_kb) */
+			uint64_t initial;  /* "kernel.readahead.initial": bytes, 0 = as Linux */
+		} readahead;
+		struct {
+			uint32_t background_ratio;    /* "kernel.dirty.background_ratio" */
+			uint32_t ratio;               /* "kernel.dirty.ratio" */
+			uint32_t expire_centisecs;    /* "kernel.dirty.expire_centisecs" */
+			uint32_t writeback_centisecs; /* "kernel.dirty.writeback_centisecs" */
+		} dirty;
+		uint64_t cycles_per_centisec; /* "kernel.cycles_per_centisec" */
 		struct {
 			uint32_t enabled;  /* "kernel.thp.enabled": enum thp_enabled */
 			uint32_t defrag;   /* "kernel.thp.defrag": enum thp_defrag */
@@ -187,6 +201,12 @@ struct mmsim_cfg {
 		uint32_t direct_map;       /* "kernel.direct_map": enum direct_map_size */
 		char slub_debug[16];       /* "kernel.slub_debug": "" or letters of FZPU */
 	} kernel;
+
+	struct {                   /* "disk.*": the block device holding files (sim/blk) */
+		uint64_t size;         /* "disk.size": bytes */
+		uint64_t latency;      /* "disk.latency": cycles per request */
+		uint64_t block_cycles; /* "disk.block_cycles": link cycles per 4 KiB */
+	} disk;
 
 	struct {                   /* "iommu.*": sim/iommu and kernel/mm/dma.c */
 		uint32_t mode;         /* "iommu.mode": enum iommu_mode */

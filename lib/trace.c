@@ -351,12 +351,16 @@ static int check_span(struct ld *ld, const char *key, const struct addr_expr *a,
 /* ---- ops ---------------------------------------------------------------- */
 
 static const char *const k_mmap[] = { "op", "name", "addr", "length", "prot", "fixed",
-				       "flags" };
+				       "flags", "file", "offset", "shared" };
 static const char *const k_munmap[] = { "op", "addr", "length" };
 static const char *const k_mprotect[] = { "op", "addr", "length", "prot" };
 static const char *const k_read[] = { "op", "addr", "size", "expect" };
 static const char *const k_write[] = { "op", "addr", "size", "value" };
 static const char *const k_fetch[] = { "op", "addr", "size" };
+/* file ops (docs/pagecache.md) */
+static const char *const k_file_rw[] = { "op", "file", "offset", "length", "buf" };
+static const char *const k_fsync[] = { "op", "file" };
+static const char *const k_fadvise[] = { "op", "file", "offset", "length", "advice" };
 static const char *const k_seq[] = { "op", "base", "length", "size", "count", "write",
 				     "kind" };
 static const char *const k_stride[] = { "op", "base", "length", "size", "count", "write",
@@ -483,6 +487,135 @@ static int load_devices(struct ld *ld, const cJSON *root, struct trace *t)
 	place_pop(ld, old);
 	return rc;
 }
+
+/* ---- files (docs/pagecache.md) ------------------------------------------ */
+
+#define TRACE_MAX_FILES 256
+
+static const char *const k_file[] = { "name", "size", "content", "seed", "path" };
+
+/* One "files" entry: its content is "offset" (default), "seed" (with
+ * "seed") or a host file ("path", relative to the trace's folder). */
+static int load_file(struct ld *ld, const cJSON *d, struct trace *t, struct trace_file *tf)
+{
+	const char *name;
+	bool given;
+	if (!cJSON_IsObject(d))
+		return fail(ld, NULL, "expected a file object such as {\"name\": \"data\", "
+			    "\"size\": \"1M\"}");
+	if (check_keys(ld, d, k_file, ARRAY_SIZE(k_file)) || get_name(ld, d, &name) ||
+	    get_u64(ld, d, "size", true, &tf->size, &given))
+		return -1;
+	if (!name)
+		return fail(ld, NULL, "\"name\" is required");
+	for (uint32_t i = 0; i < t->nfiles; i++)
+		if (strcmp(t->files[i].name, name) == 0)
+			return fail(ld, "name", "\"%s\" is already the name of files[%u]", name, i);
+	snprintf(tf->name, sizeof tf->name, "%s", name);
+	const cJSON *c = field(d, "content"), *path = field(d, "path");
+	if (c && (!cJSON_IsString(c) || (strcmp(c->valuestring, "offset") &&
+					 strcmp(c->valuestring, "seed") &&
+					 strcmp(c->valuestring, "host"))))
+		return fail(ld, "content", "must be \"offset\" (each 8-byte word holds its "
+			    "offset), \"seed\" (seeded words) or \"host\" (with \"path\")");
+	tf->content = !c || !strcmp(c->valuestring, "offset") ? TRACE_FILE_OFFSET
+		      : !strcmp(c->valuestring, "seed") ? TRACE_FILE_SEED : TRACE_FILE_HOST;
+	if (path && !c)
+		tf->content = TRACE_FILE_HOST;
+	if (tf->content == TRACE_FILE_SEED && get_u64(ld, d, "seed", false, &tf->seed, NULL))
+		return -1;
+	if (tf->content != TRACE_FILE_SEED && field(d, "seed"))
+		return fail(ld, "seed", "only with \"content\": \"seed\"");
+	if (tf->content != TRACE_FILE_HOST) {
+		if (path)
+			return fail(ld, "path", "only with \"content\": \"host\"");
+		if (!given || tf->size == 0)
+			return fail(ld, given ? "size" : NULL, given ? "must be greater than 0"
+				    : "\"size\" is required");
+	} else {
+		if (!path || !cJSON_IsString(path) || !path->valuestring[0])
+			return fail(ld, path ? "path" : NULL, "a host file needs \"path\" (a "
+				    "file name, relative to the trace's folder)");
+		const char *slash = strrchr(ld->file, '/');
+		int dir = path->valuestring[0] == '/' || !slash ? 0 : (int)(slash - ld->file + 1);
+		size_t n = (size_t)dir + strlen(path->valuestring) + 1;
+		if (!(tf->path = malloc(n)))
+			return fail(ld, NULL, "out of memory");
+		snprintf(tf->path, n, "%.*s%s", dir, ld->file, path->valuestring);
+		FILE *hf = fopen(tf->path, "rb");
+		if (!hf)
+			return fail(ld, "path", "cannot open \"%s\"", tf->path);
+		long hsize = fseek(hf, 0, SEEK_END) == 0 ? ftell(hf) : -1;
+		fclose(hf);
+		if (hsize < 0)
+			return fail(ld, "path", "cannot read \"%s\" (not a regular file?)",
+				    tf->path);
+		if (!given)
+			tf->size = (uint64_t)hsize;
+		if (tf->size == 0)
+			return fail(ld, "path", "\"%s\" is empty; give a \"size\"", tf->path);
+	}
+	if (tf->size > (1ull << 46))
+		return fail(ld, "size", "at most 64T");
+	return 0;
+}
+
+/* "files": [{"name": "data", "size": "64M", "content": "seed", "seed": 7}, ...] */
+static int load_files(struct ld *ld, const cJSON *root, struct trace *t)
+{
+	const cJSON *fs = field(root, "files"), *d;
+	if (!fs)
+		return 0;
+	size_t old = place_push(ld, "files");
+	int rc = 0;
+	int n = cJSON_IsArray(fs) ? cJSON_GetArraySize(fs) : -1;
+	if (n < 0 || n > TRACE_MAX_FILES)
+		rc = fail(ld, NULL, "expected an array of at most %d files", TRACE_MAX_FILES);
+	if (!rc && n > 0 && !(t->files = calloc((size_t)n, sizeof *t->files)))
+		rc = fail(ld, NULL, "out of memory");
+	cJSON_ArrayForEach(d, fs) {
+		if (rc)
+			break;
+		size_t o2 = place_push(ld, "[%u]", t->nfiles);
+		rc = load_file(ld, d, t, &t->files[t->nfiles]);
+		t->nfiles++;    /* counted even on error: trace_free frees its path */
+		place_pop(ld, o2);
+	}
+	place_pop(ld, old);
+	return rc;
+}
+
+/* obj[key] names a declared file: its index into *out. */
+static int get_file(struct ld *ld, const cJSON *obj, const char *key, uint32_t *out)
+{
+	const cJSON *v = field(obj, key);
+	const struct trace *t = ld->trace;
+	if (!v)
+		return fail(ld, NULL, "\"%s\" is required", key);
+	if (!cJSON_IsString(v))
+		return fail(ld, key, "expected a file name");
+	for (uint32_t i = 0; i < t->nfiles; i++)
+		if (strcmp(t->files[i].name, v->valuestring) == 0) {
+			*out = i;
+			return 0;
+		}
+	if (!t->nfiles)
+		return fail(ld, key, "unknown file \"%s\" (the trace has no \"files\")",
+			    v->valuestring);
+	const char *names[TRACE_MAX_FILES];
+	for (uint32_t i = 0; i < t->nfiles; i++)
+		names[i] = t->files[i].name;
+	const char *hint = json_suggest(v->valuestring, names, t->nfiles);
+	if (hint)
+		return fail(ld, key, "unknown file \"%s\"; did you mean \"%s\"?", v->valuestring,
+			    hint);
+	return fail(ld, key, "unknown file \"%s\"", v->valuestring);
+}
+
+static const char *const fadvise_names[] = { "normal", "random", "sequential", "willneed",
+					     "dontneed" };
+
+static int op_file(struct ld *ld, const cJSON *obj, struct op *o);
 
 /* obj[key] names a declared device: its index into *out. */
 static int get_device(struct ld *ld, const cJSON *obj, const char *key, uint64_t *out)
@@ -666,6 +799,47 @@ static int check_dma_handles(struct ld *ld, const struct trace *t)
 	return 0;
 }
 
+static int get_choice(struct ld *ld, const cJSON *obj, const char *key,
+		      const char *const *names, size_t n, uint32_t *out);
+
+/* read/write with "file", fsync, fadvise. */
+static int op_file(struct ld *ld, const cJSON *obj, struct op *o)
+{
+	bool given;
+	uint32_t adv;
+	if (get_file(ld, obj, "file", &o->other))
+		return -1;
+	const struct trace_file *tf = &ld->trace->files[o->other];
+	switch (o->kind) {
+	case OP_FILE_READ:
+	case OP_FILE_WRITE:
+		if (get_u64(ld, obj, "offset", true, &o->value, &given) ||
+		    get_length(ld, obj, &o->len) || get_addr(ld, obj, "buf", &o->addr, NULL) ||
+		    check_span(ld, "buf", &o->addr, o->len))
+			return -1;
+		if (!given)
+			o->value = 0;
+		if (o->len > (1ull << 30))
+			return fail(ld, "length", "at most 1G per call");
+		if (o->kind == OP_FILE_WRITE && o->value + o->len > tf->size)
+			return fail(ld, "length", "the write ends at %" PRIu64 ", past the end of "
+				    "\"%s\" (%" PRIu64 " bytes; files do not grow beyond their "
+				    "declared size)", o->value + o->len, tf->name, tf->size);
+		return 0;
+	case OP_FADVISE:
+		o->value = 0;
+		o->len = 0;
+		if (get_u64(ld, obj, "offset", true, &o->value, &given) ||
+		    get_u64(ld, obj, "length", true, &o->len, &given) ||
+		    get_choice(ld, obj, "advice", fadvise_names, ARRAY_SIZE(fadvise_names), &adv))
+			return -1;
+		o->prot = (uint8_t)adv;     /* POSIX_FADV_* are 0..4 in this order */
+		return 0;
+	default:
+		return 0;
+	}
+}
+
 static const struct op_spec {
 	const char *name;
 	enum op_kind kind;
@@ -730,6 +904,12 @@ static const struct op_spec {
 	SPEC("munlock", OP_MLOCK, k_munmap),
 	SPEC("sysctl", OP_SYSCTL, k_sysctl),
 	SPEC("procfs", OP_PROCFS, k_procfs),
+	SPEC("fsync", OP_FSYNC, k_fsync),
+	SPEC("fadvise", OP_FADVISE, k_fadvise),
+	/* read and write with "file" (found after the access ops of the same
+	 * name, compile_op() picks these when "file" is given) */
+	SPEC("read", OP_FILE_READ, k_file_rw),
+	SPEC("write", OP_FILE_WRITE, k_file_rw),
 #undef SPEC
 };
 
@@ -876,6 +1056,24 @@ static int op_mmap(struct ld *ld, const cJSON *obj, struct op *o)
 		return fail(ld, "flags", "fixed placement requires \"addr\"");
 	if ((o->count & TRACE_MAP_HUGE_1GB) && !(o->count & TRACE_MAP_HUGETLB))
 		return fail(ld, "flags", "\"huge_1gb\" requires \"hugetlb\"");
+	if (field(obj, "file")) {
+		bool shared = false, given;
+		if (get_file(ld, obj, "file", &o->other) ||
+		    get_u64(ld, obj, "offset", true, &o->value, &given) ||
+		    get_bool(ld, obj, "shared", &shared))
+			return -1;
+		o->other++;
+		if (!given)
+			o->value = 0;
+		if (o->value & 4095)
+			return fail(ld, "offset", "must be a multiple of 4096 (the page size)");
+		if (shared)
+			o->count |= TRACE_MAP_SHARED;
+		if (o->count & TRACE_MAP_HUGETLB)
+			return fail(ld, "flags", "\"hugetlb\" maps hugetlbfs pages, not a file");
+	} else if (field(obj, "offset") || field(obj, "shared")) {
+		return fail(ld, field(obj, "offset") ? "offset" : "shared", "only with \"file\"");
+	}
 	if (name) {   /* validated and collected by pass 1 */
 		o->region = region_find(ld->proc, name->valuestring, strlen(name->valuestring));
 		assert(o->region >= 0);
@@ -1459,6 +1657,12 @@ static int compile_op(struct ld *ld, const cJSON *obj, int depth)
 			spec = &op_specs[i];
 	if (!spec)
 		return unknown_op(ld, kind->valuestring);
+	if ((spec->kind == OP_READ || spec->kind == OP_WRITE) && field(obj, "file")) {
+		enum op_kind fk = spec->kind == OP_READ ? OP_FILE_READ : OP_FILE_WRITE;
+		for (size_t i = 0; i < ARRAY_SIZE(op_specs); i++)
+			if (op_specs[i].kind == fk)
+				spec = &op_specs[i];
+	}
 	if (check_keys(ld, obj, spec->keys, spec->nkeys))
 		return -1;
 
@@ -1536,6 +1740,10 @@ static int compile_op(struct ld *ld, const cJSON *obj, int depth)
 	case OP_MBIND:
 		rc = op_munmap(ld, obj, &o) || get_mempolicy(ld, obj, &o) ? -1 : 0;
 		break;
+	case OP_FILE_READ:
+	case OP_FILE_WRITE:
+	case OP_FSYNC:
+	case OP_FADVISE: rc = op_file(ld, obj, &o); break;
 	case OP_END:     assert(0); break;
 	}
 	return rc ? rc : emit(ld, &o, NULL);
@@ -1588,7 +1796,7 @@ static int collect_regions(struct ld *ld, const cJSON *parent, int depth)
 
 static const char *const k_thread[] = { "cpu", "spawned", "ops" };
 static const char *const k_proc[] = { "name", "forked_from", "layout", "threads" };
-static const char *const k_top[] = { "name", "description", "processes", "devices" };
+static const char *const k_top[] = { "name", "description", "processes", "devices", "files" };
 
 static int load_thread(struct ld *ld, const cJSON *obj, struct trace_thread *th)
 {
@@ -1814,7 +2022,7 @@ static int load_root(struct ld *ld, const cJSON *root, struct trace *t)
 		if (v && !cJSON_IsString(v))
 			return fail(ld, k_top[i], "expected a string");
 	}
-	if (load_devices(ld, root, t))
+	if (load_devices(ld, root, t) || load_files(ld, root, t))
 		return -1;
 	if (get_array(ld, root, "processes", "processes", TRACE_MAX_PROCS, &procs))
 		return -1;
@@ -1867,6 +2075,9 @@ void trace_free(struct trace *t)
 		free(p->regions);
 	}
 	free(t->devices);
+	for (uint32_t i = 0; i < t->nfiles; i++)
+		free(t->files[i].path);
+	free(t->files);
 	free(t->dma_handles);
 	free(t->procs);
 	for (uint32_t i = 0; i < t->npaths; i++)

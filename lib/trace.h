@@ -79,6 +79,13 @@ enum op_kind {
 	OP_MBIND,         /* addr, len; prot = enum mpol_mode; value = nodemask */
 	OP_CMA_ALLOC,     /* region = the name; count = frames; prot = align order */
 	OP_CMA_RELEASE,   /* region = the name of a cma_alloc */
+	/* file ops (kernel/mm/filemap.h); other = index of trace.files */
+	OP_FILE_READ,     /* "read" with "file": value = file offset, len bytes into
+	                   * the buffer at addr */
+	OP_FILE_WRITE,    /* "write" with "file": from the buffer at addr */
+	OP_FSYNC,
+	OP_FADVISE,       /* value = offset, len (0: to the end), prot = advice
+	                   * (Linux's POSIX_FADV_* value) */
 };
 
 /* op.flags */
@@ -102,6 +109,9 @@ enum op_kind {
 #define TRACE_MAP_HUGETLB         0x040u
 #define TRACE_MAP_HUGE_1GB        0x080u
 #define TRACE_MAP_LOCKED          0x100u
+#define TRACE_MAP_SHARED          0x200u  /* "shared": true, with "file" */
+/* mmap of a file: op.other = index of trace.files + 1 (0: anonymous),
+ * op.value = the file offset */
 
 /* sysctl keys settable at run time */
 enum trace_sysctl { SYSCTL_THP_ENABLED, SYSCTL_THP_DEFRAG };
@@ -170,8 +180,20 @@ struct trace_device {
 /* op.prot of dma ops: the DMA API's directions. */
 enum trace_dma_dir { TRACE_DMA_BIDIRECTIONAL, TRACE_DMA_TO_DEVICE, TRACE_DMA_FROM_DEVICE };
 
+/* A file on the simulated disk ("files" at the top of a trace). */
+enum trace_file_content { TRACE_FILE_OFFSET, TRACE_FILE_SEED, TRACE_FILE_HOST };
+struct trace_file {
+	char name[32];
+	uint64_t size;          /* bytes; with a host file 0 = its size */
+	uint8_t content;        /* enum trace_file_content */
+	uint64_t seed;          /* TRACE_FILE_SEED */
+	char *path;             /* TRACE_FILE_HOST: resolved against the trace's folder */
+};
+
 struct trace {
 	char path[256];
+	struct trace_file *files;     /* "files" */
+	uint32_t nfiles;
 	char **paths;       /* recorded streams named by replay ops, resolved
 	                     * relative to the trace file */
 	uint32_t npaths;

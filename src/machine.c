@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "kernel/mm/kmm.h"
+#include "kernel/mm/filemap.h"
 #include "kernel/mm/thp.h"
 #include "kernel/mm/slab.h"
 #include "lib/jsonutil.h"
@@ -819,8 +820,11 @@ static void op_mmap(struct machine *m, struct thread *t, struct core *c, const s
 	vaddr_t hint = 0;
 	if ((op->addr.region >= 0 || op->addr.off) && !resolve(m, t, c, &op->addr, &hint))
 		return;
-	int64_t r = kmm_mmap(m->kmm, t->proc->mm, c, hint, op->len, op->prot,
-			     (uint32_t)op->count);
+	int64_t r = op->other ? kmm_mmap_file(m->kmm, t->proc->mm, c, hint, op->len, op->prot,
+					      (uint32_t)op->count, op->other, op->value,
+					      op->count & TRACE_MAP_SHARED)
+			      : kmm_mmap(m->kmm, t->proc->mm, c, hint, op->len, op->prot,
+					 (uint32_t)op->count);
 	run_check(m);
 	if (r < 0) {
 		char why[64];
@@ -888,6 +892,104 @@ static void op_read_write(struct machine *m, struct thread *t, struct core *c,
 		      (unsigned long long)op->value);
 	}
 	t->pc++;
+}
+
+/* ----------------------------------------------------------------- files */
+
+/* Copy n bytes between a user buffer at uva and the page-cache frame pfn
+ * from offset poff (copy_to_user() for a read, copy_from_user() for a
+ * write): one user access and one kernel access per cache line, through
+ * the core's memory port, and the bytes themselves. False if the process
+ * was killed (a bad buffer). */
+static bool copy_user_page(struct machine *m, struct thread *t, struct core *c, vaddr_t uva,
+			   uint64_t pfn, uint64_t poff, uint64_t n, bool to_user)
+{
+	uint32_t acc = PF_U | (to_user ? PF_W : 0);
+	for (uint64_t i = 0; i < n; ) {
+		vaddr_t va = uva + i;
+		uint64_t piece = 64 - (va & 63), kleft = 64 - ((poff + i) & 63);
+		if (kleft < piece)
+			piece = kleft;
+		if (piece > n - i)
+			piece = n - i;
+		paddr_t upa;
+		if (va + piece > m->kmm->user_va_end) {
+			access_gp(m, t, c, va);
+			return false;
+		}
+		if (!translate(m, t, c, va, acc, &upa))
+			return false;
+		core_data(c, upa, acc);
+		paddr_t kpa = ((paddr_t)pfn << PAGE_SHIFT) + poff + i;
+		c->clock += memsys_access(m->ms, c->id, kpa, MEM_KERNEL, !to_user, c->clock);
+		uint8_t *u = physmem_frame_rw(&m->ms->pm, upa >> PAGE_SHIFT) + (upa & ~PAGE_MASK);
+		uint8_t *kb = physmem_frame_rw(&m->ms->pm, pfn) + poff + i;
+		memcpy(to_user ? u : kb, to_user ? kb : u, piece);
+		i += piece;
+	}
+	return true;
+}
+
+/* read()/write() at an offset (pread64/pwrite64): the page cache's side is
+ * kernel/mm/filemap.c's; a read stops at the end of the file. */
+static void op_file_rw(struct machine *m, struct thread *t, struct core *c, const struct op *op)
+{
+	struct kmm *k = m->kmm;
+	uint32_t id = op->other + 1;
+	vaddr_t buf;
+	if (!resolve(m, t, c, &op->addr, &buf))
+		return;
+	bool write = op->kind == OP_FILE_WRITE;
+	kfile_rw_enter(k, c, write);
+	uint64_t off = op->value, len = op->len, size = kfile_size(k, id);
+	if (!write)
+		len = off >= size ? 0 : off + len > size ? size - off : len;
+	uint64_t last = len ? (off + len - 1) >> PAGE_SHIFT : 0;
+	for (uint64_t done = 0; done < len; ) {
+		uint64_t fo = off + done, index = fo >> PAGE_SHIFT, poff = fo & ~PAGE_MASK;
+		uint64_t n = PAGE_SIZE - poff < len - done ? PAGE_SIZE - poff : len - done;
+		int64_t pfn = write ? kfile_write_begin(k, c, id, index, poff == 0 && n == PAGE_SIZE)
+				    : kfile_read_page(k, c, id, index, last - index + 1);
+		if (pfn < 0) {
+			k->oom_kills++;
+			kill_process(m, t, c, "out of memory for the page cache");
+			return;
+		}
+		if (!copy_user_page(m, t, c, buf + done, (uint64_t)pfn, poff, n, !write))
+			return;
+		if (write)
+			kfile_write_end(k, c, id, (uint64_t)pfn, fo + n);
+		done += n;
+	}
+	kfile_rw_exit(k);
+	if (write)
+		balance_dirty_pages(k, c, id);
+	run_check(m);
+	t->pc++;
+}
+
+static void op_file(struct machine *m, struct thread *t, struct core *c, const struct op *op)
+{
+	if (op->kind == OP_FSYNC)
+		kfile_fsync(m->kmm, c, op->other + 1);
+	else
+		kfile_fadvise(m->kmm, c, op->other + 1, op->value, op->len, op->prot);
+	run_check(m);
+	t->pc++;
+}
+
+/* The trace's files, on the disk before the run starts. */
+static int create_files(struct machine *m, char *err)
+{
+	static const enum kfile_content how[] = { KFILE_OFFSET, KFILE_SEED, KFILE_HOST };
+	for (uint32_t i = 0; i < m->tr->nfiles; i++) {
+		const struct trace_file *f = &m->tr->files[i];
+		char why[MMSIM_ERR_LEN];
+		if (kfile_create(m->kmm, f->name, f->size, how[f->content], f->seed, f->path,
+				 why) < 0)
+			return errf(err, "%s: files[%u]: %s", m->tr->path, i, why);
+	}
+	return 0;
 }
 
 /* ------------------------------------------------------------------- DMA */
@@ -1575,6 +1677,14 @@ static void thread_step(struct machine *m, struct thread *t, struct core *c)
 	case OP_MBIND:
 		op_pages(m, t, c, op);
 		break;
+	case OP_FILE_READ:
+	case OP_FILE_WRITE:
+		op_file_rw(m, t, c, op);
+		break;
+	case OP_FSYNC:
+	case OP_FADVISE:
+		op_file(m, t, c, op);
+		break;
 	}
 }
 
@@ -1812,6 +1922,8 @@ int machine_run(struct machine *m, char *err)
 				tlb_defer_run(m->kmm, c);  /* the tick of deferred shootdowns */
 			thread_step(m, t, c);
 			khugepaged_maybe(m->kmm, c);   /* its wake-up, when due */
+			if (c->clock >= m->kmm->writeback_next)
+				writeback_tick(m->kmm, c);   /* the flusher */
 			if (m->observer && m->observer(m->observer_arg)) {
 				m->stopped = true;   /* left mid-run: destroy only */
 				return 0;
@@ -1941,7 +2053,7 @@ struct machine *machine_create(const struct mmsim_cfg *cfg, const struct trace *
 	for (unsigned i = 0; i < cfg->cores; i++)
 		m->cores[i] = core_create(&m->cfg, i, m->ms, m->st);
 	m->kmm = kmm_create(&m->cfg, m->ms, m->cores, cfg->cores, m->st);
-	if (machine_dma_init(m, err)) {
+	if (machine_dma_init(m, err) || create_files(m, err)) {
 		machine_destroy(m);
 		return NULL;
 	}

@@ -17,6 +17,9 @@
  * - hugetlb leaves (2M PDEs, 1G PDPTEs) map in-use pool pages inside hugetlb
  *   VMAs of their size; the pools' free lists and counters agree with the
  *   struct pages (hugetlb_validate());
+ * - page-cache pages are mapped only by VMAs of their file at their index,
+ *   never writable in a private mapping, with mapcount equal to the PTEs
+ *   found; the page-cache index itself by filemap_validate();
  * - rss and page-table counts of each mm agree with its tables;
  * - VMAs are sorted and do not overlap;
  * - the CMA area's pageblocks are CMA and the frames cma_alloc holds are in
@@ -26,6 +29,7 @@
 #include "kernel/mm/cma.h"
 #include "kernel/mm/slab.h"
 #include "kernel/mm/hugetlb.h"
+#include "kernel/mm/filemap.h"
 
 #include <stdlib.h>
 #include "lib/jsonutil.h"
@@ -36,6 +40,7 @@ struct census {
 	uint32_t *maps;        /* PTEs seen per frame */
 	uint64_t tables, leaves;
 	uint64_t hugetlb;      /* 4K pages of hugetlb pages mapped */
+	uint64_t file_leaves;  /* PTEs mapping page-cache pages */
 };
 
 /* A hugetlb leaf (PDE or PDPTE with PS): the head of a pool page of that
@@ -137,13 +142,32 @@ static int check_table(struct kmm *k, struct mm *mm, paddr_t table, int level,
 					    "VMA", (unsigned long long)va);
 			continue;
 		}
-		if (!(k->memmap[pfn].flags & PG_anon))
+		const struct page *lp = &k->memmap[pfn];
+		const struct vma *v = vma_find(mm, va);
+		bool file = (lp->flags & PG_STATE_MASK) == PG_file;
+		if (!(lp->flags & PG_anon) && !file)
 			return errf(err, "kmm_validate: PTE for %#llx maps pfn %#llx which is "
-				    "not an anonymous page (flags %#x)", (unsigned long long)va,
-				    (unsigned long long)pfn, k->memmap[pfn].flags);
-		if (!vma_find(mm, va))
+				    "neither an anonymous nor a page-cache page (flags %#x)",
+				    (unsigned long long)va, (unsigned long long)pfn, lp->flags);
+		if (!v)
 			return errf(err, "kmm_validate: PTE for %#llx lies outside every VMA",
 				    (unsigned long long)va);
+		/* a page-cache page sits at its own place in the file mapping */
+		if (file && (v->file != lp->mapping ||
+			     v->pgoff + ((va - v->start) >> PAGE_SHIFT) != lp->index))
+			return errf(err, "kmm_validate: PTE for %#llx maps page %llu of file %u, "
+				    "but the VMA maps file %u page %llu there",
+				    (unsigned long long)va, (unsigned long long)lp->index, lp->mapping,
+				    v->file, (unsigned long long)(v->pgoff +
+								  ((va - v->start) >> PAGE_SHIFT)));
+		if (file && (e & PTE_RW) && !(v->flags & VM_SHARED))
+			return errf(err, "kmm_validate: PTE for %#llx maps a page-cache page "
+				    "writable in a private mapping", (unsigned long long)va);
+		if (file) {
+			cs->maps[pfn]++;
+			cs->file_leaves++;
+			continue;
+		}
 		if ((e & PTE_RW) && k->memmap[pfn].mapcount > 1)
 			return errf(err, "kmm_validate: PTE for %#llx maps pfn %#llx writable "
 				    "but %d PTEs share it (COW broken)", (unsigned long long)va,
@@ -165,7 +189,7 @@ static int check_frames(struct kmm *k, const struct census *cs, char *err)
 		if (state & (state - 1))
 			return errf(err, "kmm_validate: pfn %#llx has several states (%#x)",
 				    (unsigned long long)pfn, state);
-		if ((state & PG_anon) && (uint32_t)p->mapcount != cs->maps[pfn])
+		if ((state & (PG_anon | PG_file)) && (uint32_t)p->mapcount != cs->maps[pfn])
 			return errf(err, "kmm_validate: pfn %#llx mapcount %d but %u PTEs map it",
 				    (unsigned long long)pfn, p->mapcount, cs->maps[pfn]);
 		if ((state & PG_anon) && !(p->flags & PG_tail) && p->mapcount > 0 &&
@@ -221,6 +245,7 @@ int kmm_validate(struct kmm *k, struct mm *const *mms, size_t nmm, char *err)
 	for (size_t i = 0; i < nmm && rc == 0; i++) {
 		const struct mm *mm = mms[i];
 		uint64_t t0 = cs.tables, l0 = cs.leaves, h0 = cs.hugetlb;
+		uint64_t t0 = cs.tables, l0 = cs.leaves, f0 = cs.file_leaves;
 		rc = vma_validate(mm, err);
 		if (rc == 0)
 			rc = check_table(k, (struct mm *)mm, mm->pgd, k->levels, 0, &cs, err);
@@ -233,6 +258,10 @@ int kmm_validate(struct kmm *k, struct mm *const *mms, size_t nmm, char *err)
 			rc = errf(err, "kmm_validate: mm maps %llu pages of hugetlb pages, its "
 				  "counter says %llu", (unsigned long long)(cs.hugetlb - h0),
 				  (unsigned long long)mm->hugetlb_pages);
+		if (rc == 0 && cs.file_leaves - f0 != mm->rss_file)
+			rc = errf(err, "kmm_validate: mm maps %llu page-cache pages, rss_file "
+				  "says %llu", (unsigned long long)(cs.file_leaves - f0),
+				  (unsigned long long)mm->rss_file);
 	}
 	if (rc == 0)
 		rc = check_frames(k, &cs, err);
@@ -240,6 +269,8 @@ int kmm_validate(struct kmm *k, struct mm *const *mms, size_t nmm, char *err)
 		rc = hugetlb_validate(k, cs.maps, err);
 	if (rc == 0 && k->kmem)
 		rc = kmem_validate(k, err);
+	if (rc == 0)
+		rc = filemap_validate(k, err);
 	free(cs.maps);
 	return rc;
 }

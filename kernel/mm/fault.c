@@ -1,5 +1,6 @@
 /* The page-fault handler (arch/x86/mm/fault.c do_user_addr_fault() and
- * mm/memory.c handle_mm_fault()), for anonymous private memory.
+ * mm/memory.c handle_mm_fault()), for anonymous private memory; faults on
+ * file mappings go to filemap_fault() (filemap_fault.c).
  *
  * A fault is a trap from the hardware with the faulting address and the x86
  * error code. The handler finds the VMA, checks the access against its
@@ -24,6 +25,7 @@
 #include "kernel/mm/thp.h"
 #include "kernel/mm/vmscan.h"
 #include "kernel/mm/hugetlb.h"
+#include "kernel/mm/filemap.h"
 #include <assert.h>
 
 /* access_error(): may this VMA be accessed this way? (PROT_W implies
@@ -70,8 +72,8 @@ static void count_rss(struct mm *mm)
 
 /* A newly allocated anonymous page becomes mapped at va: one mapping, the
  * allocation's reference now held by the PTE, rmap set up. */
-static void map_new_anon(struct kmm *k, struct mm *mm, struct core *c, struct vma *v,
-			 paddr_t slot, uint64_t pfn, vaddr_t va, bool write)
+void fault_map_new_anon(struct kmm *k, struct mm *mm, struct core *c, struct vma *v,
+			paddr_t slot, uint64_t pfn, vaddr_t va, bool write)
 {
 	k->memmap[pfn].mapcount = 1;
 	anon_vma_prepare(k, mm, v);
@@ -102,7 +104,7 @@ static enum fault_result do_anonymous_page(struct kmm *k, struct mm *mm, struct 
 					  PG_anon);
 	if (pfn < 0)
 		return FAULT_OOM;
-	map_new_anon(k, mm, c, v, slot, (uint64_t)pfn, va & PAGE_MASK, code & PF_W);
+	fault_map_new_anon(k, mm, c, v, slot, (uint64_t)pfn, va & PAGE_MASK, code & PF_W);
 	k->memmap[slot >> PAGE_SHIFT].pt_used++;
 	return FAULT_DONE;
 }
@@ -134,7 +136,8 @@ static enum fault_result do_wp_page(struct kmm *k, struct mm *mm, struct core *c
 	k->pgfault_wp++;
 	mm->min_flt++;
 	va &= PAGE_MASK;
-	if (old != k->zero_pfn && op->mapcount == 1) {
+	bool file = (op->flags & PG_STATE_MASK) == PG_file;   /* a private file mapping */
+	if (old != k->zero_pfn && !file && op->mapcount == 1) {
 		kmm_write_pte(k, c, slot, e | PTE_RW | PTE_D);
 		k->cow_reuse++;
 		return FAULT_DONE;
@@ -151,9 +154,13 @@ static enum fault_result do_wp_page(struct kmm *k, struct mm *mm, struct core *c
 	 * read-only translation once the new one is in */
 	kmm_write_pte(k, c, slot, 0);
 	flush_tlb_mm_range(k, mm, c, va, va + PAGE_SIZE, FLUSH_COW);
-	map_new_anon(k, mm, c, v, slot, (uint64_t)pfn, va, true);
+	fault_map_new_anon(k, mm, c, v, slot, (uint64_t)pfn, va, true);
 	if (zero) {
 		k->cow_zero++;
+	} else if (file) {
+		filemap_zap_pte(k, c, mm, old, e & ~PTE_D);
+		k->cow_copy++;
+		mm->cow_copies++;
 	} else {
 		op->mapcount--;
 		op->refcount--;
@@ -203,12 +210,17 @@ enum fault_result kmm_page_fault(struct kmm *k, struct mm *mm, struct core *c,
 	pte_t e = kmm_read_pte(k, c, slot);
 	assert(!(e & PTE_PS));  /* thp_handle_fault() took huge leaves */
 	if (!(e & PTE_P))
-		r = do_anonymous_page(k, mm, c, v, slot, va, code);
+		r = v->file ? filemap_fault(k, mm, c, v, slot, va, code)
+			    : do_anonymous_page(k, mm, c, v, slot, va, code);
 	else if ((code & PF_W) && !(e & PTE_RW))
-		r = do_wp_page(k, mm, c, v, slot, e, va);
+		r = (v->flags & VM_SHARED) ? filemap_wp_shared(k, mm, c, slot, e, va)
+					   : do_wp_page(k, mm, c, v, slot, e, va);
 	else
 		k->pgfault_spurious++;
 	if (r == FAULT_OOM)
 		errf(why, "out of memory on a fault at %#llx", (unsigned long long)va);
+	else if (r == FAULT_SIGBUS)
+		errf(why, "SIGBUS: access at %#llx beyond the end of the mapped file",
+		     (unsigned long long)va);
 	return r;
 }

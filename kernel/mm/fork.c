@@ -25,6 +25,7 @@
 #include "kernel/mm/rmap.h"
 #include "kernel/mm/vmscan.h"
 #include "kernel/mm/hugetlb.h"
+#include "kernel/mm/filemap.h"
 #include "sim/cpu/core.h"
 #include "sim/mmu/pte.h"
 
@@ -71,6 +72,15 @@ static pte_t copy_leaf(struct fork_ctx *f, paddr_t pslot, pte_t e, vaddr_t va)
 	if (k->zero_pfn && pfn == k->zero_pfn)
 		return e & ~PTE_A;
 	struct page *p = &k->memmap[pfn];
+	if ((p->flags & PG_STATE_MASK) == PG_file) {
+		/* a page-cache page of a private file mapping (read-only):
+		 * one more mapping and reference (the cache holds its own) */
+		p->mapcount++;
+		p->refcount++;
+		if (++f->child->rss_file + f->child->rss_anon > f->child->hiwater_rss)
+			f->child->hiwater_rss = f->child->rss_file + f->child->rss_anon;
+		return e & ~PTE_A;
+	}
 	assert(p->flags & PG_anon);
 	if (page_dma_pins(p) && copy_pinned(f, pfn, &e, va))
 		return e;
@@ -208,6 +218,13 @@ struct mm *kmm_fork(struct kmm *k, struct mm *parent, struct core *c)
 	for (uint32_t i = 0; i < child->nvma && !f.oom; i++) {
 		/* reset_vma_resv_huge_pages(): the parent keeps the reservations */
 		child->vma[i].flags &= ~VM_HUGETLB_RESV;
+		struct vma *cv = &child->vma[i];
+		if (cv->file)
+			filemap_link_mm(k, child, cv->file);
+		/* vma_needs_copy(): a file mapping without anonymous pages is
+		 * left to fault in the child */
+		if (cv->file && ((cv->flags & VM_SHARED) || !cv->anon_vma))
+			continue;
 		anon_vma_fork(k, child, &child->vma[i]);
 		copy_table(&f, parent->pgd, child->pgd, k->levels, 0, child->vma[i].start,
 			   child->vma[i].end);

@@ -10,6 +10,7 @@
 #include "kernel/mm/kmm.h"
 #include "kernel/mm/hugetlb.h"
 #include "kernel/mm/rmap.h"
+#include "kernel/mm/filemap.h"
 #include "kernel/mm/slab.h"
 
 #include <stdlib.h>
@@ -110,6 +111,7 @@ struct kmm *kmm_create(const struct mmsim_cfg *cfg, struct memsys *ms,
 	zones_init(k);
 	if (st)
 		kmm_register_stats(k, st);
+	filemap_init(k, st);
 	kmem_init(k, st);   /* kernel page tables, kmalloc caches (slab.h) */
 	hugetlb_init(k, st); /* the 2M pool from the buddy allocator */
 	return k;
@@ -120,6 +122,7 @@ void kmm_destroy(struct kmm *k)
 	if (!k)
 		return;
 	kmem_fini(k);
+	filemap_destroy(k);
 	rmap_destroy(k);
 	hugetlb_destroy(k);
 	free(k->mms);

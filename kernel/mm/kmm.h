@@ -37,6 +37,8 @@ struct vma {
 	uint32_t flags;         /* VM_* below */
 	struct mempolicy mpol;  /* mbind() policy (mempolicy.h); MPOL_DEFAULT:
 	                         * the mm's */
+	uint32_t file;          /* id of the mapped file (filemap.h), 0: anonymous;
+	                         * pgoff is then the file page at start */
 };
 
 /* vma.flags (Linux's vm_flags, the ones modelled) */
@@ -50,6 +52,7 @@ struct vma {
 #define VM_HUGE_1G    0x80u  /* with VM_HUGETLB: 1G pages (else 2M) */
 #define VM_HUGETLB_RESV 0x100u /* with VM_HUGETLB: owns the reservations of its
                                 * unfaulted pages (HPAGE_RESV_OWNER) */
+#define VM_SHARED     0x1000u /* MAP_SHARED file mapping: writes reach the file */
 
 /* kmm_mmap() flags (MAP_*) */
 #define KMAP_FIXED           0x001u  /* replace whatever is there */
@@ -72,6 +75,7 @@ struct mm {
 	uint64_t cpumask;       /* cores that may cache its translations (mm_cpumask) */
 	uint64_t rss_anon;      /* anonymous pages mapped */
 	uint64_t hugetlb_pages; /* 4K pages of hugetlb pages mapped (not RSS) */
+	uint64_t rss_file;      /* page-cache pages mapped (MM_FILEPAGES) */
 	uint64_t pt_pages;      /* paging-structure pages, PML4 included */
 	uint64_t hiwater_rss;
 	vaddr_t mmap_base;      /* top of the top-down mmap area */
@@ -182,6 +186,8 @@ struct kmm {
 	vaddr_t khugepaged_addr;          /* ... and address in it */
 	uint64_t zero_pfn;      /* the shared zero page (fault.c): a reserved frame */
 	struct hugetlb *hugetlb; /* hugetlbfs pools (hugetlb.h) */
+	struct filemap *filemap;  /* files, page cache, the disk (filemap.h) */
+	cycles_t writeback_next;  /* the flusher's next wake-up (writeback_tick) */
 
 	/* counters ("mm.*") */
 	uint64_t pgfault, pgfault_anon, pgfault_spurious, pgfault_wp;
@@ -278,6 +284,9 @@ int vma_insert(struct mm *mm, vaddr_t start, vaddr_t end, uint32_t prot);
 void vma_remove_range(struct mm *mm, vaddr_t start, vaddr_t end);
 /* vma_insert() with VM_* flags. */
 int vma_add(struct mm *mm, vaddr_t start, vaddr_t end, uint32_t prot, uint32_t flags);
+/* vma_add() of a file mapping: file id, file page pgoff at start. */
+int vma_add_file(struct mm *mm, vaddr_t start, vaddr_t end, uint32_t prot, uint32_t flags,
+		 uint32_t file, uint64_t pgoff);
 /* Give [start, end) (mapped throughout) new rights (VMA_KEEP_PROT: keep
  * each VMA's) and flags, splitting and merging VMAs as needed. */
 #define VMA_KEEP_PROT UINT32_MAX
@@ -356,6 +365,11 @@ enum fault_result kmm_page_fault(struct kmm *k, struct mm *mm, struct core *c,
 int64_t kmm_mmap(struct kmm *k, struct mm *mm, struct core *c, vaddr_t addr,
 		 uint64_t len, uint32_t prot, uint32_t flags);
 int kmm_munmap(struct kmm *k, struct mm *mm, struct core *c, vaddr_t addr, uint64_t len);
+/* mmap of file `file` (filemap.h) from byte offset off (page aligned),
+ * shared (MAP_SHARED) or private; beyond that as kmm_mmap(). */
+int64_t kmm_mmap_file(struct kmm *k, struct mm *mm, struct core *c, vaddr_t addr,
+		      uint64_t len, uint32_t prot, uint32_t flags, uint32_t file, uint64_t off,
+		      bool shared);
 /* mprotect(): new rights for [addr, addr+len), which must be mapped
  * throughout (else -ENOMEM, as Linux). */
 int kmm_mprotect(struct kmm *k, struct mm *mm, struct core *c, vaddr_t addr, uint64_t len,

@@ -1,5 +1,6 @@
 /* Address-space lifetime: mm_alloc()/pgd_alloc() and exit_mmap(). */
 #include "kernel/mm/kmm.h"
+#include "kernel/mm/filemap.h"
 #include "kernel/mm/rmap.h"
 #include "kernel/mm/slab.h"
 
@@ -47,6 +48,7 @@ void mm_destroy(struct kmm *k, struct mm *mm, struct core *c)
 	pt_free_all(k, mm, c);
 	tlb_finish_mmu(k, mm, c, FLUSH_EXIT);
 	rmap_mm_exit(k, mm);
+	filemap_mm_exit(k, mm);
 	for (uint32_t i = 0; i < k->nmms; i++) {
 		if (k->mms[i] == mm) {
 			memmove(&k->mms[i], &k->mms[i + 1], (k->nmms - i - 1) * sizeof(*k->mms));

@@ -1,11 +1,13 @@
-/* mmap() and munmap() for anonymous private memory (mm/mmap.c do_mmap(),
- * do_vmi_munmap()). Lengths round up to pages; MAP_FIXED replaces whatever
+/* mmap() and munmap() (mm/mmap.c do_mmap(), do_vmi_munmap()): anonymous
+ * private memory, and files (private or shared; their faults are
+ * filemap_fault()'s, filemap.h). Lengths round up to pages; MAP_FIXED replaces whatever
  * was mapped there, as Linux does, MAP_FIXED_NOREPLACE fails with EEXIST
  * instead. Pages are faulted in on first touch, or at once with
  * MAP_POPULATE / MAP_LOCKED. MAP_GROWSDOWN makes a stack VMA. */
 #include "kernel/mm/kmm.h"
 #include "kernel/mm/thp.h"
 #include "kernel/mm/hugetlb.h"
+#include "kernel/mm/filemap.h"
 
 #include <errno.h>
 #include "lib/config.h"
@@ -15,7 +17,7 @@
 /* VM_* flags a mapping gets from its MAP_* flags (calc_vm_flag_bits()). */
 static int64_t mmap_region(struct kmm *k, struct mm *mm, struct core *c, vaddr_t addr,
 			   uint64_t len, uint32_t prot, uint32_t flags, uint32_t vf,
-			   uint64_t align);
+			   uint64_t align, uint32_t file, uint64_t off);
 
 static uint32_t vm_flags_of(uint32_t flags)
 {
@@ -34,15 +36,24 @@ static uint32_t vm_flags_of(uint32_t flags)
 int64_t kmm_mmap(struct kmm *k, struct mm *mm, struct core *c, vaddr_t addr,
 		 uint64_t len, uint32_t prot, uint32_t flags)
 {
+	return kmm_mmap_file(k, mm, c, addr, len, prot, flags, 0, 0, false);
+}
+
+int64_t kmm_mmap_file(struct kmm *k, struct mm *mm, struct core *c, vaddr_t addr,
+		      uint64_t len, uint32_t prot, uint32_t flags, uint32_t file, uint64_t off,
+		      bool shared)
+{
 	bool fixed = flags & (KMAP_FIXED | KMAP_FIXED_NOREPLACE);
 	bool huge = flags & KMAP_HUGETLB, gig = huge && (flags & KMAP_HUGE_1GB);
 	/* MAP_HUGETLB: lengths and addresses in huge pages */
 	uint64_t align = gig ? (1ull << 30) : huge ? (1ull << 21) : PAGE_SIZE;
-	uint32_t vf = vm_flags_of(flags) | (huge ? VM_HUGETLB : 0) | (gig ? VM_HUGE_1G : 0);
+	uint32_t vf = vm_flags_of(flags) | (huge ? VM_HUGETLB : 0) | (gig ? VM_HUGE_1G : 0) |
+		      (file && shared ? VM_SHARED : 0);
 	c->clock += k->cfg->kernel.cost.syscall + k->cfg->kernel.cost.mmap;
 	k->mmap_calls++;
 	tlb_defer_force_mm(k, mm, c);  /* no reuse of a range still in flight */
-	if (len == 0 || len > mm->task_size || (addr & ~PAGE_MASK))
+	if (len == 0 || len > mm->task_size || (addr & ~PAGE_MASK) || (off & ~PAGE_MASK) ||
+	    (file && huge))
 		return -EINVAL;
 	len = (len + align - 1) & ~(align - 1);
 	if (fixed && (addr & (align - 1)))
@@ -54,7 +65,7 @@ int64_t kmm_mmap(struct kmm *k, struct mm *mm, struct core *c, vaddr_t addr,
 			return rc;
 		vf |= VM_HUGETLB_RESV;
 	}
-	int64_t r = mmap_region(k, mm, c, addr, len, prot, flags, vf, align);
+	int64_t r = mmap_region(k, mm, c, addr, len, prot, flags, vf, align, file, off);
 	if (r < 0 && (vf & VM_HUGETLB_RESV))
 		hugetlb_unreserve_len(k, gig, len);
 	/* MAP_POPULATE, MAP_LOCKED: mm_populate() before returning */
@@ -68,7 +79,7 @@ int64_t kmm_mmap(struct kmm *k, struct mm *mm, struct core *c, vaddr_t addr,
  * checked. */
 static int64_t mmap_region(struct kmm *k, struct mm *mm, struct core *c, vaddr_t addr,
 			   uint64_t len, uint32_t prot, uint32_t flags, uint32_t vf,
-			   uint64_t align)
+			   uint64_t align, uint32_t file, uint64_t off)
 {
 	bool fixed = flags & (KMAP_FIXED | KMAP_FIXED_NOREPLACE);
 	if (fixed) {
@@ -90,7 +101,7 @@ static int64_t mmap_region(struct kmm *k, struct mm *mm, struct core *c, vaddr_t
 				return -ENOMEM;
 			addr = (a + align - 1) & ~(align - 1);
 		}
-	} else if (k->thp_enabled == THP_ALWAYS && len >= (2ull << 20) &&
+	} else if (!file && k->thp_enabled == THP_ALWAYS && len >= (2ull << 20) &&
 		   !(addr && vma_range_free(mm, addr, addr + len))) {
 		/* thp_get_unmapped_area(): a large anonymous mapping starts on a
 		 * 2 MiB boundary so that THP can map it (only with THP always
@@ -104,8 +115,11 @@ static int64_t mmap_region(struct kmm *k, struct mm *mm, struct core *c, vaddr_t
 		if (!addr)
 			return -ENOMEM;
 	}
-	if (vma_add(mm, addr, addr + len, prot, vf) < 0)
+	if (vma_add_file(mm, addr, addr + len, prot, vf, file,
+			 file ? off >> PAGE_SHIFT : addr >> PAGE_SHIFT) < 0)
 		return -ENOMEM;
+	if (file)
+		filemap_link_mm(k, mm, file);   /* vma_link_file(): onto i_mmap */
 	return (int64_t)addr;
 }
 

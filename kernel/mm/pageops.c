@@ -5,6 +5,7 @@
 #include "kernel/mm/cma.h"
 #include "kernel/mm/compaction.h"
 #include "kernel/mm/kmm.h"
+#include "kernel/mm/filemap.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,8 +101,10 @@ void kmm_op_compact(struct kmm *k, struct core *c, int nid)
 
 void kmm_op_drop_caches(struct kmm *k, struct core *c, unsigned what)
 {
-	(void)c;
-	(void)what;   /* 1: page cache, 2: slab, 3: both; neither is modelled yet */
+	/* 1: page cache, 2: slab objects (no shrinkable slab caches are
+	 * modelled), 3: both */
+	if (what & 1)
+		filemap_drop_caches(k, c);
 	drain_all_pages(k);
 }
 

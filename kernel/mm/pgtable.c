@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include "kernel/mm/thp.h"
 #include "kernel/mm/hugetlb.h"
+#include "kernel/mm/filemap.h"
 #include "sim/mmu/pte.h"
 
 #define PTE_TABLE (PTE_P | PTE_RW | PTE_US | PTE_A)
@@ -160,8 +161,12 @@ static void zap_table(struct kmm *k, struct mm *mm, struct core *c, paddr_t tabl
 			 * other PTEs still map loses a mapping and the reference
 			 * this one held; the last mapping's page is gathered and
 			 * freed after the flush */
-			if (pfn != k->zero_pfn || !k->zero_pfn) {
-				struct page *p = &k->memmap[pfn];
+			struct page *p = &k->memmap[pfn];
+			if ((p->flags & PG_STATE_MASK) == PG_file) {
+				/* the page cache keeps the page; a D bit dirties it */
+				assert(p->mapcount > 0);
+				filemap_zap_pte(k, c, mm, pfn, e);
+			} else if (pfn != k->zero_pfn || !k->zero_pfn) {
 				assert(p->mapcount > 0);
 				mm->rss_anon--;
 				if (--p->mapcount > 0)

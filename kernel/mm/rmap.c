@@ -13,6 +13,7 @@
 #include <assert.h>
 #include <stdlib.h>
 #include "kernel/mm/kmm.h"
+#include "kernel/mm/filemap.h"
 #include "sim/mem/memsys.h"
 #include "sim/mmu/pte.h"
 
@@ -193,6 +194,29 @@ static bool leaf_maps(struct kmm *k, paddr_t slot, int level, vaddr_t va, uint64
 	return base + off == pfn;
 }
 
+/* A page-cache page: the VMAs of the file's i_mmap mms that map the file
+ * (vma->file) at the page's index (Linux's i_mmap interval tree walk). */
+static void file_rmap_walk(struct kmm *k, uint64_t pfn, uint32_t id, uint64_t index,
+			   rmap_visit_fn fn, void *arg)
+{
+	uint32_t n;
+	struct mm *const *mms = filemap_i_mmap(k, id, &n);
+	for (uint32_t m = 0; m < n; m++) {
+		struct mm *mm = mms[m];
+		for (uint32_t i = 0; i < mm->nvma; i++) {
+			const struct vma *v = &mm->vma[i];
+			uint64_t pages = (v->end - v->start) >> PAGE_SHIFT;
+			if (v->file != id || index < v->pgoff || index >= v->pgoff + pages)
+				continue;
+			vaddr_t va = v->start + ((index - v->pgoff) << PAGE_SHIFT);
+			int level;
+			paddr_t slot = leaf_lookup(k, mm, va, &level);
+			if (slot && leaf_maps(k, slot, level, va, pfn) && !fn(k, mm, va, slot, arg))
+				return;
+		}
+	}
+}
+
 void rmap_walk(struct kmm *k, uint64_t pfn, rmap_visit_fn fn, void *arg)
 {
 	if (pfn >= k->nframes)
@@ -209,6 +233,10 @@ void rmap_walk(struct kmm *k, uint64_t pfn, rmap_visit_fn fn, void *arg)
 		index = p->index;
 	}
 	uint32_t state = k->memmap[p->flags & PG_tail ? p->private : pfn].flags;
+	if ((state & PG_STATE_MASK) == PG_file) {
+		file_rmap_walk(k, pfn, id, index, fn, arg);
+		return;
+	}
 	if (!(state & PG_anon) || !id || !k->rmap || id > k->rmap->n || !k->rmap->av[id - 1].live)
 		return;
 	struct anon_vma *a = &k->rmap->av[id - 1];

@@ -37,8 +37,9 @@ struct vma;
 typedef bool (*rmap_visit_fn)(struct kmm *k, struct mm *mm, vaddr_t va, paddr_t pte_pa, void *arg);
 
 /* Visit every user PTE mapping frame pfn; stop when fn returns false. The
- * lookups are functional (untimed); fn charges what it does. Frames that are
- * not anonymous pages with a mapping visit nothing. */
+ * lookups are functional (untimed); fn charges what it does. A page-cache
+ * page (PG_file) is found through its file's i_mmap (filemap.h): the VMAs
+ * mapping that file at the page's index. Other frames visit nothing. */
 void rmap_walk(struct kmm *k, uint64_t pfn, rmap_visit_fn fn, void *arg);
 
 /* --- for the kernel/mm code that maps and unmaps --- */

@@ -74,7 +74,7 @@ static void count_rss(struct mm *mm, int64_t pages)
 static bool thp_vma_allowable(const struct kmm *k, const struct vma *v, vaddr_t haddr,
 			      bool collapse)
 {
-	if (v->flags & (VM_NOHUGEPAGE | VM_HUGETLB))
+	if ((v->flags & (VM_NOHUGEPAGE | VM_HUGETLB)) || v->file)
 		return false;
 	if (haddr < v->start || haddr + HPAGE_PMD_SIZE > v->end)
 		return false;

@@ -81,6 +81,7 @@ static bool vma_can_join(const struct vma *a, const struct vma *b)
 	/* each MAP_HUGETLB mapping is a file of its own: never merged */
 	return a->end == b->start && a->prot == b->prot && a->flags == b->flags &&
 	       !(a->flags & VM_HUGETLB) &&
+	       a->file == b->file &&
 	       a->mpol.mode == b->mpol.mode && a->mpol.nodes == b->mpol.nodes &&
 	       (!a->anon_vma || !b->anon_vma || a->anon_vma == b->anon_vma) &&
 	       a->pgoff + ((a->end - a->start) >> PAGE_SHIFT) == b->pgoff;
@@ -110,11 +111,17 @@ uint32_t vma_merge_at(struct mm *mm, uint32_t i)
 
 int vma_add(struct mm *mm, vaddr_t start, vaddr_t end, uint32_t prot, uint32_t flags)
 {
+	return vma_add_file(mm, start, end, prot, flags, 0, start >> PAGE_SHIFT);
+}
+
+int vma_add_file(struct mm *mm, vaddr_t start, vaddr_t end, uint32_t prot, uint32_t flags,
+		 uint32_t file, uint64_t pgoff)
+{
 	if (!vma_range_free(mm, start, end))
 		return -1;
 	uint32_t i = vma_lower_bound(mm, start);
 	vma_insert_at(mm, i, (struct vma){ .start = start, .end = end, .prot = prot,
-					   .pgoff = start >> PAGE_SHIFT, .flags = flags });
+					   .pgoff = pgoff, .flags = flags, .file = file });
 	vma_merge_at(mm, i);
 	uint64_t vm = mm_total_vm(mm);
 	if (vm > mm->hiwater_vm)
