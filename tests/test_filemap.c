@@ -1,0 +1,310 @@
+/* Scenario tests of files and the page cache (docs/pagecache.md): read()
+ * and write() through the page cache, readahead, file mappings with
+ * fault-around and major/minor faults, shared vs private writes, fsync,
+ * fadvise, drop_caches, dirty throttling. Each runs a small trace on
+ * configs/tiny.json with --check on. A file's default content is its
+ * offsets: the 8-byte word at file offset o holds o. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "lib/config.h"
+#include "lib/stats.h"
+#include "lib/trace.h"
+#include "src/machine.h"
+#include "tests/scenario_run.h"
+
+#define FILES(files, ops) "{'files': [" files "], 'processes': [{'name': 'p', 'threads': " \
+			  "[{'cpu': 0, 'ops': [" ops "]}]}]}"
+#define DATA_1M "{'name': 'data', 'size': '1M'}"
+
+static void no_mismatch(struct run *r)
+{
+	cr_assert_eq(machine_mismatches(r->m), 0, "%s", machine_events(r->m));
+	cr_assert_eq(run_stat(r, "run.kills"), 0, "%s", machine_events(r->m));
+}
+
+/* read() carries the file's bytes from the disk into the user buffer; a
+ * sequential 1M read in 64K calls reads every page from the disk once
+ * (pgpgin 256) in readahead windows: one synchronous window at the start,
+ * the rest asynchronous, none larger than 128K. */
+Test(filemap, sequential_read_values_and_readahead)
+{
+	struct run r;
+	run_text(&r, NULL, FILES(DATA_1M,
+		"{'op': 'mmap', 'name': 'b', 'length': '64K'},"
+		"{'op': 'repeat', 'count': 16, 'ops': ["
+		"  {'op': 'read', 'file': 'data', 'offset': 0, 'length': '64K', 'buf': 'b'}]},"
+		"{'op': 'read', 'file': 'data', 'offset': '0xff000', 'length': '4K', 'buf': 'b'},"
+		"{'op': 'read', 'addr': 'b+8', 'expect': '0xff008'},"
+		"{'op': 'read', 'file': 'data', 'offset': '0x12340', 'length': 16, 'buf': 'b+0x100'},"
+		"{'op': 'read', 'addr': 'b+0x108', 'expect': '0x12348'}"));
+	no_mismatch(&r);
+	cr_assert_eq(run_stat(&r, "mm.file.read"), 18);
+	cr_assert_eq(run_stat(&r, "mm.file.pgpgin"), 16, "the repeat rereads page 0..15");
+	cr_assert_eq(run_stat(&r, "mm.file.readahead.sync"), 1);
+	run_free(&r);
+
+	run_text(&r, NULL, FILES(DATA_1M,
+		"{'op': 'mmap', 'name': 'b', 'length': '1M'},"
+		"{'op': 'read', 'file': 'data', 'offset': 0, 'length': '4K', 'buf': 'b'},"
+		"{'op': 'repeat', 'count': 255, 'ops': ["
+		"  {'op': 'compute', 'cycles': 1}]},"
+		"{'op': 'read', 'file': 'data', 'offset': '4K', 'length': '1020K', 'buf': 'b+4096'},"
+		"{'op': 'read', 'addr': 'b+0xabc08', 'expect': '0xabc08'}"));
+	no_mismatch(&r);
+	cr_assert_eq(run_stat(&r, "mm.file.pgpgin"), 256);
+	cr_assert_eq(run_stat(&r, "blk.disk.read_blocks"), 256);
+	cr_assert_eq(run_stat(&r, "mm.file.readahead.sync"), 1);
+	cr_assert_geq(run_stat(&r, "mm.file.readahead.async"), 7, "256 pages in windows of "
+		      "at most 32");
+	cr_assert_eq(run_stat(&r, "mm.file.read_miss_pages"), 1);
+	run_free(&r);
+}
+
+/* fadvise RANDOM turns readahead off: 8 scattered 4K reads read 8 pages. */
+Test(filemap, random_reads_read_only_what_is_asked)
+{
+	struct run r;
+	run_text(&r, NULL, FILES(DATA_1M,
+		"{'op': 'mmap', 'name': 'b', 'length': '4K'},"
+		"{'op': 'fadvise', 'file': 'data', 'advice': 'random'},"
+		"{'op': 'read', 'file': 'data', 'offset': '0x80000', 'length': '4K', 'buf': 'b'},"
+		"{'op': 'read', 'file': 'data', 'offset': '0x10000', 'length': '4K', 'buf': 'b'},"
+		"{'op': 'read', 'file': 'data', 'offset': '0x30000', 'length': '4K', 'buf': 'b'},"
+		"{'op': 'read', 'file': 'data', 'offset': '0x31000', 'length': '4K', 'buf': 'b'},"
+		"{'op': 'read', 'addr': 'b', 'expect': '0x31000'}"));
+	no_mismatch(&r);
+	cr_assert_eq(run_stat(&r, "mm.file.pgpgin"), 4);
+	cr_assert_eq(run_stat(&r, "mm.file.readahead.sync"), 0);
+	run_free(&r);
+}
+
+/* A file mapping: the first touch reads from the disk (one major fault,
+ * with read-around bringing in 32 pages); later touches find the pages
+ * cached, and fault-around maps up to 16 of them per fault, so touching
+ * 32 pages takes far fewer than 32 faults. With fault-around off
+ * (kernel.fault_around_bytes = 4K) every page faults. */
+Test(filemap, mmap_major_minor_and_fault_around)
+{
+	struct run r;
+	const char *trace = FILES(DATA_1M,
+		"{'op': 'mmap', 'name': 'm', 'length': '128K', 'file': 'data', 'prot': 'r'},"
+		"{'op': 'read', 'addr': 'm', 'expect': 0},"
+		"{'op': 'compute', 'cycles': 1000000},"
+		"{'op': 'stride', 'base': 'm', 'length': '128K', 'stride': 4096},"
+		"{'op': 'read', 'addr': 'm+0x1f008', 'expect': '0x1f008'}");
+	run_text(&r, NULL, trace);
+	no_mismatch(&r);
+	cr_assert_eq(run_stat(&r, "proc.p.majflt"), 1);
+	cr_assert_eq(run_stat(&r, "mm.pgfault.major"), 1);
+	cr_assert_eq(run_stat(&r, "mm.file.pgpgin"), 32);
+	uint64_t faults = run_stat(&r, "mm.pgfault.file");
+	cr_assert_lt(faults, 8, "fault-around: %llu faults for 32 pages", (unsigned long long)faults);
+	cr_assert_geq(run_stat(&r, "mm.file.fault_around_pages"), 24);
+	run_free(&r);
+
+	const char *const off[] = { "kernel.fault_around_bytes=4K", NULL };
+	run_text(&r, off, trace);
+	no_mismatch(&r);
+	cr_assert_eq(run_stat(&r, "mm.pgfault.file"), 32);
+	cr_assert_eq(run_stat(&r, "mm.file.fault_around_pages"), 0);
+	cr_assert_eq(run_stat(&r, "proc.p.majflt"), 1);
+	cr_assert_eq(run_stat(&r, "proc.p.minflt"), 31);
+	run_free(&r);
+}
+
+/* A write through a shared mapping reaches the file (read() sees it after
+ * munmap, drop_caches and a fresh read from the disk); a write through a
+ * private mapping copies the page (COW) and the file keeps its bytes. */
+Test(filemap, shared_write_reaches_file_private_does_not)
+{
+	struct run r;
+	run_text(&r, NULL, FILES(DATA_1M,
+		"{'op': 'mmap', 'name': 'b', 'length': '4K'},"
+		"{'op': 'mmap', 'name': 's', 'length': '64K', 'file': 'data', 'shared': true},"
+		"{'op': 'mmap', 'name': 'v', 'length': '64K', 'file': 'data', 'offset': '64K'},"
+		"{'op': 'write', 'addr': 's+0x2000', 'value': 4242},"
+		"{'op': 'write', 'addr': 'v+0x3000', 'value': 777},"
+		"{'op': 'read', 'addr': 'v+0x3000', 'expect': 777},"
+		"{'op': 'read', 'addr': 'v+0x3008', 'expect': '0x13008'},"
+		"{'op': 'munmap', 'addr': 's', 'length': '64K'},"
+		"{'op': 'munmap', 'addr': 'v', 'length': '64K'},"
+		"{'op': 'fsync', 'file': 'data'},"
+		"{'op': 'drop_caches', 'value': 1},"
+		"{'op': 'read', 'file': 'data', 'offset': '0x2000', 'length': 16, 'buf': 'b'},"
+		"{'op': 'read', 'addr': 'b', 'expect': 4242},"
+		"{'op': 'read', 'addr': 'b+8', 'expect': '0x2008'},"
+		"{'op': 'read', 'file': 'data', 'offset': '0x13000', 'length': 8, 'buf': 'b'},"
+		"{'op': 'read', 'addr': 'b', 'expect': '0x13000'}"));
+	no_mismatch(&r);
+	cr_assert_eq(run_stat(&r, "mm.cow.copy"), 0, "a write fault on an unmapped page of a "
+		     "private file mapping is do_cow_fault(), not do_wp_page()");
+	cr_assert_eq(run_stat(&r, "mm.file.pgpgout"), 1, "only the shared page was dirty");
+	cr_assert_eq(run_stat(&r, "mm.file.nr_dirty"), 0);
+	run_free(&r);
+}
+
+/* write() dirties page-cache pages; fsync writes exactly those and waits;
+ * drop_caches then frees every clean unmapped page (the frames come back). */
+Test(filemap, write_fsync_drop_caches)
+{
+	struct run r;
+	run_text(&r, NULL, FILES(DATA_1M,
+		"{'op': 'mmap', 'name': 'b', 'length': '32K'},"
+		"{'op': 'seq', 'base': 'b', 'length': '32K', 'size': 8, 'write': 1},"
+		"{'op': 'write', 'file': 'data', 'offset': '128K', 'length': '32K', 'buf': 'b'},"
+		"{'op': 'snapshot', 'name': 'dirty'},"
+		"{'op': 'fsync', 'file': 'data'},"
+		"{'op': 'read', 'file': 'data', 'offset': 0, 'length': '64K', 'buf': 'b'},"
+		"{'op': 'drop_caches', 'value': 1}"));
+	no_mismatch(&r);
+	cr_assert_eq(run_stat(&r, "mm.file.write"), 1);
+	cr_assert_eq(run_stat(&r, "mm.file.pgpgout"), 8);
+	cr_assert_eq(run_stat(&r, "blk.disk.write_blocks"), 8);
+	cr_assert_eq(run_stat(&r, "mm.file.nr_dirty"), 0);
+	cr_assert_eq(run_stat(&r, "mm.file.nr_writeback"), 0, "fsync waited");
+	cr_assert_eq(run_stat(&r, "mm.file.nr_file_pages"), 0);
+	cr_assert_geq(run_stat(&r, "mm.file.drop_caches_pages"), 8 + 16);
+	run_free(&r);
+}
+
+/* A writer far over vm.dirty_ratio is throttled (it waits for writeback);
+ * with the limits at 100% it never is. */
+Test(filemap, dirty_ratio_throttles_writer)
+{
+	struct run r;
+	const char *trace = FILES("{'name': 'big', 'size': '48M'}",
+		"{'op': 'mmap', 'name': 'b', 'length': '1M'},"
+		"{'op': 'repeat', 'count': 40, 'ops': ["
+		"  {'op': 'write', 'file': 'big', 'offset': 0, 'length': '1M', 'buf': 'b'}]}");
+	const char *const small[] = { "kernel.dirty.ratio=2", "kernel.dirty.background_ratio=1",
+				      NULL };
+	run_text(&r, small, trace);
+	no_mismatch(&r);
+	cr_assert_gt(run_stat(&r, "mm.file.dirty_throttled"), 0);
+	cr_assert_gt(run_stat(&r, "mm.file.dirty_throttle_cycles"), 0);
+	cr_assert_gt(run_stat(&r, "mm.file.pgpgout"), 0);
+	run_free(&r);
+	const char *const big[] = { "kernel.dirty.ratio=100", "kernel.dirty.background_ratio=99",
+				    NULL };
+	run_text(&r, big, trace);
+	no_mismatch(&r);
+	cr_assert_eq(run_stat(&r, "mm.file.dirty_throttled"), 0);
+	cr_assert_eq(run_stat(&r, "mm.file.pgpgout"), 0);
+	run_free(&r);
+}
+
+/* The flusher writes back pages dirtied more than dirty_expire ago, every
+ * dirty_writeback period (here 1 centisecond = 1000 cycles). */
+Test(filemap, periodic_writeback_expires_dirty_pages)
+{
+	struct run r;
+	const char *const fast[] = { "kernel.cycles_per_centisec=1000",
+				     "kernel.dirty.expire_centisecs=10",
+				     "kernel.dirty.writeback_centisecs=1", NULL };
+	run_text(&r, fast, FILES(DATA_1M,
+		"{'op': 'mmap', 'name': 'b', 'length': '16K'},"
+		"{'op': 'write', 'file': 'data', 'offset': 0, 'length': '16K', 'buf': 'b'},"
+		"{'op': 'repeat', 'count': 200, 'ops': [{'op': 'compute', 'cycles': 1000}]}"));
+	no_mismatch(&r);
+	cr_assert_eq(run_stat(&r, "mm.file.pgpgout"), 4);
+	cr_assert_gt(run_stat(&r, "mm.file.writeback.periodic"), 0);
+	cr_assert_eq(run_stat(&r, "mm.file.nr_dirty"), 0);
+	run_free(&r);
+}
+
+/* fork: a private file mapping's pages are shared by parent and child;
+ * the child's write copies, the parent keeps reading the file's bytes. */
+Test(filemap, fork_private_file_mapping)
+{
+	struct run r;
+	run_text(&r, NULL, "{'files': [" DATA_1M "], 'processes': ["
+		"{'name': 'parent', 'threads': [{'cpu': 0, 'ops': ["
+		"  {'op': 'mmap', 'name': 'm', 'length': '64K', 'file': 'data'},"
+		"  {'op': 'write', 'addr': 'm+0x1000', 'value': 9},"
+		"  {'op': 'read', 'addr': 'm+0x2000', 'expect': '0x2000'},"
+		"  {'op': 'fork', 'child': 'kid'},"
+		"  {'op': 'compute', 'cycles': 100000},"
+		"  {'op': 'read', 'addr': 'm+0x1000', 'expect': 9},"
+		"  {'op': 'read', 'addr': 'm+0x3000', 'expect': '0x3000'}]}]},"
+		"{'name': 'kid', 'forked_from': 'parent', 'threads': [{'cpu': 0, 'ops': ["
+		"  {'op': 'read', 'addr': 'm+0x1000', 'expect': 9},"
+		"  {'op': 'write', 'addr': 'm+0x2000', 'value': 5},"
+		"  {'op': 'read', 'addr': 'm+0x2000', 'expect': 5},"
+		"  {'op': 'read', 'addr': 'm+0x3008', 'expect': '0x3008'}]}]}]}");
+	no_mismatch(&r);
+	run_free(&r);
+}
+
+/* An access past the end of the file inside the mapping is SIGBUS. */
+Test(filemap, sigbus_beyond_end_of_file)
+{
+	struct run r;
+	run_text(&r, NULL, FILES("{'name': 'small', 'size': 5000}",
+		"{'op': 'mmap', 'name': 'm', 'length': '16K', 'file': 'small'},"
+		"{'op': 'read', 'addr': 'm+4096', 'expect': 4096},"
+		"{'op': 'read', 'addr': 'm+8192'}"));
+	cr_assert_eq(run_stat(&r, "run.kills"), 1);
+	cr_assert(strstr(machine_events(r.m), "SIGBUS"), "%s", machine_events(r.m));
+	run_free(&r);
+}
+
+/* Seeded content is deterministic and differs from the offset pattern;
+ * a host file's bytes are what read() returns. */
+Test(filemap, seeded_and_host_content)
+{
+	char path[] = "/tmp/mmsim-filemap-XXXXXX";
+	int fd = mkstemp(path);
+	cr_assert(fd >= 0);
+	uint64_t words[2] = { 0x1122334455667788ull, 42 };
+	cr_assert_eq(write(fd, words, sizeof words), (ssize_t)sizeof words);
+	close(fd);
+	char json[1024];
+	snprintf(json, sizeof json, FILES("{'name': 'h', 'path': '%s'},"
+		"{'name': 's', 'size': '8K', 'content': 'seed', 'seed': 3}",
+		"{'op': 'mmap', 'name': 'b', 'length': '4K'},"
+		"{'op': 'read', 'file': 'h', 'offset': 0, 'length': 16, 'buf': 'b'},"
+		"{'op': 'read', 'addr': 'b', 'expect': '0x1122334455667788'},"
+		"{'op': 'read', 'addr': 'b+8', 'expect': 42},"
+		"{'op': 'mmap', 'name': 'm', 'length': '8K', 'file': 's'},"
+		"{'op': 'read', 'addr': 'm+8', 'expect': 0}"), path);
+	struct run r;
+	run_text(&r, NULL, json);
+	cr_assert_eq(run_stat(&r, "run.kills"), 0, "%s", machine_events(r.m));
+	/* only the seeded word differs from the expectation of 0 */
+	cr_assert_eq(machine_mismatches(r.m), 1, "%s", machine_events(r.m));
+	run_free(&r);
+	unlink(path);
+}
+
+/* Bad input names the trace file and the place. */
+Test(filemap, bad_file_input)
+{
+	char err[MMSIM_ERR_LEN];
+	struct trace t;
+	char path[] = "/tmp/mmsim-filemap-XXXXXX.json";
+	static const char *const bad[][2] = {
+		{ "{\"files\": [{\"name\": \"h\", \"path\": \"/nonexistent/x\"}], \"processes\": "
+		  "[{\"threads\": [{\"ops\": []}]}]}", "files[0].path: cannot open" },
+		{ "{\"files\": [{\"name\": \"d\", \"size\": 4096}], \"processes\": [{\"threads\": "
+		  "[{\"ops\": [{\"op\": \"fsync\", \"file\": \"e\"}]}]}]}",
+		  "ops[0].file: unknown file \"e\"" },
+		{ "{\"files\": [{\"name\": \"d\"}], \"processes\": [{\"threads\": [{\"ops\": []}]}]}",
+		  "files[0]: \"size\" is required" },
+		{ "{\"files\": [{\"name\": \"d\", \"size\": 4096}], \"processes\": [{\"threads\": "
+		  "[{\"ops\": [{\"op\": \"mmap\", \"length\": 4096, \"file\": \"d\", \"offset\": 5}]}]}]}",
+		  "ops[0].offset: must be a multiple of 4096" },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		int fd = mkstemps(path, 5);
+		cr_assert(fd >= 0);
+		cr_assert_eq(write(fd, bad[i][0], strlen(bad[i][0])), (ssize_t)strlen(bad[i][0]));
+		close(fd);
+		cr_assert_eq(trace_load(&t, path, err), -1, "case %zu loaded", i);
+		cr_assert(strstr(err, path) && strstr(err, bad[i][1]), "case %zu: %s", i, err);
+		unlink(path);
+		strcpy(path, "/tmp/mmsim-filemap-XXXXXX.json");
+	}
+}
