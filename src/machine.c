@@ -957,8 +957,12 @@ static void op_file_rw(struct machine *m, struct thread *t, struct core *c, cons
 		}
 		if (!copy_user_page(m, t, c, buf + done, (uint64_t)pfn, poff, n, !write))
 			return;
-		if (write)
+		if (write) {
 			kfile_write_end(k, c, id, (uint64_t)pfn, fo + n);
+			/* balance_dirty_pages_ratelimited(): every 32 pages */
+			if (((fo + n) >> PAGE_SHIFT) % 32 == 0)
+				balance_dirty_pages(k, c, id);
+		}
 		done += n;
 	}
 	kfile_rw_exit(k);

@@ -315,6 +315,22 @@ static void meminfo(FILE *f, const struct rep *r, const char *prefix, const char
 		meminfo_line(f, "VmallocUsed:", (double)a);
 	if (!*prefix && lookup(r, "kmem.percpu_bytes", &a))
 		fprintf(f, "%-16s%10.0f kB\n", "Percpu:", (double)a / 1024);
+	/* the page cache (pagecache.md), in runs with files */
+	if (!*prefix && lookup(r, "mm.file.nr_file_pages", &a)) {
+		double act = 0, inact = 0;
+		for (unsigned nid = 0; nid < 64; nid++) {
+			act += (double)get(r, "mm.file.lru.node%u.active_file", nid);
+			inact += (double)get(r, "mm.file.lru.node%u.inactive_file", nid);
+		}
+		meminfo_line(f, "Buffers:", 0);
+		meminfo_line(f, "Cached:", (double)a);
+		meminfo_line(f, "Active(file):", act);
+		meminfo_line(f, "Inactive(file):", inact);
+		meminfo_line(f, "Dirty:", (double)get(r, "mm.file.nr_dirty", 0));
+		meminfo_line(f, "Writeback:", (double)get(r, "mm.file.nr_writeback", 0));
+		meminfo_line(f, "Mapped:", (double)get(r, "mm.file.nr_mapped", 0));
+		meminfo_line(f, "Shmem:", 0);
+	}
 	meminfo_line(f, "CmaTotal:", cma_total);
 	meminfo_line(f, "CmaFree:", cma_free);
 	hugetlb_meminfo(f, r, prefix);

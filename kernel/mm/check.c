@@ -183,9 +183,11 @@ static int check_table(struct kmm *k, struct mm *mm, paddr_t table, int level,
 
 static int check_frames(struct kmm *k, const struct census *cs, char *err)
 {
+	uint64_t file_frames = 0;
 	for (uint64_t pfn = 0; pfn < k->nframes; pfn++) {
 		const struct page *p = &k->memmap[pfn];
 		uint32_t state = p->flags & PG_STATE_MASK;
+		file_frames += state == PG_file;
 		if (state & (state - 1))
 			return errf(err, "kmm_validate: pfn %#llx has several states (%#x)",
 				    (unsigned long long)pfn, state);
@@ -212,6 +214,12 @@ static int check_frames(struct kmm *k, const struct census *cs, char *err)
 				    "expected %d", (unsigned long long)pfn, p->refcount,
 				    want + pins * GUP_PIN_COUNTING_BIAS);
 	}
+	/* every PG_file frame is a page-cache page that some file's index holds
+	 * (filemap_validate() counts the indexes against nr_file_pages) */
+	if (file_frames != filemap_nr_pages(k))
+		return errf(err, "kmm_validate: %llu PG_file frames, %llu page-cache pages",
+			    (unsigned long long)file_frames,
+			    (unsigned long long)filemap_nr_pages(k));
 	return 0;
 }
 
@@ -244,8 +252,7 @@ int kmm_validate(struct kmm *k, struct mm *const *mms, size_t nmm, char *err)
 	int rc = 0;
 	for (size_t i = 0; i < nmm && rc == 0; i++) {
 		const struct mm *mm = mms[i];
-		uint64_t t0 = cs.tables, l0 = cs.leaves, h0 = cs.hugetlb;
-		uint64_t t0 = cs.tables, l0 = cs.leaves, f0 = cs.file_leaves;
+		uint64_t t0 = cs.tables, l0 = cs.leaves, h0 = cs.hugetlb, f0 = cs.file_leaves;
 		rc = vma_validate(mm, err);
 		if (rc == 0)
 			rc = check_table(k, (struct mm *)mm, mm->pgd, k->levels, 0, &cs, err);

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "kernel/mm/lru.h"
+#include "kernel/mm/vmscan.h"
 #include "lib/config.h"
 #include "lib/jsonutil.h"
 #include "lib/rng.h"
@@ -47,8 +48,15 @@ int filemap_init(struct kmm *k, struct stats *st)
 
 /* The counters exist in runs with files only, so that other runs' stats
  * stay as they were. */
-static void filemap_register_stats(struct filemap *m, struct stats *st)
+static void filemap_register_stats(struct kmm *k, struct filemap *m, struct stats *st)
 {
+	/* the file LRU lists' lengths, for meminfo's Active(file)/Inactive(file) */
+	for (unsigned nid = 0; nid < k->nr_nodes; nid++) {
+		struct lruvec *l = &k->node[nid].lruvec;
+		stats_add(st, &l->list[LRU_ACTIVE_FILE].nr, "mm.file.lru.node%u.active_file", nid);
+		stats_add(st, &l->list[LRU_INACTIVE_FILE].nr, "mm.file.lru.node%u.inactive_file",
+			  nid);
+	}
 	stats_add(st, &m->nr_file_pages, "mm.file.nr_file_pages");
 	stats_add(st, &m->nr_dirty, "mm.file.nr_dirty");
 	stats_add(st, &m->nr_writeback, "mm.file.nr_writeback");
@@ -108,7 +116,7 @@ static int disk_ready(struct kmm *k, char *err)
 		return errf(err, "cannot set up the %llu-byte disk", (unsigned long long)cfg->disk.size);
 	m->disk_ready = true;
 	if (m->st)
-		filemap_register_stats(m, m->st);
+		filemap_register_stats(k, m, m->st);
 	return 0;
 }
 
@@ -250,22 +258,20 @@ static void pc_delete(struct address_space *as, struct pc_slot *s)
 	as->nrpages--;
 }
 
+/* A new page-cache page goes on its node's inactive file list
+ * (filemap_add_folio() -> folio_add_lru()); it leaves the list when it is
+ * freed (kmm_free_pages()). */
 void pc_lru_add(struct kmm *k, uint64_t pfn)
 {
-	(void)k;
-	(void)pfn;
+	kmm_lru_add_new(k, NULL, pfn);
 }
 
+/* read() and write() hits: folio_mark_accessed(), so a page used twice
+ * moves to the active list (mapped pages age by their PTEs' A bits). */
 void pc_mark_accessed(struct kmm *k, uint64_t pfn)
 {
-	(void)k;
-	(void)pfn;
-}
-
-static void pc_lru_del(struct kmm *k, uint64_t pfn)
-{
-	(void)k;
-	(void)pfn;
+	if (k->memmap[pfn].flags & PG_lru)
+		mark_page_accessed(kmm_lruvec(k, pfn), k->memmap, pfn);
 }
 
 struct pc_slot *pc_add(struct kmm *k, struct core *c, struct kfile *f, uint32_t id,
@@ -331,7 +337,6 @@ void pc_remove(struct kmm *k, struct core *c, struct kfile *f, uint64_t index)
 	uint64_t pfn = s->pfn;
 	struct page *p = &k->memmap[pfn];
 	assert(p->mapcount == 0 && p->refcount == 1 && !(p->flags & (PG_dirty | PG_writeback)));
-	pc_lru_del(k, pfn);
 	pc_delete(&f->as, s);
 	fm(k)->nr_file_pages--;
 	kmm_free_pages(k, c, pfn, 0);
@@ -371,11 +376,11 @@ int64_t kfile_read_page(struct kmm *k, struct core *c, uint32_t id, uint64_t ind
 			return -1;
 	} else {
 		m->read_hits++;
-		if (s->ra_mark) {
-			s->ra_mark = false;
-			page_cache_async_ra(k, c, f, id, index, req_pages);
-			s = pc_lookup(f, index);
-		}
+	}
+	if (s->ra_mark) {       /* also right after a sync window marked it */
+		s->ra_mark = false;
+		page_cache_async_ra(k, c, f, id, index, req_pages);
+		s = pc_lookup(f, index);
 	}
 	pc_wait(k, c, s);
 	f->ra.prev_index = index;
@@ -585,6 +590,11 @@ void filemap_mm_exit(struct kmm *k, struct mm *mm)
 	}
 }
 
+uint64_t filemap_nr_pages(const struct kmm *k)
+{
+	return k->filemap ? k->filemap->nr_file_pages : 0;
+}
+
 struct mm *const *filemap_i_mmap(const struct kmm *k, uint32_t id, uint32_t *n)
 {
 	const struct kfile *f = kfile_get(k, id);
@@ -625,6 +635,9 @@ int filemap_validate(struct kmm *k, char *err)
 			if (!(p->flags & PG_uptodate))
 				return errf(err, "page cache: pfn %u of %s is not uptodate", s->pfn,
 					    f->name);
+			if (!(p->flags & PG_lru))
+				return errf(err, "page cache: pfn %u of %s is on no LRU list",
+					    s->pfn, f->name);
 			fd += !!(p->flags & PG_dirty);
 			wb += !!(p->flags & PG_writeback);
 		}
@@ -643,14 +656,5 @@ int filemap_validate(struct kmm *k, char *err)
 			    (unsigned long long)m->nr_file_pages, (unsigned long long)m->nr_dirty,
 			    (unsigned long long)m->nr_writeback, (unsigned long long)pages,
 			    (unsigned long long)dirty, (unsigned long long)wb);
-	/* every PG_file frame is in some index: counted above, so the memmap
-	 * must hold exactly that many */
-	uint64_t seen = 0;
-	for (uint64_t pfn = 0; pfn < k->nframes; pfn++)
-		if ((k->memmap[pfn].flags & PG_STATE_MASK) == PG_file)
-			seen++;
-	if (seen != pages)
-		return errf(err, "page cache: %llu PG_file frames in the memmap, %llu in the "
-			    "indexes", (unsigned long long)seen, (unsigned long long)pages);
 	return 0;
 }

@@ -134,6 +134,8 @@ bool filemap_unmap_page(struct kmm *k, struct core *c, uint64_t pfn);
  * index at its own (mapping, index), refcount == 1 + mapcount, dirty and
  * writeback counts right. 0, or -1 with err. */
 int filemap_validate(struct kmm *k, char *err);
+/* Page-cache pages (for --check's census of PG_file frames). */
+uint64_t filemap_nr_pages(const struct kmm *k);
 
 /* fault.c's helper, shared with do_cow_fault(): a new anonymous page
  * mapped at va in v through the PTE at slot. */

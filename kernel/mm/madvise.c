@@ -52,6 +52,9 @@ int64_t kmm_populate(struct kmm *k, struct mm *mm, struct core *c, vaddr_t start
 			va = (va | (vma_hpage_size(v) - 1)) - PAGE_SIZE + 1;
 			continue;
 		}
+		/* FOLL_WRITE only for private writable mappings (a shared file
+		 * mapping is read in, not dirtied) */
+		write = write && !(v->flags & VM_SHARED);
 		paddr_t slot = pt_alloc_path(k, mm, c, va);
 		if (!slot)
 			return -ENOMEM;

@@ -94,9 +94,7 @@ void page_cache_sync_ra(struct kmm *k, struct core *c, struct kfile *f, uint32_t
 	}
 	ra->start = index;
 	ra->size = get_init_ra_size(k, req, max);
-	if (ra->size < req)
-		ra->size = req;
-	ra->async_size = ra->size > req ? ra->size - req : 0;
+	ra->async_size = ra->size > req ? ra->size - req : ra->size;
 	m->ra_sync++;
 	m->ra_pages += ra_submit(k, c, f, id, ra->start, ra->size, ra->async_size);
 }
