@@ -463,6 +463,75 @@ Test(dma, a_pinned_page_outlives_munmap_until_unpinned)
 	fx_fini(&f);
 }
 
+/* An unmap whose range covers a whole IO page table's span unhooks and
+ * frees that table, and its invalidation goes without IH so the IOMMU drops
+ * its cached walk through it: the PDE-cache entry would otherwise still
+ * lead the device into the freed table (whose old entries are still there).
+ * A one-page unmap clears the leaf only and keeps the tables. */
+Test(dma, unmap_of_a_whole_table_span_frees_the_table_and_the_cached_walk)
+{
+	char err[MMSIM_ERR_LEN] = "";
+	struct fx f;
+	fx_init(&f);
+	int d = dma_add_device(f.kd, f.core, "nic", 64, true, NULL);
+	struct iommu_domain *dom = f.kd->dev[d].dom;
+	int64_t blk = kmm_alloc_pages(f.k, f.core, -1, GFP_KERNEL, 10, PG_kernel);
+	cr_assert_geq(blk, 0);
+	paddr_t pa = ((paddr_t)blk << PAGE_SHIFT) + PAGE_SIZE;   /* not 2M aligned: 4K leaves */
+	uint64_t h = dma_map_single(f.kd, f.core, d, pa, 2 * MiB, DMA_TO_DEVICE);
+	cr_assert_eq(h & (2 * MiB - 1), 0, "512 pages, size aligned: one table's span");
+	cr_assert_eq(dom->ntables, 4);
+	uint8_t b;
+	cr_assert_eq(dev_dma(&f, d, h, 1, false, &b), IOF_NONE);
+	cr_assert_eq(dev_dma(&f, d, h + 2 * MiB - 1, 1, false, &b), IOF_NONE);
+	cr_assert_eq(f.io->pwc_hit[2], 1, "the second walk used the PDE cache");
+	uint64_t freed = f.k->pgfree;
+	dma_unmap_single(f.kd, f.core, d, h, 2 * MiB, DMA_TO_DEVICE);
+	cr_assert_eq(dom->ntables, 3);
+	cr_assert_eq(f.kd->tables_freed, 1);
+	cr_assert_eq(f.k->pgfree - freed, 1);
+	cr_assert_eq(dev_dma(&f, d, h + PAGE_SIZE, 1, false, &b), IOF_NOT_PRESENT,
+		     "no cached walk into the freed table");
+	cr_assert_eq(kdma_validate(f.kd, err), 0, "%s", err);
+
+	/* one page: the leaf only (IH), the tables stay */
+	uint64_t h1 = dma_map_single(f.kd, f.core, d, pa, 64, DMA_TO_DEVICE);
+	cr_assert_eq(dom->ntables, 4);
+	dma_unmap_single(f.kd, f.core, d, h1, 64, DMA_TO_DEVICE);
+	cr_assert_eq(dom->ntables, 4);
+	cr_assert_eq(f.kd->tables_freed, 1);
+	kmm_free_pages(f.k, f.core, (uint64_t)blk, 10);
+	fx_fini(&f);
+}
+
+/* Out of memory for the second IO page table of a 3M mapping: the map
+ * fails, the leaves it wrote are cleared, the table whose span it covered
+ * is freed, the IOVA is given back, and nothing leaks (fx_fini). */
+Test(dma, a_map_failing_half_way_undoes_itself)
+{
+	char err[MMSIM_ERR_LEN] = "";
+	struct fx f;
+	fx_init(&f);
+	int d = dma_add_device(f.kd, f.core, "nic", 64, true, NULL);
+	struct iommu_domain *dom = f.kd->dev[d].dom;
+	int64_t blk = kmm_alloc_pages(f.k, f.core, -1, GFP_KERNEL, 10, PG_kernel);
+	cr_assert_geq(blk, 0);
+	paddr_t pa = ((paddr_t)blk << PAGE_SHIFT) + PAGE_SIZE;
+	f.k->fail_countdown = 4;      /* PDPT, PD, the first PT; the second fails */
+	uint64_t h = dma_map_single(f.kd, f.core, d, pa, 3 * MiB, DMA_BIDIRECTIONAL);
+	cr_assert_eq(h, DMA_MAPPING_ERROR);
+	cr_assert_eq(f.kd->map_errors, 1);
+	cr_assert_eq(f.kd->tables_freed, 1, "the filled table went with the undo");
+	cr_assert_eq(dom->ntables, 3);
+	cr_assert_eq(dom->nused, 0, "the IOVA is free again");
+	cr_assert_eq(kdma_validate(f.kd, err), 0, "%s", err);
+	h = dma_map_single(f.kd, f.core, d, pa, 3 * MiB, DMA_BIDIRECTIONAL);
+	cr_assert_neq(h, DMA_MAPPING_ERROR, "works once memory is there");
+	dma_unmap_single(f.kd, f.core, d, h, 3 * MiB, DMA_BIDIRECTIONAL);
+	kmm_free_pages(f.k, f.core, (uint64_t)blk, 10);
+	fx_fini(&f);
+}
+
 Test(dma, passthrough_hands_out_physical_addresses)
 {
 	struct mmsim_cfg cfg;

@@ -37,6 +37,7 @@ static void kdma_stats(struct kdma *kd, struct stats *st)
 	stats_add(st, &kd->flush_strict, "dma.flush.strict");
 	stats_add(st, &kd->flush_lazy, "dma.flush.lazy");
 	stats_add(st, &kd->unmap_cycles, "dma.unmap_cycles");
+	stats_add(st, &kd->tables_freed, "dma.io_tables_freed");
 	stats_add(st, &kd->pins, "dma.pin.pages");
 	stats_add(st, &kd->unpins, "dma.pin.unpinned");
 	stats_add(st, &kd->pin_freed, "dma.pin.freed_at_unpin");
@@ -92,6 +93,8 @@ void kdma_destroy(struct kdma *kd, struct core *c)
 	swiotlb_fini(kd, c);
 	assert(kd->npinned == 0 && "every pinned page is unpinned before the DMA layer goes");
 	free(kd->pinned);
+	assert(kd->nfree == 0);
+	free(kd->freelist);
 	if (kd->root) {
 		kmm_free_page(kd->k, c, kd->root >> PAGE_SHIFT);
 		for (unsigned b = 0; b < VTD_TABLE_ENTRIES; b++)
@@ -189,6 +192,15 @@ static uint64_t iova_get(struct kdma *kd, struct dma_device *d, uint64_t npages)
 	return pfn;
 }
 
+/* A map that failed half-way (out of memory for an IO page table): clear
+ * what it wrote and give the IOVA back through the usual invalidation. */
+static void iova_abort(struct kdma *kd, struct core *c, struct dma_device *d, uint64_t pfn,
+		       uint64_t npages)
+{
+	io_unmap(kd, c, d->dom, pfn << PAGE_SHIFT, npages);
+	io_unmap_done(kd, c, d->dom, pfn, npages);
+}
+
 /* One piece without translation: direct if the device reaches it, else
  * bounced. */
 static uint64_t map_direct(struct kdma *kd, struct core *c, struct dma_device *d, paddr_t pa,
@@ -214,7 +226,7 @@ uint64_t dma_map_single(struct kdma *kd, struct core *c, int dev, paddr_t pa, ui
 				  dir != DMA_TO_DEVICE) == 0)
 			addr = (pfn << PAGE_SHIFT) | (pa & ~PAGE_MASK);
 		else if (pfn)
-			iova_free(d->dom, pfn);
+			iova_abort(kd, c, d, pfn, n);
 	} else {
 		addr = map_direct(kd, c, d, pa, len, dir);
 	}
@@ -281,8 +293,7 @@ int dma_map_sg(struct kdma *kd, struct core *c, int dev, struct dma_sg *sg, int 
 		uint64_t np = span_pages(sg[i].pa, sg[i].len);
 		if (io_map(kd, c, d->dom, at << PAGE_SHIFT, sg[i].pa & PAGE_MASK, np,
 			   dir != DMA_TO_DEVICE) < 0) {
-			io_unmap(kd, c, d->dom, pfn << PAGE_SHIFT, at - pfn);
-			iova_free(d->dom, pfn);
+			iova_abort(kd, c, d, pfn, total);
 			kd->map_errors++;
 			return 0;
 		}
@@ -338,7 +349,7 @@ int64_t dma_alloc_coherent(struct kdma *kd, struct core *c, int dev, unsigned or
 	uint64_t iova = iova_get(kd, d, n);
 	if (!iova || io_map(kd, c, d->dom, iova << PAGE_SHIFT, pa, n, true) < 0) {
 		if (iova)
-			iova_free(d->dom, iova);
+			iova_abort(kd, c, d, iova, n);
 		kmm_free_pages(kd->k, c, (uint64_t)pfn, order);
 		kd->map_errors++;
 		return -1;

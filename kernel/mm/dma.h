@@ -34,8 +34,12 @@
  * flush queue).
  * Until then a device can still reach an unmapped buffer through the IOTLB.
  *
- * Simplified: IO page tables are freed only with their
- * domain; 2M IO leaves are used when IOVA and physical address are both 2M
+ * An unmap whose range covers a whole IO page table's span (2M, 1G, ...)
+ * unhooks that table, as Linux does, and frees it after the invalidation,
+ * which then goes without the IH hint so the IOMMU drops its cached walks
+ * through it; other unmaps clear leaves only and set IH.
+ *
+ * Simplified: 2M IO leaves are used when IOVA and physical address are both 2M
  * aligned with 2M left. User pages mapped for DMA are pinned
  * (pin_user_pages()): a munmap while the mapping is live unmaps them from
  * the process but the frames stay allocated, and the device's DMA still
@@ -92,6 +96,8 @@ struct swiotlb_slot {
 struct lazy_unmap {
 	struct iommu_domain *dom;
 	uint64_t pfn, npages;
+	uint64_t *tables;           /* IO page-table pages the unmap unhooked */
+	uint32_t ntables;
 };
 
 struct kdma {
@@ -111,6 +117,9 @@ struct kdma {
 	unsigned pool_nchunks, chunk_order;
 	struct swiotlb_slot *slot;
 	uint64_t nslots;
+	/* IO page-table pages an unmap unhooked, waiting for its invalidation */
+	uint64_t *freelist;
+	uint32_t nfree, freecap;
 	/* frames pinned by dma_user_sg, one entry per pin (for kdma_validate) */
 	uint64_t *pinned;
 	uint32_t npinned, pincap;
@@ -125,6 +134,7 @@ struct kdma {
 	uint64_t bounce_maps, bounce_bytes, iova_allocs, iova_pages;
 	uint64_t io_pte_writes, flush_strict, flush_lazy, unmap_cycles;
 	uint64_t pins, unpins, pin_freed;   /* pages pinned, unpinned, freed at unpin */
+	uint64_t tables_freed;              /* IO page-table pages freed by unmaps */
 };
 
 /* Boot: build the root table, context table and invalidation queue and

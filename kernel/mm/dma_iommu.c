@@ -156,27 +156,79 @@ int io_map(struct kdma *kd, struct core *c, struct iommu_domain *dom, uint64_t i
 	return 0;
 }
 
+/* A table unhooked by an unmap: out of the domain's list and onto the
+ * freelist, where it waits for the invalidation (no cached walk may lead
+ * into it once it is reused). */
+static void table_retire(struct kdma *kd, struct iommu_domain *dom, uint64_t pfn)
+{
+	uint32_t i = 0;
+	while (i < dom->ntables && dom->tables[i] != pfn)
+		i++;
+	assert(i < dom->ntables);
+	dom->tables[i] = dom->tables[--dom->ntables];
+	if (kd->nfree == kd->freecap) {
+		kd->freecap = kd->freecap ? 2 * kd->freecap : 16;
+		kd->freelist = realloc(kd->freelist, kd->freecap * sizeof(*kd->freelist));
+		if (!kd->freelist)
+			abort();
+	}
+	kd->freelist[kd->nfree++] = pfn;
+}
+
+/* dma_pte_free_level(): retire the table at `table`, whose entries are
+ * level-`level` ones, and every table below it (each read in full). */
+static void retire_subtree(struct kdma *kd, struct core *c, struct iommu_domain *dom,
+			   paddr_t table, int level)
+{
+	for (unsigned i = 0; level > 1 && i < PT_ENTRIES; i++) {
+		pte_t e = kmm_read_pte(kd->k, c, table + 8 * i);
+		if ((e & IO_UPPER) && !pte_is_leaf(e, level))
+			retire_subtree(kd, c, dom, e & PTE_ADDR_MASK, level - 1);
+	}
+	table_retire(kd, dom, table >> PAGE_SHIFT);
+}
+
+/* dma_pte_clear_level(): clear the leaves of [lo, hi) in the level-`level`
+ * table at `table` (mapping IOVAs from base). A table below whose whole
+ * span lies inside the range is unhooked instead, with everything under it,
+ * as Linux frees page-table pages only for ranges that cover them. */
+static void clear_level(struct kdma *kd, struct core *c, struct iommu_domain *dom,
+			paddr_t table, int level, uint64_t base, uint64_t lo, uint64_t hi)
+{
+	uint64_t size = pt_level_size(level);
+	for (unsigned i = pt_index(lo, level); i < PT_ENTRIES; i++) {
+		uint64_t s = base + i * size;
+		if (s >= hi)
+			break;
+		paddr_t slot = table + 8 * i;
+		pte_t e = kmm_read_pte(kd->k, c, slot);
+		if (!(e & IO_UPPER))
+			continue;
+		if (pte_is_leaf(e, level)) {
+			io_write(kd, c, slot, 0);       /* a leaf touched goes whole */
+		} else if (lo <= s && s + size <= hi) {
+			io_write(kd, c, slot, 0);
+			retire_subtree(kd, c, dom, e & PTE_ADDR_MASK, level - 1);
+		} else {
+			clear_level(kd, c, dom, e & PTE_ADDR_MASK, level - 1, s, lo > s ? lo : s,
+				    hi < s + size ? hi : s + size);
+		}
+	}
+}
+
 void io_unmap(struct kdma *kd, struct core *c, struct iommu_domain *dom, uint64_t iova,
 	      uint64_t npages)
 {
-	for (uint64_t i = 0; i < npages;) {
-		uint64_t va = iova + (i << PAGE_SHIFT);
-		paddr_t table = dom->pgd;
-		uint64_t step = 1;
-		for (int l = PT_LEVELS; l >= 1; l--) {
-			paddr_t slot = table + 8 * pt_index(va, l);
-			pte_t e = kmm_read_pte(kd->k, c, slot);
-			if (!(e & IO_UPPER))
-				break;
-			if (pte_is_leaf(e, l)) {
-				io_write(kd, c, slot, 0);
-				step = pt_level_size(l) >> PAGE_SHIFT;
-				break;
-			}
-			table = e & PTE_ADDR_MASK;
-		}
-		i += step;
-	}
+	if (npages)
+		clear_level(kd, c, dom, dom->pgd, PT_LEVELS, 0, iova, iova + (npages << PAGE_SHIFT));
+}
+
+/* The retired tables go back to the allocator (after their invalidation). */
+static void free_tables(struct kdma *kd, struct core *c, uint64_t *pfns, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		kmm_free_page(kd->k, c, pfns[i]);
+	kd->tables_freed += n;
 }
 
 /* --- invalidation ------------------------------------------------------- */
@@ -204,19 +256,19 @@ void qi_wait(struct kdma *kd, struct core *c)
 
 /* Page-selective invalidation of the aligned 2^AM pages that cover
  * [pfn, pfn + npages): AM grows until both ends share the same block.
- * The invalidation hint IH is set: an unmap clears only leaf entries here
- * (IO page tables are freed only with their domain), so the IOMMU may keep
- * its paging-structure caches — as intel_iommu_tlb_sync() passes IH when
- * the unmap freed no page-table page. */
+ * With ih the invalidation hint is set — the unmap cleared only leaf
+ * entries, so the IOMMU may keep its paging-structure caches; without it
+ * (a page-table page was unhooked) they go too. intel_iommu_tlb_sync()
+ * passes IH exactly when the unmap freed no page-table page. */
 static void flush_range(struct kdma *kd, struct core *c, struct iommu_domain *dom,
-			uint64_t pfn, uint64_t npages)
+			uint64_t pfn, uint64_t npages, bool ih)
 {
 	unsigned am = 0;
 	while ((pfn >> am) != ((pfn + npages - 1) >> am))
 		am++;
 	uint64_t addr = (pfn >> am << am) << PAGE_SHIFT;
 	qi_submit(kd, c, QI_TYPE_IOTLB | (QI_GRAN_PAGE << QI_GRAN_SHIFT) |
-		  ((uint64_t)dom->did << QI_DID_SHIFT), addr | QI_IOTLB_IH | am);
+		  ((uint64_t)dom->did << QI_DID_SHIFT), addr | (ih ? QI_IOTLB_IH : 0) | am);
 	qi_wait(kd, c);
 }
 
@@ -234,8 +286,11 @@ void dma_flush_queue(struct kdma *kd, struct core *c)
 			  ((uint64_t)did << QI_DID_SHIFT), 0);
 	}
 	qi_wait(kd, c);
-	for (uint32_t i = 0; i < kd->nfq; i++)
+	for (uint32_t i = 0; i < kd->nfq; i++) {
 		iova_free(kd->fq[i].dom, kd->fq[i].pfn);
+		free_tables(kd, c, kd->fq[i].tables, kd->fq[i].ntables);
+		free(kd->fq[i].tables);
+	}
 	kd->nfq = 0;
 	kd->flush_lazy++;
 }
@@ -244,14 +299,20 @@ void io_unmap_done(struct kdma *kd, struct core *c, struct iommu_domain *dom, ui
 		   uint64_t npages)
 {
 	if (kd->cfg->iommu.strict) {
-		flush_range(kd, c, dom, pfn, npages);
+		flush_range(kd, c, dom, pfn, npages, kd->nfree == 0);
 		iova_free(dom, pfn);
+		free_tables(kd, c, kd->freelist, kd->nfree);
+		kd->nfree = 0;
 		kd->flush_strict++;
 		return;
 	}
 	if (!kd->nfq)
 		kd->fq_since = c->clock;
-	kd->fq[kd->nfq++] = (struct lazy_unmap){ dom, pfn, npages };
+	/* the retired tables wait with the IOVA for the flush (the flush
+	 * queue entry's freelist) */
+	kd->fq[kd->nfq++] = (struct lazy_unmap){ dom, pfn, npages, kd->freelist, kd->nfree };
+	kd->freelist = NULL;
+	kd->nfree = kd->freecap = 0;
 	/* fq_flush_timeout() is a timer; here the next unmap after it checks */
 	if (kd->nfq == kd->cfg->iommu.lazy_batch ||
 	    c->clock - kd->fq_since >= kd->cfg->iommu.lazy_timeout)
