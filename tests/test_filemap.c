@@ -14,6 +14,10 @@
 #include "lib/trace.h"
 #include "src/machine.h"
 #include "tests/scenario_run.h"
+#include "kernel/mm/kmm.h"
+#include "kernel/mm/compaction.h"
+#include "kernel/mm/filemap.h"
+#include "sim/mem/memsys.h"
 
 #define FILES(files, ops) "{'files': [" files "], 'processes': [{'name': 'p', 'threads': " \
 			  "[{'cpu': 0, 'ops': [" ops "]}]}]}"
@@ -313,4 +317,33 @@ Test(filemap, bad_file_input)
 		unlink(path);
 		strcpy(path, "/tmp/mmsim-filemap-XXXXXX.json");
 	}
+}
+
+/* Compaction and CMA can move a page-cache page: the copy keeps its bytes
+ * and the file's index names the new frame (migrate_folio()). */
+Test(filemap, migrate_page_cache_page)
+{
+	struct run r;
+	run_text(&r, NULL, FILES(DATA_1M,
+		"{'op': 'mmap', 'name': 'b', 'length': '16K'},"
+		"{'op': 'read', 'file': 'data', 'offset': 0, 'length': '16K', 'buf': 'b'}"));
+	no_mismatch(&r);
+	struct kmm *k = (struct kmm *)machine_kmm(r.m);
+	struct core *c = (struct core *)machine_core(r.m, 0);
+	uint64_t src = 0;
+	for (uint64_t pfn = 0; pfn < k->nframes && !src; pfn++)
+		if ((k->memmap[pfn].flags & PG_STATE_MASK) == PG_file && k->memmap[pfn].index == 3)
+			src = pfn;
+	cr_assert(src, "page 3 of the file is cached");
+	int64_t dst = kmm_alloc_page(k, c, PG_kernel);
+	cr_assert_geq(dst, 0);
+	k->memmap[dst].flags = 0;
+	k->memmap[dst].refcount = 0;
+	cr_assert(migrate_page(k, c, src, (uint64_t)dst));
+	char err[MMSIM_ERR_LEN];
+	cr_assert_eq(kmm_validate(k, NULL, 0, err), 0, "%s", err);
+	cr_assert_eq(kfile_read_page(k, c, 1, 3, 1), dst, "the index names the new frame");
+	cr_assert_eq(physmem_read(&k->ms->pm, ((paddr_t)dst << PAGE_SHIFT) + 8, 8), 3 * 4096 + 8);
+	kfile_rw_exit(k);
+	run_free(&r);
 }

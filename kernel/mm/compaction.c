@@ -31,6 +31,7 @@
 #include "kernel/mm/compaction.h"
 #include "kernel/mm/kmm.h"
 #include "kernel/mm/rmap.h"
+#include "kernel/mm/filemap.h"
 #include "kernel/mm/vmscan.h"
 
 #include <assert.h>
@@ -77,6 +78,10 @@ static bool remap_one(struct kmm *k, struct mm *mm, vaddr_t va, paddr_t pte_pa, 
 
 bool page_migratable(const struct page *p)
 {
+	if ((p->flags & PG_STATE_MASK) == PG_file)   /* a page-cache page: the cache's
+						      * reference and one per PTE */
+		return !(p->flags & (PG_head | PG_tail | PG_mlocked | PG_writeback)) &&
+		       p->mapping != 0 && p->refcount == 1 + p->mapcount;
 	return (p->flags & PG_STATE_MASK) == PG_anon &&
 	       !(p->flags & (PG_head | PG_tail | PG_mlocked | PG_swapcache | PG_writeback)) &&
 	       p->mapcount > 0 && p->refcount == p->mapcount && p->mapping != 0;
@@ -86,7 +91,8 @@ bool migrate_page(struct kmm *k, struct core *c, uint64_t src, uint64_t dst)
 {
 	struct page *s = &k->memmap[src], *d = &k->memmap[dst];
 
-	if (!page_migratable(s))
+	bool file = (s->flags & PG_STATE_MASK) == PG_file;
+	if (!page_migratable(s) || (file && !filemap_can_migrate(k, c, src)))
 		return false;
 	assert(d->flags == 0 && d->refcount == 0 && d->mapcount == 0);
 	bool on_lru = s->flags & PG_lru;
@@ -107,6 +113,8 @@ bool migrate_page(struct kmm *k, struct core *c, uint64_t src, uint64_t dst)
 			(unsigned long long)src, s->mapcount, a.n);
 		abort();
 	}
+	if (file)
+		filemap_replace_page(k, src, dst);   /* the index names the new frame */
 	c->clock += k->cfg->kernel.cost.compact_page;
 	s->flags = 0;
 	s->refcount = 0;

@@ -547,6 +547,22 @@ bool filemap_remove_page(struct kmm *k, struct core *c, uint64_t pfn)
 	return true;
 }
 
+bool filemap_can_migrate(struct kmm *k, struct core *c, uint64_t pfn)
+{
+	const struct page *p = &k->memmap[pfn];
+	struct kfile *f = kfile_get(k, p->mapping);
+	const struct pc_slot *s = f ? pc_lookup(f, p->index) : NULL;
+	return s && s->pfn == pfn && s->ready <= c->clock && pfn != fm(k)->busy_pfn;
+}
+
+void filemap_replace_page(struct kmm *k, uint64_t src, uint64_t dst)
+{
+	const struct page *p = &k->memmap[dst];   /* already carries src's identity */
+	struct pc_slot *s = pc_lookup(kfile_get(k, p->mapping), p->index);
+	assert(s && s->pfn == src);
+	s->pfn = (uint32_t)dst;
+}
+
 void filemap_pageout(struct kmm *k, struct core *c, uint64_t pfn)
 {
 	struct page *p = &k->memmap[pfn];

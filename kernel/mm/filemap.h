@@ -130,6 +130,13 @@ void filemap_pageout(struct kmm *k, struct core *c, uint64_t pfn);
  * PG_dirty), flushing each. Returns true if no mapping is left. */
 bool filemap_unmap_page(struct kmm *k, struct core *c, uint64_t pfn);
 
+/* Migration (compaction, CMA) of a page-cache page: may it move now (its
+ * read done, no read()/write() copying it)? Then, once copied and its
+ * PTEs moved, the index names dst instead of src (migrate_folio()'s
+ * xarray replacement). */
+bool filemap_can_migrate(struct kmm *k, struct core *c, uint64_t pfn);
+void filemap_replace_page(struct kmm *k, uint64_t src, uint64_t dst);
+
 /* Page-cache invariants for --check: every PG_file page in exactly one
  * index at its own (mapping, index), refcount == 1 + mapcount, dirty and
  * writeback counts right. 0, or -1 with err. */
