@@ -118,9 +118,10 @@ int kmm_madvise(struct kmm *k, struct mm *mm, struct core *c, vaddr_t addr, uint
 	/* MADV_DONTNEED and MADV_FREE on hugetlb: EINVAL, as before Linux 5.18
 	 * (a page dropped there would need its reservation back) */
 	for (uint32_t i = vma_index(mm, addr); i < mm->nvma && mm->vma[i].start < end; i++)
-		if ((mm->vma[i].flags & VM_HUGETLB) &&
-		    (advice == KMADV_DONTNEED || advice == KMADV_FREE))
-			return -EINVAL;
+		if (((mm->vma[i].flags & VM_HUGETLB) &&
+		     (advice == KMADV_DONTNEED || advice == KMADV_FREE)) ||
+		    (mm->vma[i].file && advice == KMADV_FREE))
+			return -EINVAL;   /* MADV_FREE: anonymous private memory only */
 	if (advice != KMADV_WILLNEED && advice != KMADV_COLLAPSE)
 		thp_adjust_range(k, mm, c, addr, end);
 	switch (advice) {
