@@ -347,3 +347,23 @@ Test(filemap, migrate_page_cache_page)
 	kfile_rw_exit(k);
 	run_free(&r);
 }
+
+/* mprotect read-only then read-write on a private file mapping keeps the
+ * page-cache page read-only: the next write still copies it (the file is
+ * unchanged); --check refuses a writable page-cache PTE in a private
+ * mapping. */
+Test(filemap, mprotect_keeps_page_cache_read_only)
+{
+	struct run r;
+	run_text(&r, NULL, FILES(DATA_1M,
+		"{'op': 'mmap', 'name': 'b', 'length': '4K'},"
+		"{'op': 'mmap', 'name': 'v', 'length': '16K', 'file': 'data', 'prot': 'r'},"
+		"{'op': 'read', 'addr': 'v+0x1000', 'expect': '0x1000'},"
+		"{'op': 'mprotect', 'addr': 'v', 'length': '16K', 'prot': 'rw'},"
+		"{'op': 'write', 'addr': 'v+0x1000', 'value': 1},"
+		"{'op': 'read', 'file': 'data', 'offset': '0x1000', 'length': 8, 'buf': 'b'},"
+		"{'op': 'read', 'addr': 'b', 'expect': '0x1000'}"));
+	no_mismatch(&r);
+	cr_assert_eq(run_stat(&r, "mm.cow.copy"), 1);
+	run_free(&r);
+}

@@ -237,10 +237,12 @@ static void change_table(struct kmm *k, struct core *c, paddr_t table, int level
 		pte_t n = (e & ~rights) | (bits & rights);
 		/* can_change_pte_writable(): write access is given back only to
 		 * pages this PTE maps exclusively; shared (COW) pages and the
-		 * zero page stay read-only until do_wp_page() */
+		 * zero page stay read-only until do_wp_page(); page-cache pages
+		 * until a write fault (COW, or dirtying through a shared mapping) */
 		uint64_t pfn = (e & PTE_ADDR_MASK) >> PAGE_SHIFT;
 		if ((n & PTE_RW) && !(e & PTE_RW) &&
-		    ((k->zero_pfn && pfn == k->zero_pfn) || k->memmap[pfn].mapcount > 1))
+		    ((k->zero_pfn && pfn == k->zero_pfn) || k->memmap[pfn].mapcount > 1 ||
+		     (k->memmap[pfn].flags & PG_STATE_MASK) == PG_file))
 			n &= ~PTE_RW;
 		if (n == e)
 			continue;
