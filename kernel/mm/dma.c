@@ -9,6 +9,7 @@
 #include <string.h>
 #include "lib/config.h"
 #include "lib/stats.h"
+#include "kernel/mm/filemap.h"
 #include "kernel/mm/slab.h"
 #include "kernel/mm/thp.h"
 #include "sim/cpu/core.h"
@@ -426,7 +427,9 @@ static void unpin_page(struct kdma *kd, struct core *c, uint64_t pfn, bool dirty
 	kd->pinned[i - 1] = kd->pinned[--kd->npinned];
 	struct page *p = &kd->k->memmap[pfn];
 	assert(page_dma_pins(p) > 0);
-	if (dirty)
+	if (dirty && (p->flags & PG_STATE_MASK) == PG_file)
+		filemap_set_page_dirty(kd->k, c, pfn);    /* set_page_dirty_lock() */
+	else if (dirty)
 		p->flags |= PG_dirty;
 	kd->unpins++;
 	if (p->refcount == GUP_PIN_COUNTING_BIAS)

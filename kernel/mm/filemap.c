@@ -462,8 +462,10 @@ static uint64_t invalidate_range(struct kmm *k, struct core *c, struct kfile *f,
 	for (uint64_t i = 0; i < f->as.cap && f->as.nrpages; ) {
 		struct pc_slot *s = &f->as.slot[i];
 		struct page *p = &k->memmap[s->pfn];
+		/* a page with an extra reference (a DMA pin) stays, as
+		 * mapping_evict_folio() keeps it */
 		if (s->index != PC_EMPTY && s->index >= first && s->index <= last &&
-		    !p->mapcount && !(p->flags & (PG_dirty | PG_writeback)) &&
+		    !p->mapcount && p->refcount == 1 && !(p->flags & (PG_dirty | PG_writeback)) &&
 		    s->ready <= c->clock) {
 			pc_remove(k, c, f, s->index);
 			n++;
@@ -644,10 +646,12 @@ int filemap_validate(struct kmm *k, char *err)
 			if (pc_lookup(f, s->index) != s)
 				return errf(err, "page cache: file %s index %llu is not found by "
 					    "its own lookup", f->name, (unsigned long long)s->index);
-			if (p->mapcount < 0 || p->refcount != 1 + p->mapcount)
+			if (p->mapcount < 0 ||
+			    p->refcount - page_dma_pins(p) * GUP_PIN_COUNTING_BIAS != 1 + p->mapcount)
 				return errf(err, "page cache: pfn %u refcount %d, mapcount %d (the "
-					    "cache holds one reference, each PTE one)", s->pfn,
-					    p->refcount, p->mapcount);
+					    "cache holds one reference, each PTE one, each DMA "
+					    "pin %d)", s->pfn, p->refcount, p->mapcount,
+					    GUP_PIN_COUNTING_BIAS);
 			if (!(p->flags & PG_uptodate))
 				return errf(err, "page cache: pfn %u of %s is not uptodate", s->pfn,
 					    f->name);
