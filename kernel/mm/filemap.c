@@ -194,6 +194,12 @@ uint64_t kfile_size(const struct kmm *k, uint32_t id)
 	return f ? f->size : 0;
 }
 
+const char *kfile_name(const struct kmm *k, uint32_t id)
+{
+	const struct kfile *f = kfile_get(k, id);
+	return f ? f->name : "?";
+}
+
 /* ---- the index ------------------------------------------------------- */
 
 static uint64_t pc_hash(uint64_t index, uint64_t cap)

@@ -53,6 +53,7 @@ void filemap_destroy(struct kmm *k);
 int kfile_create(struct kmm *k, const char *name, uint64_t size, enum kfile_content how,
 		 uint64_t seed, const char *host_path, char *err);
 uint64_t kfile_size(const struct kmm *k, uint32_t id);
+const char *kfile_name(const struct kmm *k, uint32_t id);
 
 /* --- read()/write() (the copy to or from the user buffer is the caller's) --- */
 /* System-call entry and exit of a read() or write(): between them the page

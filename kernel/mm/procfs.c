@@ -11,6 +11,7 @@
  * HugetlbPages. Swap is 0 until swap exists. */
 #include "kernel/mm/kmm.h"
 #include "kernel/mm/hugetlb.h"
+#include "kernel/mm/filemap.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -92,9 +93,13 @@ static size_t put(char *buf, size_t n, size_t at, const char *fmt, ...)
 }
 
 /* The name column of a maps line. */
-static const char *vma_name(const struct mm *mm, const struct vma *v, const char *comm,
-			    char *tmp, size_t n)
+static const char *vma_name(struct kmm *k, const struct mm *mm, const struct vma *v,
+			    const char *comm, char *tmp, size_t n)
 {
+	if (v->file) {          /* a file on the simulated disk (filemap.h) */
+		snprintf(tmp, n, "/disk/%s", kfile_name(k, v->file));
+		return tmp;
+	}
 	if (v->flags & VM_IMAGE) {
 		snprintf(tmp, n, "/usr/bin/%s", comm);
 		return tmp;
@@ -109,19 +114,20 @@ static const char *vma_name(const struct mm *mm, const struct vma *v, const char
 
 size_t proc_maps(struct kmm *k, struct mm *mm, const char *comm, char *buf, size_t n)
 {
-	(void)k;
 	size_t at = 0;
 	char tmp[64], line[128];
 	for (uint32_t i = 0; i < mm->nvma; i++) {
 		const struct vma *v = &mm->vma[i];
-		const char *name = vma_name(mm, v, comm, tmp, sizeof tmp);
-		bool image = v->flags & VM_IMAGE;
-		int w = snprintf(line, sizeof line, "%08llx-%08llx %c%c%cp %08llx %s %llu",
+		const char *name = vma_name(k, mm, v, comm, tmp, sizeof tmp);
+		bool image = v->flags & VM_IMAGE, file = v->file != 0;
+		int w = snprintf(line, sizeof line, "%08llx-%08llx %c%c%c%c %08llx %s %llu",
 				 (unsigned long long)v->start, (unsigned long long)v->end,
 				 v->prot & PROT_R ? 'r' : '-', v->prot & PROT_W ? 'w' : '-',
-				 v->prot & PROT_X ? 'x' : '-',
-				 (unsigned long long)(image ? v->start - mm->start_code : 0),
-				 image ? "08:01" : "00:00", image ? 1048577ull : 0ull);
+				 v->prot & PROT_X ? 'x' : '-', v->flags & VM_SHARED ? 's' : 'p',
+				 (unsigned long long)(image ? v->start - mm->start_code :
+						      file ? v->pgoff << PAGE_SHIFT : 0),
+				 image || file ? "08:01" : "00:00",
+				 image ? 1048577ull : file ? 2097152ull + v->file : 0ull);
 		/* show_map_vma() pads the name to column 73 */
 		at = put(buf, n, at, "%s%*s%s\n", line, *name && w < 73 ? 73 - w : (*name ? 1 : 0),
 			 "", name);
@@ -194,7 +200,8 @@ size_t proc_status(struct kmm *k, struct mm *mm, const char *comm, char *buf, si
 		   "VmSwap:\t%8llu kB\n"
 		   "HugetlbPages:\t%8llu kB\n",
 		   comm, KB(mm->hiwater_vm > vm ? mm->hiwater_vm : vm), KB(vm), KB(lck),
-		   KB(mm->hiwater_rss), KB(mm->rss_anon), KB(mm->rss_anon), 0ull, 0ull,
+		   KB(mm->hiwater_rss), KB(mm->rss_anon + mm->rss_file), KB(mm->rss_anon),
+		   KB(mm->rss_file), 0ull,
 		   KB(data), KB(stk), KB(exe), 0ull, KB(mm->pt_pages), 0ull,
 		   KB(mm->hugetlb_pages));
 }
