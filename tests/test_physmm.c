@@ -366,6 +366,99 @@ Test(physmm, pcp_refills_and_drains_in_batches)
 	fx_fini(&f);
 }
 
+Test(physmm, pcp_lists_for_orders_up_to_3_and_thp)
+{
+	struct fx f;
+	const char *sets[] = { "kernel.pcp.batch=8", "kernel.pcp.high=2048", NULL };
+	fx_init(&f, sets);
+	struct kmm *k = f.k;
+	struct core *c = f.core[0];
+	const struct mmsim_cfg *cfg = &f.cfg;
+	struct zone *z = zone(&f, 0, ZONE_DMA32);
+	drain_all_pages(k);
+	uint64_t free0 = z->free_pages;
+	struct per_cpu_pages *pcp = &z->pcp[0];
+	/* order 2: the empty list is refilled with batch >> 2 = 2 blocks */
+	cycles_t t0 = c->clock;
+	int64_t a = kmm_alloc_pages(k, c, -1, GFP_KERNEL, 2, PG_kernel);
+	cr_assert_eq(c->clock - t0, cfg->kernel.cost.pcp_alloc + cfg->kernel.cost.page_alloc +
+				    2 * cfg->kernel.cost.pcp_page);
+	cr_assert_eq(pcp->count, 4, "count is in frames");
+	t0 = c->clock;
+	int64_t b = kmm_alloc_pages(k, c, -1, GFP_KERNEL, 2, PG_kernel);
+	cr_assert_eq(c->clock - t0, cfg->kernel.cost.pcp_alloc, "a list hit");
+	cr_assert_eq(pcp->count, 0);
+	/* order 4 has no list: the zone path */
+	t0 = c->clock;
+	int64_t o4 = kmm_alloc_pages(k, c, -1, GFP_KERNEL, 4, PG_kernel);
+	cr_assert_eq(c->clock - t0, cfg->kernel.cost.page_alloc);
+	cr_assert_eq(pcp->count, 0);
+	/* the THP order: max(batch >> 9, 2) = 2 blocks */
+	int64_t h = kmm_alloc_pages(k, c, -1, GFP_TRANSHUGE_LIGHT, 9, PG_anon);
+	cr_assert_geq(h, 0);
+	cr_assert_eq(pcp->count, 512);
+	cr_assert_eq(z->pcp_pages, 512);
+	cr_assert_neq(pcp->head[order_to_pindex(MIGRATE_MOVABLE, 9)], PFN_NONE);
+	cr_assert_eq(z->free_pages, free0 - 8 - 16 - 1024);
+	validate(&f);
+	/* frees go to the head of their list: the next order-2 request gets
+	 * the block freed last */
+	kmm_free_pages(k, c, (uint64_t)a, 2);
+	kmm_free_pages(k, c, (uint64_t)b, 2);
+	cr_assert_eq(pcp->count, 520);
+	cr_assert_eq(pcp->head[order_to_pindex(MIGRATE_UNMOVABLE, 2)], (uint64_t)b);
+	t0 = c->clock;
+	cr_assert_eq(kmm_alloc_pages(k, c, -1, GFP_KERNEL, 2, PG_kernel), b);
+	cr_assert_eq(c->clock - t0, cfg->kernel.cost.pcp_alloc);
+	kmm_free_pages(k, c, (uint64_t)b, 2);
+	kmm_free_pages(k, c, (uint64_t)o4, 4);
+	kmm_free_pages(k, c, (uint64_t)h, 9);
+	cr_assert_eq(pcp->count, 1032);
+	validate(&f);
+	drain_all_pages(k);
+	cr_assert_eq(z->free_pages, free0);
+	validate(&f);
+	fx_fini(&f);
+}
+
+Test(physmm, pcp_high_order_frees_drain_by_frames)
+{
+	struct fx f;
+	const char *sets[] = { "kernel.pcp.batch=8", "kernel.pcp.high=16", NULL };
+	fx_init(&f, sets);
+	struct kmm *k = f.k;
+	struct core *c = f.core[0];
+	struct zone *z = zone(&f, 0, ZONE_DMA32);
+	drain_all_pages(k);
+	uint64_t free0 = z->free_pages;
+	int64_t blk[4];
+	uint64_t r0 = k->pa.pcp_alloc_refill;
+	for (int i = 0; i < 4; i++)   /* order 3: refills of max(8 >> 3, 2) = 2 blocks */
+		blk[i] = kmm_alloc_pages(k, c, -1, GFP_KERNEL, 3, PG_kernel);
+	cr_assert_eq(k->pa.pcp_alloc_refill - r0, 2);
+	cr_assert_eq(z->pcp[0].count, 0);
+	uint64_t d0 = k->pa.pcp_drain, dp0 = k->pa.pcp_drain_pages;
+	kmm_free_pages(k, c, (uint64_t)blk[0], 3);
+	cr_assert_eq(z->pcp[0].count, 8);
+	/* 16 frames reach high: batch (8) frames' worth, one block, drains */
+	cycles_t t0 = c->clock;
+	kmm_free_pages(k, c, (uint64_t)blk[1], 3);
+	cr_assert_eq(c->clock - t0, f.cfg.kernel.cost.pcp_free + f.cfg.kernel.cost.page_free +
+				    f.cfg.kernel.cost.pcp_page);
+	cr_assert_eq(k->pa.pcp_drain - d0, 1);
+	cr_assert_eq(k->pa.pcp_drain_pages - dp0, 8);
+	cr_assert_eq(z->pcp[0].count, 8);
+	/* the cold end went back: the block freed first */
+	cr_assert_eq(z->pcp[0].head[order_to_pindex(MIGRATE_UNMOVABLE, 3)], (uint64_t)blk[1]);
+	kmm_free_pages(k, c, (uint64_t)blk[2], 3);
+	kmm_free_pages(k, c, (uint64_t)blk[3], 3);
+	validate(&f);
+	drain_all_pages(k);
+	cr_assert_eq(z->free_pages, free0);
+	validate(&f);
+	fx_fini(&f);
+}
+
 /* ---- random property test through the whole allocator ---- */
 
 #define RND_LIVE 400

@@ -30,7 +30,6 @@
 #include "sim/mem/memsys.h"
 
 #define LINE_SIZE 64
-#define PAGE_ALLOC_COSTLY_ORDER 3
 
 pte_t kmm_read_pte(struct kmm *k, struct core *c, paddr_t pa)
 {
@@ -86,21 +85,21 @@ static unsigned gfp_to_alloc_flags(gfp_t gfp, unsigned order)
 	return f;
 }
 
-/* rmqueue(): one block from zone z, order 0 through core c's pcp list. */
+/* rmqueue(): one block from zone z, through core c's pcp lists for the
+ * orders that have them (0..3 and the THP order). */
 static int64_t rmqueue(struct kmm *k, struct core *c, struct zone *z, unsigned order,
 		       int mt, unsigned alloc_flags)
 {
 	const struct mmsim_cfg *cfg = k->cfg;
 
-	if (order == 0 && z->pcp && c->id < (k->ncores ? k->ncores : 1)) {
-		bool refilled;
-		uint64_t moved = k->pa.pcp_refill_pages;
-		int64_t pfn = pcp_alloc(k, z, c->id, mt, alloc_flags, &refilled);
+	if (pcp_allowed_order(order) && z->pcp && c->id < (k->ncores ? k->ncores : 1)) {
+		int moved;
+		int64_t pfn = pcp_alloc(k, z, c->id, order, mt, alloc_flags, &moved);
 
 		c->clock += cfg->kernel.cost.pcp_alloc;
-		if (refilled)
+		if (moved >= 0)
 			c->clock += cfg->kernel.cost.page_alloc +
-				    (k->pa.pcp_refill_pages - moved) * cfg->kernel.cost.pcp_page;
+				    (uint64_t)moved * cfg->kernel.cost.pcp_page;
 		return pfn;
 	}
 	c->clock += cfg->kernel.cost.page_alloc;
@@ -254,13 +253,12 @@ void kmm_free_pages(struct kmm *k, struct core *c, uint64_t pfn, unsigned order)
 		k->memmap[pfn + i].private = 0;
 	}
 	p->refcount = 0;
-	if (order == 0 && z->pcp && c->id < (k->ncores ? k->ncores : 1)) {
-		uint64_t moved = k->pa.pcp_drain_pages;
-
+	if (pcp_allowed_order(order) && z->pcp && c->id < (k->ncores ? k->ncores : 1)) {
 		c->clock += cfg->kernel.cost.pcp_free;
-		if (pcp_free(k, z, c->id, pfn, get_pageblock_migratetype(z, pfn)))
-			c->clock += cfg->kernel.cost.page_free +
-				    (k->pa.pcp_drain_pages - moved) * cfg->kernel.cost.pcp_page;
+		uint32_t moved = pcp_free(k, z, c->id, pfn, order,
+					  get_pageblock_migratetype(z, pfn));
+		if (moved)
+			c->clock += cfg->kernel.cost.page_free + moved * cfg->kernel.cost.pcp_page;
 	} else {
 		c->clock += cfg->kernel.cost.page_free;
 		buddy_free(z, pfn, order);

@@ -1,29 +1,34 @@
-/* Per-CPU page lists (Linux's struct per_cpu_pages, mm/page_alloc.c).
+/* Per-CPU page lists (Linux's struct per_cpu_pages, mm/page_alloc.c, as of
+ * 5.13 which added high-order lists).
  *
- * Each core keeps, per zone, lists of free order-0 frames, one per PCP
- * migratetype (UNMOVABLE, MOVABLE, RECLAIMABLE), linked through page
- * next/prev. An order-0 allocation takes the newest frame of its type
- * (rmqueue_pcplist()); an empty list is refilled with `batch` frames from
- * the buddy lists in one zone-locked pass (rmqueue_bulk()). A free puts the
- * frame at the head of the list of its pageblock's type (free_unref_page();
- * HIGHATOMIC and CMA frames go on the MOVABLE list but keep their type for
- * the way back, ISOLATE frames skip the list); once a core holds `high`
- * frames, `batch` of the coldest go back to the buddy lists
- * (free_pcppages_bulk()). batch is zone_batchsize(): a quarter of
+ * Each core keeps, per zone, lists of free blocks for the orders
+ * 0..PAGE_ALLOC_COSTLY_ORDER (3) and the THP order (9), one list per order
+ * and PCP migratetype (UNMOVABLE, MOVABLE, RECLAIMABLE), linked through the
+ * blocks' head pages' next/prev (order_to_pindex()). An allocation of such
+ * an order takes the newest block of its list (rmqueue_pcplist()); an empty
+ * list is refilled in one zone-locked pass with batch >> order blocks, at
+ * least 2 (rmqueue_bulk(), Linux's scaling). A free puts the block at the
+ * head of the list of its pageblock's type (free_unref_page(); HIGHATOMIC
+ * and CMA blocks go on the MOVABLE list but keep their type for the way
+ * back, ISOLATE blocks skip the lists); once the core holds `high` frames,
+ * `batch` frames' worth of blocks go back to the buddy lists from the cold
+ * ends of the lists, taken in turn (free_pcppages_bulk()). count, high and
+ * batch are in frames, as in Linux. batch is zone_batchsize(): a quarter of
  * managed/1024 capped at 256/4, rounded to 2^n - 1; high is 6 x batch, as
  * Linux 5.x set them; kernel.pcp.{high,batch} override both.
  *
- * Frames on a pcp list are free (flags 0, refcount 0) but are not on the
+ * Blocks on a pcp list are free (flags 0, refcount 0) but are not on the
  * buddy lists, so they neither merge nor count in the zone's free_pages
- * (z->pcp_pages counts them), as NR_FREE_PAGES in Linux. Their .private
- * holds the migratetype they will be freed back as.
+ * (z->pcp_pages counts their frames), as NR_FREE_PAGES in Linux. The head's
+ * .private holds the migratetype it will be freed back as; a block whose
+ * pageblock was isolated since goes back as ISOLATE.
  *
- * Simplified: a drain takes one frame from each non-empty list in turn
- * instead of Linux's batch_free runs; no high-order pcp lists (Linux 5.13+
- * caches orders up to 3); no adaptive high (Linux 6.x). Costs are charged by
- * page.c: kernel.cost.pcp_alloc / pcp_free per call, kernel.cost.page_alloc
- * / page_free once per zone-locked refill or drain, kernel.cost.pcp_page per
- * frame moved. */
+ * Simplified: a drain takes one block from each non-empty list in turn
+ * instead of Linux's batch_free runs; no adaptive high (Linux 6.x); one THP
+ * list per type (Linux 5.13 had one THP list for all types). Costs are
+ * charged by page.c: kernel.cost.pcp_alloc / pcp_free per call,
+ * kernel.cost.page_alloc / page_free once per zone-locked refill or drain,
+ * kernel.cost.pcp_page per block moved. */
 #include "kernel/mm/kmm.h"
 
 #include <assert.h>
@@ -63,14 +68,15 @@ void pcp_setup(struct kmm *k, struct zone *z)
 	for (unsigned c = 0; c < (k->ncores ? k->ncores : 1); c++) {
 		struct per_cpu_pages *pcp = &z->pcp[c];
 
-		for (int mt = 0; mt < MIGRATE_PCPTYPES; mt++)
-			pcp->head[mt] = pcp->tail[mt] = PFN_NONE;
+		for (int l = 0; l < NR_PCP_LISTS; l++)
+			pcp->head[l] = pcp->tail[l] = PFN_NONE;
 		pcp->batch = batch;
 		pcp->high = high;
 	}
 }
 
-static void pcp_add_head(struct zone *z, struct per_cpu_pages *pcp, int list, uint64_t pfn)
+static void pcp_add_head(struct zone *z, struct per_cpu_pages *pcp, unsigned list,
+			 uint64_t pfn)
 {
 	struct page *p = &z->memmap[pfn];
 
@@ -81,11 +87,12 @@ static void pcp_add_head(struct zone *z, struct per_cpu_pages *pcp, int list, ui
 	else
 		pcp->tail[list] = (uint32_t)pfn;
 	pcp->head[list] = (uint32_t)pfn;
-	pcp->count++;
-	z->pcp_pages++;
+	pcp->count += 1u << pindex_to_order(list);
+	z->pcp_pages += 1u << pindex_to_order(list);
 }
 
-static void pcp_add_tail(struct zone *z, struct per_cpu_pages *pcp, int list, uint64_t pfn)
+static void pcp_add_tail(struct zone *z, struct per_cpu_pages *pcp, unsigned list,
+			 uint64_t pfn)
 {
 	struct page *p = &z->memmap[pfn];
 
@@ -96,11 +103,12 @@ static void pcp_add_tail(struct zone *z, struct per_cpu_pages *pcp, int list, ui
 	else
 		pcp->head[list] = (uint32_t)pfn;
 	pcp->tail[list] = (uint32_t)pfn;
-	pcp->count++;
-	z->pcp_pages++;
+	pcp->count += 1u << pindex_to_order(list);
+	z->pcp_pages += 1u << pindex_to_order(list);
 }
 
-static void pcp_unlink(struct zone *z, struct per_cpu_pages *pcp, int list, uint64_t pfn)
+static void pcp_unlink(struct zone *z, struct per_cpu_pages *pcp, unsigned list,
+		       uint64_t pfn)
 {
 	struct page *p = &z->memmap[pfn];
 
@@ -113,100 +121,113 @@ static void pcp_unlink(struct zone *z, struct per_cpu_pages *pcp, int list, uint
 	else
 		pcp->tail[list] = p->prev;
 	p->next = p->prev = PFN_NONE;
-	pcp->count--;
-	z->pcp_pages--;
+	pcp->count -= 1u << pindex_to_order(list);
+	z->pcp_pages -= 1u << pindex_to_order(list);
 }
 
-/* rmqueue_bulk(): up to count frames of type mt from the buddy lists to
- * the tail of the list, in the order the buddy hands them out. */
-static uint32_t rmqueue_bulk(struct zone *z, struct per_cpu_pages *pcp, int mt,
+/* rmqueue_bulk(): up to count blocks of 2^order frames of type mt from the
+ * buddy lists to the tail of their list, in the order the buddy hands them
+ * out. */
+static uint32_t rmqueue_bulk(struct zone *z, struct per_cpu_pages *pcp, unsigned order, int mt,
 			     unsigned alloc_flags, uint32_t count)
 {
+	unsigned list = order_to_pindex(mt, order);
 	uint32_t n = 0;
 
 	while (n < count) {
-		int64_t pfn = buddy_rmqueue(z, 0, mt, alloc_flags);
+		int64_t pfn = buddy_rmqueue(z, order, mt, alloc_flags);
 
 		if (pfn < 0)
 			break;
 		struct page *p = &z->memmap[pfn];
 		p->refcount = 0;
 		p->private = (uint32_t)get_pageblock_migratetype(z, (uint64_t)pfn);
-		pcp_add_tail(z, pcp, mt, (uint64_t)pfn);
+		pcp_add_tail(z, pcp, list, (uint64_t)pfn);
 		n++;
 	}
 	return n;
 }
 
-/* free_pcppages_bulk(): count frames from the cold ends of the lists back
- * to the buddy, one from each non-empty list in turn. */
-static uint32_t free_pcppages_bulk(struct zone *z, struct per_cpu_pages *pcp, uint32_t count)
+/* free_pcppages_bulk(): at least count frames' worth of blocks from the
+ * cold ends of the lists back to the buddy, a block from each non-empty
+ * list in turn. Returns the blocks moved. */
+static uint32_t free_pcppages_bulk(struct kmm *k, struct zone *z, struct per_cpu_pages *pcp,
+				   uint32_t count)
 {
-	uint32_t n = 0;
-	int list = 0;
+	uint32_t blocks = 0, frames = 0;
 
-	while (n < count && pcp->count) {
-		list = (list + 1) % MIGRATE_PCPTYPES;
+	while (frames < count && pcp->count) {
+		unsigned list = pcp->free_pindex;
 		uint64_t pfn = pcp->tail[list];
 
+		pcp->free_pindex = (list + 1) % NR_PCP_LISTS;
 		if (pfn == PFN_NONE)
 			continue;
+		unsigned order = pindex_to_order(list);
 		int mt = (int)z->memmap[pfn].private;
 		/* a pageblock isolated since the free keeps its frames */
 		if (get_pageblock_migratetype(z, pfn) == MIGRATE_ISOLATE)
 			mt = MIGRATE_ISOLATE;
 		pcp_unlink(z, pcp, list, pfn);
 		z->memmap[pfn].private = 0;
-		buddy_free_mt(z, pfn, 0, mt);
-		n++;
+		buddy_free_mt(z, pfn, order, mt);
+		blocks++;
+		frames += 1u << order;
 	}
-	return n;
+	k->pa.pcp_drain_pages += frames;
+	return blocks;
 }
 
-int64_t pcp_alloc(struct kmm *k, struct zone *z, unsigned core, int mt,
-		  unsigned alloc_flags, bool *refilled)
+int64_t pcp_alloc(struct kmm *k, struct zone *z, unsigned core, unsigned order, int mt,
+		  unsigned alloc_flags, int *moved)
 {
 	struct per_cpu_pages *pcp = &z->pcp[core];
+	unsigned list = order_to_pindex(mt, order);
 
-	*refilled = false;
-	if (pcp->head[mt] == PFN_NONE) {
-		uint32_t n = rmqueue_bulk(z, pcp, mt, alloc_flags, pcp->batch);
+	assert(pcp_allowed_order(order) && mt < MIGRATE_PCPTYPES);
+	*moved = -1;
+	if (pcp->head[list] == PFN_NONE) {
+		uint32_t want = order ? pcp->batch >> order : pcp->batch;
+		uint32_t n = rmqueue_bulk(z, pcp, order, mt, alloc_flags, want < 2 && order ? 2 :
+					  want ? want : 1);
 
-		*refilled = true;
+		*moved = (int)n;
 		k->pa.pcp_alloc_refill++;
-		k->pa.pcp_refill_pages += n;
+		k->pa.pcp_refill_pages += (uint64_t)n << order;
 		if (!n)
 			return -1;
 	} else {
 		k->pa.pcp_alloc_hit++;
 	}
-	uint64_t pfn = pcp->head[mt];
+	uint64_t pfn = pcp->head[list];
 	struct page *p = &z->memmap[pfn];
-	pcp_unlink(z, pcp, mt, pfn);
+	pcp_unlink(z, pcp, list, pfn);
 	p->private = 0;
 	p->refcount = 1;
 	return (int64_t)pfn;
 }
 
-bool pcp_free(struct kmm *k, struct zone *z, unsigned core, uint64_t pfn, int mt)
+uint32_t pcp_free(struct kmm *k, struct zone *z, unsigned core, uint64_t pfn, unsigned order,
+		  int mt)
 {
 	struct per_cpu_pages *pcp = &z->pcp[core];
 	struct page *p = &z->memmap[pfn];
 
 	assert(p->refcount == 0 && p->mapcount == 0 && !(p->flags & PG_buddy));
+	assert(pcp_allowed_order(order));
 	k->pa.pcp_free++;
 	if (mt == MIGRATE_ISOLATE) {
-		buddy_free_mt(z, pfn, 0, mt);
-		return false;
+		buddy_free_mt(z, pfn, order, mt);
+		return 0;
 	}
 	p->flags = 0;
 	p->private = (uint32_t)mt;
-	pcp_add_head(z, pcp, mt < MIGRATE_PCPTYPES ? mt : MIGRATE_MOVABLE, pfn);
+	pcp_add_head(z, pcp, order_to_pindex(mt < MIGRATE_PCPTYPES ? mt : MIGRATE_MOVABLE, order),
+		     pfn);
 	if (pcp->count < pcp->high)
-		return false;
+		return 0;
 	k->pa.pcp_drain++;
-	k->pa.pcp_drain_pages += free_pcppages_bulk(z, pcp, pcp->batch);
-	return true;
+	return free_pcppages_bulk(k, z, pcp, pcp->batch);
 }
 
 void drain_zone_pages(struct kmm *k, struct zone *z)
@@ -214,7 +235,7 @@ void drain_zone_pages(struct kmm *k, struct zone *z)
 	for (unsigned c = 0; z->pcp && c < (k->ncores ? k->ncores : 1); c++)
 		if (z->pcp[c].count) {
 			k->pa.pcp_drain++;
-			k->pa.pcp_drain_pages += free_pcppages_bulk(z, &z->pcp[c], z->pcp[c].count);
+			free_pcppages_bulk(k, z, &z->pcp[c], z->pcp[c].count);
 		}
 }
 
@@ -233,26 +254,36 @@ int pcp_validate(const struct kmm *k, const struct zone *z, char *err)
 		const struct per_cpu_pages *pcp = &z->pcp[c];
 		uint64_t n = 0;
 
-		for (int l = 0; l < MIGRATE_PCPTYPES; l++) {
+		for (unsigned l = 0; l < NR_PCP_LISTS; l++) {
 			uint64_t prev = PFN_NONE;
+			unsigned order = pindex_to_order(l);
 
 			for (uint64_t pfn = pcp->head[l]; pfn != PFN_NONE; pfn = z->memmap[pfn].next) {
 				const struct page *p = &z->memmap[pfn];
 
-				if (pfn < z->start_pfn || pfn >= z->end_pfn || p->flags ||
+				if (pfn < z->start_pfn || pfn + (1ull << order) > z->end_pfn ||
+				    (pfn & ((1ull << order) - 1)) || p->flags ||
 				    p->refcount || p->mapcount || p->prev != prev)
-					return errf(err, "pcp_validate: zone %s: core %u list %d: "
-						    "pfn %llu is not a free frame of the zone "
-						    "(flags 0x%x, refcount %d)", z->name, c, l,
-						    (unsigned long long)pfn, p->flags, p->refcount);
+					return errf(err, "pcp_validate: zone %s: core %u list %u "
+						    "(order %u): pfn %llu is not a free block of the "
+						    "zone (flags 0x%x, refcount %d)", z->name, c, l,
+						    order, (unsigned long long)pfn, p->flags,
+						    p->refcount);
+				for (uint64_t t = 1; t < (1ull << order); t++)
+					if (z->memmap[pfn + t].flags || z->memmap[pfn + t].refcount)
+						return errf(err, "pcp_validate: zone %s: core %u: "
+							    "pfn %llu inside the order %u block at "
+							    "%llu is in use", z->name, c,
+							    (unsigned long long)(pfn + t), order,
+							    (unsigned long long)pfn);
 				prev = pfn;
-				if (++n > pcp->count)
+				if ((n += 1ull << order) > pcp->count)
 					return errf(err, "pcp_validate: zone %s: core %u lists "
 						    "hold more than count %u", z->name, c,
 						    pcp->count);
 			}
 			if (prev != pcp->tail[l])
-				return errf(err, "pcp_validate: zone %s: core %u list %d: tail "
+				return errf(err, "pcp_validate: zone %s: core %u list %u: tail "
 					    "is not the last frame", z->name, c, l);
 		}
 		if (n != pcp->count)

@@ -22,15 +22,37 @@ struct kmm;
 struct core;
 struct stats;
 
-/* One core's cache of order-0 free frames of one zone (struct
- * per_cpu_pages): a list per PCP type linked through page next/prev,
- * newest first. Frames here are free (flags 0, refcount 0) but not on the
- * buddy lists and not in the zone's free_pages. */
+/* The orders with per-cpu lists (Linux 5.13+): 0..PAGE_ALLOC_COSTLY_ORDER
+ * and the THP order (pageblock_order), a list per order and PCP type. */
+#define PAGE_ALLOC_COSTLY_ORDER 3
+#define NR_PCP_ORDERS (PAGE_ALLOC_COSTLY_ORDER + 2)
+#define NR_PCP_LISTS (NR_PCP_ORDERS * MIGRATE_PCPTYPES)
+static inline bool pcp_allowed_order(unsigned order)
+{
+	return order <= PAGE_ALLOC_COSTLY_ORDER || order == PAGEBLOCK_ORDER;
+}
+/* order_to_pindex(): the list of (order, mt); order must be allowed. */
+static inline unsigned order_to_pindex(int mt, unsigned order)
+{
+	unsigned slot = order <= PAGE_ALLOC_COSTLY_ORDER ? order : PAGE_ALLOC_COSTLY_ORDER + 1;
+	return slot * MIGRATE_PCPTYPES + (unsigned)mt;
+}
+static inline unsigned pindex_to_order(unsigned pindex)
+{
+	unsigned slot = pindex / MIGRATE_PCPTYPES;
+	return slot <= PAGE_ALLOC_COSTLY_ORDER ? slot : PAGEBLOCK_ORDER;
+}
+
+/* One core's cache of free blocks of one zone (struct per_cpu_pages): a
+ * list per (order, PCP type), linked through the blocks' head pages'
+ * next/prev, newest first. Blocks here are free (flags 0, refcount 0) but
+ * not on the buddy lists and not in the zone's free_pages; the head's
+ * .private is the migratetype they go back to the buddy as. */
 struct per_cpu_pages {
-	uint32_t head[MIGRATE_PCPTYPES], tail[MIGRATE_PCPTYPES];
-	uint32_t count;         /* frames on all lists */
-	uint32_t high, batch;   /* drain above high; move batch at a time */
-	/* counters ("buddy.nodeN.ZONE.pcp.*", summed over cores) */
+	uint32_t head[NR_PCP_LISTS], tail[NR_PCP_LISTS];
+	uint32_t count;         /* frames (not blocks) on all lists */
+	uint32_t high, batch;   /* in frames: drain above high; batch per move */
+	uint32_t free_pindex;   /* round-robin cursor of free_pcppages_bulk() */
 };
 
 /* Linux's pglist_data. */
@@ -96,15 +118,19 @@ int gfp_migratetype(gfp_t gfp);
 
 /* --- per-CPU page lists (pcp.c) --- */
 void pcp_setup(struct kmm *k, struct zone *z);
-/* rmqueue_pcplist(): an order-0 frame of type mt from core's list, refilled
- * with batch frames from the buddy lists (rmqueue_bulk()) when empty. -1
- * when the zone has nothing at all. *refilled: the zone path was taken. */
-int64_t pcp_alloc(struct kmm *k, struct zone *z, unsigned core, int mt,
-		  unsigned alloc_flags, bool *refilled);
-/* free_unref_page(): put an order-0 frame on core's list; past high,
- * batch frames go back to the buddy lists from the cold end. Returns true
- * when that drain happened. */
-bool pcp_free(struct kmm *k, struct zone *z, unsigned core, uint64_t pfn, int mt);
+/* rmqueue_pcplist(): a block of 2^order frames (pcp_allowed_order) of type
+ * mt from core's list, refilled from the buddy lists (rmqueue_bulk()) when
+ * empty with batch frames' worth of blocks (batch >> order, at least 2, as
+ * Linux scales it). -1 when the zone has nothing at all. *moved: -1 on a
+ * list hit, else the blocks the refill moved (the zone path was taken). */
+int64_t pcp_alloc(struct kmm *k, struct zone *z, unsigned core, unsigned order, int mt,
+		  unsigned alloc_flags, int *moved);
+/* free_unref_page(): put a block on core's list; once the core holds high
+ * frames, batch frames' worth go back to the buddy lists from the cold ends
+ * of the lists in turn (free_pcppages_bulk()). Returns the blocks that
+ * drain moved (0: no drain). */
+uint32_t pcp_free(struct kmm *k, struct zone *z, unsigned core, uint64_t pfn, unsigned order,
+		  int mt);
 /* drain_all_pages(): every core's lists of every zone back to the buddy. */
 void drain_all_pages(struct kmm *k);
 /* drain_zone_pages(): every core's lists of z back to the buddy. */
