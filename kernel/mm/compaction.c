@@ -24,10 +24,15 @@
  * compaction (fragmentation score, kernel.compaction_proactiveness).
  *
  * Simplified: only synchronous full scans (no async mode, no skip bits, no
- * deferral, no capture); compound pages (THP), pages on LRU lists (their
- * list links would need relinking) and pages with extra references are
- * skipped; scanning is not charged, each migrated page costs
- * kernel.cost.compact_page plus its copy and PTE traffic. */
+ * deferral, no capture); pages with extra references are skipped; LRU
+ * pages leave their list for the copy and the new page takes their place
+ * (isolate/putback); scanning is not charged, each migrated page costs
+ * kernel.cost.compact_page plus its copy and PTE traffic.
+ *
+ * Compound pages (THP) are skipped, as Linux does: isolate_migratepages_-
+ * block() steps over them unless called for alloc_contig_range(), and even
+ * since 6.9 (large-folio compaction) skip_isolation_on_order() skips every
+ * folio of pageblock order or more (docs/phys-mm.md). */
 #include "kernel/mm/compaction.h"
 #include "kernel/mm/kmm.h"
 #include "kernel/mm/rmap.h"
