@@ -787,6 +787,31 @@ Test(dma_trace, a_write_pin_breaks_cow_first)
 	run_end(&r);
 }
 
+/* A read-only pin after fork unshares the page first: the parent's later
+ * write stays on the pinned page, which the device then reads. */
+Test(dma_trace, a_read_only_pin_of_a_shared_page_unshares_it)
+{
+	struct run r;
+	run_text(&r, "{\"devices\": [{\"name\": \"nic\"}], \"processes\": ["
+		 "{\"name\": \"parent\", \"threads\": [{\"ops\": ["
+		 " {\"op\": \"mmap\", \"name\": \"buf\", \"length\": \"4K\"},"
+		 " {\"op\": \"write\", \"addr\": \"buf\", \"value\": 1},"
+		 " {\"op\": \"fork\", \"child\": \"kid\"},"
+		 " {\"op\": \"dma_map\", \"device\": \"nic\", \"name\": \"h\", "
+		 "  \"addr\": \"buf\", \"length\": 4096, \"dir\": \"to_device\"},"
+		 " {\"op\": \"write\", \"addr\": \"buf\", \"value\": 5},"
+		 " {\"op\": \"dma\", \"device\": \"nic\", \"handle\": \"h\", \"length\": 8, "
+		 "  \"dir\": \"to_device\", \"expect\": 5},"
+		 " {\"op\": \"dma_unmap\", \"name\": \"h\"}]}]},"
+		 "{\"name\": \"kid\", \"forked_from\": \"parent\", \"threads\": [{\"ops\": ["
+		 " {\"op\": \"sleep\", \"cycles\": 5000000},"
+		 " {\"op\": \"read\", \"addr\": \"buf\", \"expect\": 1}]}]}]}");
+	cr_assert_eq(machine_kills(r.m), 0, "%s", machine_events(r.m));
+	cr_assert_eq(machine_mismatches(r.m), 0, "%s", machine_events(r.m));
+	cr_assert_eq(counter(&r, "mm.cow.copy"), 1, "the unsharing copy, at the pin");
+	run_end(&r);
+}
+
 Test(dma_trace, fork_copies_a_pinned_page_for_the_child)
 {
 	struct run r;

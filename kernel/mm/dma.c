@@ -9,6 +9,7 @@
 #include <string.h>
 #include "lib/config.h"
 #include "lib/stats.h"
+#include "lib/trace.h"
 #include "kernel/mm/filemap.h"
 #include "kernel/mm/slab.h"
 #include "kernel/mm/thp.h"
@@ -447,6 +448,23 @@ void dma_unpin_user_sg(struct kdma *kd, struct core *c, const struct dma_sg *sg,
 	}
 }
 
+/* A read-only pin of an anonymous page shared copy-on-write unshares it
+ * first (Linux's FAULT_FLAG_UNSHARE): else a later write by this process
+ * would move it to a copy while the device goes on reading the old page.
+ * Here a write fault does the unsharing when the VMA is writable (the PTE
+ * then comes back writable, where Linux keeps it read-only). True if it
+ * faulted. */
+static bool unshare_anon(struct kdma *kd, struct core *c, struct mm *mm, vaddr_t a, pte_t e)
+{
+	const struct page *p = &kd->k->memmap[(e & PTE_ADDR_MASK) >> PAGE_SHIFT];
+	const struct vma *v = vma_find(mm, a);
+	if ((p->flags & PG_STATE_MASK) != PG_anon || p->mapcount < 2 || !v ||
+	    !(v->prot & PROT_W))
+		return false;
+	char why[MMSIM_ERR_LEN];
+	return kmm_page_fault(kd->k, mm, c, a, PF_U | PF_W | PF_P, why) == FAULT_DONE;
+}
+
 /* Fault in the page at a (for writing when write) and return its leaf;
  * a 2M leaf is split first (pins are per 4K page here). 0 on failure. */
 static pte_t faultin_page(struct kdma *kd, struct core *c, struct mm *mm, vaddr_t a,
@@ -463,6 +481,8 @@ static pte_t faultin_page(struct kdma *kd, struct core *c, struct mm *mm, vaddr_
 		if (!(e & PTE_P) || (write && !(e & PTE_RW)))
 			return 0;
 	}
+	if (!write && level == 1 && unshare_anon(kd, c, mm, a, e))
+		e = leaf_at(kd, c, mm->pgd, a, &level);
 	if (level == 2 && (e & PTE_PS)) {
 		/* Linux pins the whole folio; here the huge page becomes small
 		 * pages so each pin sits on the frame it keeps */
