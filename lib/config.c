@@ -85,6 +85,7 @@ static const char *const thp_defrag_names[] = { "always", "defer", "defer+madvis
 	     what ": replacement, lru | plru | random | srrip | brrip")
 static const char *const direct_map_names[] = { "1g", "2m", "4k", NULL };
 static const char *const stlb_size_names[] = { "4k", "4k+2m", "4k+2m+1g", NULL };
+static const char *const young_flush_names[] = { "none", "batch", "page", NULL };
 
 /* The four rows of one translation structure (struct cfg_tlb). */
 #define TLB_ROWS(p, f, e, w, lat, what) \
@@ -291,6 +292,30 @@ static const struct cfg_key schema[] = {
 	STRING("kernel.slub_debug", kernel.slub_debug, "",
 	       "slub_debug for every cache: letters of F (sanity checks), Z (red zones), "
 	       "P (poisoning), U (alloc/free tracking); empty: none"),
+	U32("kernel.swappiness", kernel.swappiness, 0, 200, 60,
+	    "vm.swappiness: the weight of anonymous pages against file pages in reclaim "
+	    "(0: file only while there is some; 200: anon only)"),
+	BOOL("kernel.kswapd", kernel.kswapd, 1,
+	     "kswapd reclaims in the background from the low to the high watermark "
+	     "(off: only direct reclaim)"),
+	ENUM("kernel.reclaim.young_flush", kernel.young_flush, young_flush_names,
+	     YOUNG_FLUSH_BATCH,
+	     "TLB flush after reclaim clears a PTE's Accessed bit: none (x86 Linux's "
+	     "ptep_clear_flush_young), batch (one per mm per scan batch), page (each)"),
+	U32("kernel.page_cluster", kernel.page_cluster, 0, 6, 3,
+	    "vm.page_cluster: swap readahead reads 2^N neighbouring slots"),
+	BOOL("kernel.panic_on_oom", kernel.panic_on_oom, 0,
+	     "vm.panic_on_oom: stop the run instead of killing a process"),
+	U32("kernel.cost.reclaim_page", kernel.reclaim_page, 0, COST_MAX, 150,
+	    "cycles of reclaim bookkeeping per page scanned (isolate, put back)"),
+	U32("kernel.cost.swap_fault", kernel.swap_fault, 0, COST_MAX, 400,
+	    "cycles of do_swap_page's bookkeeping, besides the PTE and the I/O"),
+	SIZE("swap.size", swap.size, 0, TiB, 0,
+	     "bytes of the swap device (0: no swap)"),
+	U64("swap.latency", swap.latency, 0, 1ull << 40, 40000,
+	    "cycles a swap request spends in the device (overlapping other requests)"),
+	U32("swap.block_cycles", swap.block_cycles, 0, COST_MAX, 1400,
+	    "cycles one 4 KiB block occupies the device's link"),
 	U32("kernel.cost.slab_alloc_fast", kernel.cost.slab_alloc_fast, 0, COST_MAX, 20,
 	    "cycles of a SLUB allocation from the per-CPU freelist, besides its accesses"),
 	U32("kernel.cost.slab_alloc_slow", kernel.cost.slab_alloc_slow, 0, COST_MAX, 200,

@@ -37,6 +37,8 @@ enum shootdown_mode { SHOOTDOWN_SYNC, SHOOTDOWN_DEFERRED };
 extern const char *const cfg_shootdown_names[];
 /* kernel.direct_map: the largest page size of the kernel's direct map */
 enum direct_map_size { DIRECT_MAP_1G, DIRECT_MAP_2M, DIRECT_MAP_4K };
+/* kernel.reclaim.young_flush: the TLB flush after reclaim clears Accessed bits */
+enum young_flush { YOUNG_FLUSH_NONE, YOUNG_FLUSH_BATCH, YOUNG_FLUSH_PAGE };
 /* kernel.thp.enabled and kernel.thp.defrag (docs/vm.md), as
  * /sys/kernel/mm/transparent_hugepage/{enabled,defrag} */
 enum thp_enabled { THP_ALWAYS, THP_MADVISE, THP_NEVER };
@@ -200,6 +202,14 @@ struct mmsim_cfg {
 		uint32_t compaction_proactiveness; /* "kernel.compaction_proactiveness" */
 		uint32_t direct_map;       /* "kernel.direct_map": enum direct_map_size */
 		char slub_debug[16];       /* "kernel.slub_debug": "" or letters of FZPU */
+		/* reclaim (kernel/mm/vmscan.c) */
+		uint32_t swappiness;       /* "kernel.swappiness": vm.swappiness, 0..200 */
+		bool kswapd;               /* "kernel.kswapd": background reclaim runs */
+		uint32_t young_flush;      /* "kernel.reclaim.young_flush": enum young_flush */
+		uint32_t page_cluster;     /* "kernel.page_cluster": log2 of swap readahead */
+		bool panic_on_oom;         /* "kernel.panic_on_oom" */
+		uint32_t reclaim_page;     /* "kernel.cost.reclaim_page" */
+		uint32_t swap_fault;       /* "kernel.cost.swap_fault" */
 	} kernel;
 
 	struct {                   /* "disk.*": the block device holding files (sim/blk) */
@@ -207,6 +217,11 @@ struct mmsim_cfg {
 		uint64_t latency;      /* "disk.latency": cycles per request */
 		uint64_t block_cycles; /* "disk.block_cycles": link cycles per 4 KiB */
 	} disk;
+	struct {                   /* "swap.*": the swap device (sim/blk) */
+		uint64_t size;         /* "swap.size": bytes, 0 = no swap */
+		uint64_t latency;      /* "swap.latency": cycles per request */
+		uint32_t block_cycles; /* "swap.block_cycles": link cycles per 4K block */
+	} swap;
 
 	struct {                   /* "iommu.*": sim/iommu and kernel/mm/dma.c */
 		uint32_t mode;         /* "iommu.mode": enum iommu_mode */

@@ -362,11 +362,11 @@ static const char *const k_file_rw[] = { "op", "file", "offset", "length", "buf"
 static const char *const k_fsync[] = { "op", "file" };
 static const char *const k_fadvise[] = { "op", "file", "offset", "length", "advice" };
 static const char *const k_seq[] = { "op", "base", "length", "size", "count", "write",
-				     "kind" };
+				     "kind", "check" };
 static const char *const k_stride[] = { "op", "base", "length", "size", "count", "write",
-					"stride", "kind" };
+					"stride", "kind", "check" };
 static const char *const k_random[] = { "op", "base", "length", "size", "count", "write",
-					"seed", "kind" };
+					"seed", "kind", "check" };
 static const char *const k_repeat[] = { "op", "count", "ops" };
 static const char *const k_compute[] = { "op", "cycles" };
 static const char *const k_thread_ref[] = { "op", "thread" };
@@ -1144,6 +1144,12 @@ static int op_pattern(struct ld *ld, const cJSON *obj, struct op *o)
 			return fail(ld, "write", "instruction fetches do not write");
 		o->flags |= OPF_FETCH;
 	}
+	bool check = false;
+	if (get_bool(ld, obj, "check", &check))
+		return -1;
+	if (check && (o->size != 8 || (o->flags & OPF_FETCH)))
+		return fail(ld, "check", "checked accesses are 8-byte data accesses (\"size\": 8)");
+	o->value = check;
 	uint64_t step = o->size;
 	if (o->kind == OP_STRIDE) {
 		if (get_u64(ld, obj, "stride", true, &o->stride, NULL))
@@ -1795,7 +1801,8 @@ static int collect_regions(struct ld *ld, const cJSON *parent, int depth)
 /* ---- threads, processes, the file ------------------------------------- */
 
 static const char *const k_thread[] = { "cpu", "spawned", "ops" };
-static const char *const k_proc[] = { "name", "forked_from", "layout", "threads" };
+static const char *const k_proc[] = { "name", "forked_from", "layout", "oom_score_adj",
+				      "threads" };
 static const char *const k_top[] = { "name", "description", "processes", "devices", "files" };
 
 static int load_thread(struct ld *ld, const cJSON *obj, struct trace_thread *th)
@@ -1917,6 +1924,20 @@ static int forked_from(struct ld *ld, const cJSON *obj, struct trace *t, uint32_
 		    "(a forked process is listed after its parent)", v->valuestring);
 }
 
+/* "oom_score_adj": an integer -1000..1000 (proc/PID/oom_score_adj). */
+static int get_oom_score_adj(struct ld *ld, const cJSON *obj, struct trace_proc *p)
+{
+	const cJSON *v = field(obj, "oom_score_adj");
+	if (!v)
+		return 0;
+	if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int)v->valuedouble ||
+	    v->valuedouble < -1000 || v->valuedouble > 1000)
+		return fail(ld, "oom_score_adj", "expected an integer from -1000 to 1000");
+	p->has_oom_score_adj = true;
+	p->oom_score_adj = (int16_t)v->valueint;
+	return 0;
+}
+
 /* "layout": "standard" or "randomized" (docs/vm.md); the layout's parts
  * become the process's first regions. A forked child has its parent's. */
 static int get_layout(struct ld *ld, const cJSON *obj, struct trace_proc *p)
@@ -1992,7 +2013,8 @@ static int load_proc(struct ld *ld, const cJSON *obj, struct trace *t, uint32_t 
 	ld->proc = p;
 	ld->proc_index = idx;
 	ld->rcap = 0;
-	if (forked_from(ld, obj, t, idx) || get_layout(ld, obj, p))
+	if (forked_from(ld, obj, t, idx) || get_layout(ld, obj, p) ||
+	    get_oom_score_adj(ld, obj, p))
 		return -1;
 	for (int pass = 1; pass <= 2; pass++) {
 		uint32_t i = 0;

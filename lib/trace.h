@@ -141,7 +141,8 @@ struct op {
 	uint32_t other;     /* REPEAT/END: index of the partner op */
 	struct addr_expr addr;
 	uint64_t len;       /* mmap/munmap/pattern length in bytes */
-	uint64_t value;     /* write value / read expected value */
+	uint64_t value;     /* write value / read expected value; patterns: 1 when
+	                     * "check" (writes store their address, reads expect it) */
 	uint64_t count;     /* pattern accesses, repeat iterations, compute cycles */
 	uint64_t stride;    /* OP_STRIDE step in bytes */
 	uint64_t seed;      /* OP_RANDOM seed (OPF_SEEDED), else derived from run seed */
@@ -167,6 +168,9 @@ struct trace_proc {
 	                      * starts this one, or -1 (starts at boot) */
 	uint8_t layout;      /* "layout": enum trace_layout; with one, regions
 	                      * text, data, heap and stack come first */
+	bool has_oom_score_adj;
+	int16_t oom_score_adj; /* "oom_score_adj": -1000..1000; without it a
+	                      * forked process has its parent's, others 0 */
 };
 
 /* A device that does DMA ("devices" at the top of a trace). */

@@ -9,6 +9,7 @@
 #include "kernel/mm/kmm.h"
 #include "kernel/mm/filemap.h"
 #include "kernel/mm/thp.h"
+#include "kernel/mm/vmscan.h"
 #include "kernel/mm/slab.h"
 #include "lib/jsonutil.h"
 #include "lib/rng.h"
@@ -320,6 +321,35 @@ static void kill_process(struct machine *m, struct thread *t, struct core *c,
 	process_end(m, p, c);
 }
 
+/* The OOM killer chose the process owning mm, which is not the one running
+ * on c (kmm->oom_kill, vmscan.h): it dies and its memory goes back now,
+ * inside the allocation that asked, so no invariant check runs here. */
+static bool oom_kill_process(void *arg, struct mm *mm, struct core *c, const char *why)
+{
+	struct machine *m = arg;
+	for (uint32_t i = 0; i < m->tr->nprocs; i++) {
+		struct process *p = &m->procs[i];
+		if (p->mm != mm)
+			continue;
+		event(m, "process %s killed by the OOM killer at cycle %llu on core%u: %s\n",
+		      p->tp->name, (unsigned long long)c->clock, c->id, why);
+		p->killed = true;
+		m->kills++;
+		for (uint32_t j = 0; j < m->nthreads; j++) {
+			struct thread *t = &m->threads[j];
+			if (t->proc == p && t->rt)
+				replay_end(t);
+			if (t->proc == p && !t->done) {
+				t->done = true;
+				p->live--;
+			}
+		}
+		drop_mm(m, p, c);
+		return true;
+	}
+	return false;
+}
+
 /* -------------------------------------------------------------- accesses */
 
 /* A replay with layout "auto" touched a page no mapping covers: the loader
@@ -479,8 +509,21 @@ static void pattern_step(struct machine *m, struct thread *t, struct core *c,
 		off = span & ~(uint64_t)(op->size - 1);
 	bool write = op->wthresh && (rng_next(&t->rng) >> 11) < op->wthresh;
 	uint32_t acc = PF_U | (op->flags & OPF_FETCH ? PF_I : write ? PF_W : 0);
-	if (!access(m, t, c, t->pat_base + off, op->size, acc, NULL))
+	vaddr_t va = t->pat_base + off;
+	if (__builtin_expect(op->value != 0, 0)) {
+		/* "check": the bytes carry their own address */
+		uint64_t val = va;
+		if (!access(m, t, c, va, op->size, acc, &val))
+			return;
+		if (!write && val != va) {
+			m->mismatches++;
+			event(m, "value mismatch: process %s thread %u op %u read %#llx at %#llx, "
+			      "expected its address\n", t->proc->tp->name, t->index, t->pc,
+			      (unsigned long long)val, (unsigned long long)va);
+		}
+	} else if (!access(m, t, c, va, op->size, acc, NULL)) {
 		return;
+	}
 	if (--t->pat_left == 0)
 		t->pc++;
 }
@@ -680,6 +723,9 @@ static void op_fork(struct machine *m, struct thread *t, struct core *c, const s
 		return;
 	}
 	ch->mm = kmm_fork(m->kmm, p->mm, c);
+	if (ch->mm)
+		ch->mm->oom_score_adj = ch->tp->has_oom_score_adj ? ch->tp->oom_score_adj
+								  : p->mm->oom_score_adj;
 	run_check(m);
 	if (!ch->mm) {
 		m->kmm->oom_kills++;
@@ -1878,7 +1924,7 @@ static inline uint64_t event_count(const struct machine *m)
  * of machine_run()'s loop would have done exactly this: pick t again (its
  * quantum not expired, or t alone on the core; nothing changed the run
  * queues), find no deferred
- * shootdown due, run one pattern step and khugepaged's tick. Stops where
+ * shootdown due, run one pattern step and khugepaged's and kswapd's ticks. Stops where
  * that loop would do something else: the pattern ends, core c passes
  * `next`, the quantum (with other threads queued) or a deferred-flush
  * deadline is reached, or an event
@@ -1897,6 +1943,9 @@ static bool pattern_run(struct machine *m, struct thread *t, struct core *c,
 	       (rq->n == 1 || c->clock - rq->slice_start < quantum) && c->clock < *deadline) {
 		pattern_step(m, t, c, op);
 		khugepaged_maybe(m->kmm, c);
+		if (c->clock >= m->kmm->writeback_next)
+			writeback_tick(m->kmm, c);   /* as the loop's turn does */
+		kswapd_maybe(m->kmm, c);
 		if (event_count(m) != events || t->done)
 			return true;
 	}
@@ -1928,6 +1977,7 @@ int machine_run(struct machine *m, char *err)
 			khugepaged_maybe(m->kmm, c);   /* its wake-up, when due */
 			if (c->clock >= m->kmm->writeback_next)
 				writeback_tick(m->kmm, c);   /* the flusher */
+			kswapd_maybe(m->kmm, c);       /* woken by an allocation */
 			if (m->observer && m->observer(m->observer_arg)) {
 				m->stopped = true;   /* left mid-run: destroy only */
 				return 0;
@@ -2004,6 +2054,8 @@ static int create_mms(struct machine *m, char *err)
 				if (m->rq[i].t[k]->proc == pr && c == m->cores[0])
 					c = m->cores[i];
 		pr->mm = mm_create(m->kmm, c);
+		if (pr->mm)
+			pr->mm->oom_score_adj = pr->tp->oom_score_adj;
 		if (!pr->mm || setup_layout(m, pr, c))
 			return errf(err, "%s: out of guest memory creating process %s",
 				    m->tr->path, pr->tp->name);
@@ -2057,6 +2109,8 @@ struct machine *machine_create(const struct mmsim_cfg *cfg, const struct trace *
 	for (unsigned i = 0; i < cfg->cores; i++)
 		m->cores[i] = core_create(&m->cfg, i, m->ms, m->st);
 	m->kmm = kmm_create(&m->cfg, m->ms, m->cores, cfg->cores, m->st);
+	m->kmm->oom_kill = oom_kill_process;
+	m->kmm->oom_arg = m;
 	if (machine_dma_init(m, err) || create_files(m, err)) {
 		machine_destroy(m);
 		return NULL;

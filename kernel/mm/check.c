@@ -30,6 +30,8 @@
 #include "kernel/mm/slab.h"
 #include "kernel/mm/hugetlb.h"
 #include "kernel/mm/filemap.h"
+#include "kernel/mm/swap.h"
+#include "kernel/mm/vmscan.h"
 
 #include <stdlib.h>
 #include "lib/jsonutil.h"
@@ -38,7 +40,8 @@
 
 struct census {
 	uint32_t *maps;        /* PTEs seen per frame */
-	uint64_t tables, leaves;
+	uint32_t *swaps;       /* swap PTEs seen per slot */
+	uint64_t tables, leaves, swap_ents;
 	uint64_t hugetlb;      /* 4K pages of hugetlb pages mapped */
 	uint64_t file_leaves;  /* PTEs mapping page-cache pages */
 };
@@ -107,10 +110,28 @@ static int check_table(struct kmm *k, struct mm *mm, paddr_t table, int level,
 		if (level == k->levels && i >= PT_ENTRIES / 2)
 			break;   /* the kernel half: shared, checked by kmem_validate() */
 		pte_t e = physmem_read(&k->ms->pm, table + 8 * i, 8);
-		if (!(e & PTE_P))
-			continue;
-		present++;
 		vaddr_t va = base + i * pt_level_size(level);
+		if (level == 1 && is_swap_pte(e)) {
+			if (!swap_pte_valid(k, e))
+				return errf(err, "kmm_validate: PTE for %#llx is neither present nor "
+					    "a swap entry in use (%#llx)", (unsigned long long)va,
+					    (unsigned long long)e);
+			if (!vma_find(mm, va))
+				return errf(err, "kmm_validate: swap PTE for %#llx lies outside "
+					    "every VMA", (unsigned long long)va);
+			present++;
+			cs->swaps[swp_offset(pte_to_swp_entry(e))]++;
+			cs->swap_ents++;
+			continue;
+		}
+		if (!(e & PTE_P)) {
+			if (e)
+				return errf(err, "kmm_validate: level-%d entry for %#llx is not "
+					    "present but not 0 (%#llx)", level, (unsigned long long)va,
+					    (unsigned long long)e);
+			continue;
+		}
+		present++;
 		uint64_t pfn = (e & PTE_ADDR_MASK) >> PAGE_SHIFT;
 		if (pfn >= k->nframes)
 			return errf(err, "kmm_validate: entry for %#llx points beyond memory",
@@ -176,7 +197,7 @@ static int check_table(struct kmm *k, struct mm *mm, paddr_t table, int level,
 		cs->leaves++;
 	}
 	if (present != tp->pt_used)
-		return errf(err, "kmm_validate: table at %#llx has %u present entries, "
+		return errf(err, "kmm_validate: table at %#llx has %u entries in use, "
 			    "pt_used says %u", (unsigned long long)table, present, tp->pt_used);
 	return 0;
 }
@@ -201,14 +222,23 @@ static int check_frames(struct kmm *k, const struct census *cs, char *err)
 		if ((p->flags & PG_lru) && !(state & (PG_anon | PG_file)))
 			return errf(err, "kmm_validate: pfn %#llx is on an LRU list but is not a "
 				    "user page (flags %#x)", (unsigned long long)pfn, p->flags);
-		/* each mapping of an anonymous page holds a reference (rmap.h);
-		 * each DMA pin adds GUP_PIN_COUNTING_BIAS (page.h), and a pinned
-		 * page may have lost every mapping (and its reference) */
+		/* each mapping of an anonymous page holds a reference (rmap.h),
+		 * and the swap cache one; each DMA pin adds GUP_PIN_COUNTING_BIAS
+		 * (page.h), and a pinned page may have lost every mapping (and
+		 * its reference) */
 		int32_t pins = (state & PG_anon) ? page_dma_pins(p) : 0;
 		int32_t refs = p->refcount - pins * GUP_PIN_COUNTING_BIAS;
-		int32_t want = (state & PG_anon) && p->mapcount > 1 ? p->mapcount : 1;
-		if (pins && !p->mapcount && refs == 0)
-			want = 0;
+		int32_t want = (state & PG_anon) ? p->mapcount : 0;
+		if (p->flags & PG_swapcache) {
+			want++;
+			if (!k->swap || swap_cache_lookup(k->swap, swp_entry(0, p->private)) !=
+					(int64_t)pfn)
+				return errf(err, "kmm_validate: pfn %#llx is PG_swapcache but the "
+					    "swap cache does not hold it for slot %u",
+					    (unsigned long long)pfn, p->private);
+		}
+		if (!want)
+			want = pins && refs == 0 ? 0 : 1;
 		if ((state & (PG_anon | PG_pgtable)) && !(p->flags & PG_tail) && refs != want)
 			return errf(err, "kmm_validate: pfn %#llx in use with refcount %d, "
 				    "expected %d", (unsigned long long)pfn, p->refcount,
@@ -220,6 +250,25 @@ static int check_frames(struct kmm *k, const struct census *cs, char *err)
 		return errf(err, "kmm_validate: %llu PG_file frames, %llu page-cache pages",
 			    (unsigned long long)file_frames,
 			    (unsigned long long)filemap_nr_pages(k));
+	return 0;
+}
+
+/* Every slot's count is the swap PTEs naming it plus one for a swap cache
+ * page; the area's own books agree (swap_validate()). Only whole runs
+ * (every live mm given) can be checked this way. */
+static int check_swap(struct kmm *k, const struct census *cs, char *err)
+{
+	if (swap_validate(k->swap, err))
+		return -1;
+	for (uint64_t s = 1; s < k->swap->pages; s++) {
+		swp_entry_t e = swp_entry(0, s);
+		unsigned want = cs->swaps[s] + (swap_cache_lookup(k->swap, e) >= 0 ? 1 : 0);
+		if (swap_count(k->swap, e) != want)
+			return errf(err, "kmm_validate: swap slot %llu has count %u but %u swap PTEs "
+				    "name it%s", (unsigned long long)s, swap_count(k->swap, e),
+				    cs->swaps[s], swap_cache_lookup(k->swap, e) >= 0 ?
+				    " and the swap cache holds it" : "");
+	}
 	return 0;
 }
 
@@ -246,16 +295,22 @@ int kmm_validate(struct kmm *k, struct mm *const *mms, size_t nmm, char *err)
 				    "PG_reserved", r->kind == MEMBLOCK_HOLE ? "hole" : "reserved",
 				    (unsigned long long)r->start_pfn, (unsigned long long)r->end_pfn);
 	}
-	struct census cs = { .maps = calloc(k->nframes, sizeof(uint32_t)) };
-	if (!cs.maps)
+	struct census cs = { .maps = calloc(k->nframes, sizeof(uint32_t)),
+			     .swaps = calloc(k->swap ? k->swap->pages : 1, sizeof(uint32_t)) };
+	if (!cs.maps || !cs.swaps)
 		abort();
 	int rc = 0;
 	for (size_t i = 0; i < nmm && rc == 0; i++) {
 		const struct mm *mm = mms[i];
-		uint64_t t0 = cs.tables, l0 = cs.leaves, h0 = cs.hugetlb, f0 = cs.file_leaves;
+		uint64_t t0 = cs.tables, l0 = cs.leaves, h0 = cs.hugetlb, f0 = cs.file_leaves,
+			 s0 = cs.swap_ents;
 		rc = vma_validate(mm, err);
 		if (rc == 0)
 			rc = check_table(k, (struct mm *)mm, mm->pgd, k->levels, 0, &cs, err);
+		if (rc == 0 && cs.swap_ents - s0 != mm->swap_ents)
+			rc = errf(err, "kmm_validate: mm has %llu swap entries, VmSwap says %llu",
+				  (unsigned long long)(cs.swap_ents - s0),
+				  (unsigned long long)mm->swap_ents);
 		if (rc == 0 && (cs.tables - t0 != mm->pt_pages || cs.leaves - l0 != mm->rss_anon))
 			rc = errf(err, "kmm_validate: mm has %llu tables and %llu mapped pages, "
 				  "its counters say %llu and %llu",
@@ -274,10 +329,13 @@ int kmm_validate(struct kmm *k, struct mm *const *mms, size_t nmm, char *err)
 		rc = check_frames(k, &cs, err);
 	if (rc == 0)
 		rc = hugetlb_validate(k, cs.maps, err);
+	if (rc == 0 && k->swap)
+		rc = check_swap(k, &cs, err);
 	if (rc == 0 && k->kmem)
 		rc = kmem_validate(k, err);
 	if (rc == 0)
 		rc = filemap_validate(k, err);
 	free(cs.maps);
+	free(cs.swaps);
 	return rc;
 }

@@ -23,6 +23,7 @@
 #include "sim/mmu/pte.h"
 #include "kernel/mm/rmap.h"
 #include "kernel/mm/thp.h"
+#include "kernel/mm/swap.h"
 #include "kernel/mm/vmscan.h"
 #include "kernel/mm/hugetlb.h"
 #include "kernel/mm/filemap.h"
@@ -137,15 +138,21 @@ static enum fault_result do_wp_page(struct kmm *k, struct mm *mm, struct core *c
 	mm->min_flt++;
 	va &= PAGE_MASK;
 	bool file = (op->flags & PG_STATE_MASK) == PG_file;   /* a private file mapping */
-	if (old != k->zero_pfn && !file && op->mapcount == 1) {
+	if (old != k->zero_pfn && !file && op->mapcount == 1 && !swapcache_busy(k, c, old)) {
 		kmm_write_pte(k, c, slot, e | PTE_RW | PTE_D);
 		k->cow_reuse++;
 		return FAULT_DONE;
 	}
 	bool zero = old == k->zero_pfn;
+	/* the fault's reference on the old page (get_page()): reclaim, run by
+	 * the allocation, leaves a page held beyond its mappings alone */
+	if (!zero)
+		op->refcount++;
 	int64_t pfn = kmm_alloc_pages_vma(k, c, mm, v, va,
 					  GFP_HIGHUSER_MOVABLE | (zero ? __GFP_ZERO : 0),
 					  0, PG_anon);
+	if (!zero)
+		op->refcount--;
 	if (pfn < 0)
 		return FAULT_OOM;
 	if (!zero)
@@ -161,9 +168,19 @@ static enum fault_result do_wp_page(struct kmm *k, struct mm *mm, struct core *c
 		filemap_zap_pte(k, c, mm, old, e & ~PTE_D);
 		k->cow_copy++;
 		mm->cow_copies++;
+	} else if (op->flags & PG_swapcache) {
+		if (swapcache_unmap(k, c, old))
+			kmm_free_pages(k, c, old, 0);   /* its slot's last user went */
+		mm->rss_anon--;
+		k->cow_copy++;
+		mm->cow_copies++;
 	} else {
-		op->mapcount--;
-		op->refcount--;
+		/* (a sharer killed by the OOM killer during the allocation may
+		 * have left this the last mapping) */
+		if (--op->mapcount > 0)
+			op->refcount--;
+		else
+			kmm_free_pages(k, c, old, 0);
 		mm->rss_anon--;
 		k->cow_copy++;
 		mm->cow_copies++;
@@ -175,6 +192,7 @@ enum fault_result kmm_page_fault(struct kmm *k, struct mm *mm, struct core *c,
 				 vaddr_t va, uint32_t code, char *why)
 {
 	c->clock += k->cfg->kernel.cost.fault;
+	k->oom_msg[0] = '\0';
 	tlb_defer_run(k, c);
 	k->pgfault++;
 	if (code & PF_RSVD) {
@@ -209,7 +227,9 @@ enum fault_result kmm_page_fault(struct kmm *k, struct mm *mm, struct core *c,
 	}
 	pte_t e = kmm_read_pte(k, c, slot);
 	assert(!(e & PTE_PS));  /* thp_handle_fault() took huge leaves */
-	if (!(e & PTE_P))
+	if (is_swap_pte(e))
+		r = do_swap_page(k, mm, c, v, slot, e, va, code);
+	else if (!(e & PTE_P))
 		r = v->file ? filemap_fault(k, mm, c, v, slot, va, code)
 			    : do_anonymous_page(k, mm, c, v, slot, va, code);
 	else if ((code & PF_W) && !(e & PTE_RW))
@@ -218,7 +238,11 @@ enum fault_result kmm_page_fault(struct kmm *k, struct mm *mm, struct core *c,
 	else
 		k->pgfault_spurious++;
 	if (r == FAULT_OOM)
-		errf(why, "out of memory on a fault at %#llx", (unsigned long long)va);
+		errf(why, "out of memory on a fault at %#llx%s%s", (unsigned long long)va,
+		     k->oom_msg[0] ? ": " : "", k->oom_msg);
+	else if (r == FAULT_SIGBUS && is_swap_pte(e))
+		errf(why, "SIGBUS: bad swap entry %#llx at %#llx", (unsigned long long)e,
+		     (unsigned long long)va);
 	else if (r == FAULT_SIGBUS)
 		errf(why, "SIGBUS: access at %#llx beyond the end of the mapped file",
 		     (unsigned long long)va);

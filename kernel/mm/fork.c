@@ -23,9 +23,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include "kernel/mm/rmap.h"
-#include "kernel/mm/vmscan.h"
 #include "kernel/mm/hugetlb.h"
 #include "kernel/mm/filemap.h"
+#include "kernel/mm/swap.h"
+#include "kernel/mm/vmscan.h"
 #include "sim/cpu/core.h"
 #include "sim/mmu/pte.h"
 
@@ -141,9 +142,16 @@ static void copy_table(struct fork_ctx *f, paddr_t pt, paddr_t ct, int level, va
 		if (lo >= end)
 			break;
 		pte_t e = kmm_read_pte(k, f->c, pt + 8 * i);
+		paddr_t cslot = ct + 8 * i;
+		if (level == 1 && is_swap_pte(e)) {
+			/* copy_nonpresent_pte(): both name the slot */
+			swap_pte_dup(k, f->child, e);
+			kmm_write_pte(k, f->c, cslot, e);
+			k->memmap[ct >> PAGE_SHIFT].pt_used++;
+			continue;
+		}
 		if (!(e & PTE_P))
 			continue;
-		paddr_t cslot = ct + 8 * i;
 		if (level == 1) {
 			kmm_write_pte(k, f->c, cslot, copy_leaf(f, pt + 8 * i, e, lo));
 			k->memmap[ct >> PAGE_SHIFT].pt_used++;

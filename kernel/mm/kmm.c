@@ -12,6 +12,7 @@
 #include "kernel/mm/rmap.h"
 #include "kernel/mm/filemap.h"
 #include "kernel/mm/slab.h"
+#include "kernel/mm/vmscan.h"
 
 #include <stdlib.h>
 #include "lib/config.h"
@@ -114,6 +115,7 @@ struct kmm *kmm_create(const struct mmsim_cfg *cfg, struct memsys *ms,
 	filemap_init(k, st);
 	kmem_init(k, st);   /* kernel page tables, kmalloc caches (slab.h) */
 	hugetlb_init(k, st); /* the 2M pool from the buddy allocator */
+	vmscan_init(k, st); /* swap device, reclaim counters (vmscan.h) */
 	return k;
 }
 
@@ -123,6 +125,7 @@ void kmm_destroy(struct kmm *k)
 		return;
 	kmem_fini(k);
 	filemap_destroy(k);
+	vmscan_fini(k);
 	rmap_destroy(k);
 	hugetlb_destroy(k);
 	free(k->mms);

@@ -81,6 +81,8 @@ struct mm {
 	vaddr_t mmap_base;      /* top of the top-down mmap area */
 	vaddr_t task_size;      /* end of the user address space (TASK_SIZE) */
 	uint64_t min_flt, maj_flt; /* faults of this mm (getrusage's ru_minflt/majflt) */
+	uint64_t swap_ents;     /* swap entries in its page tables (VmSwap) */
+	int32_t oom_score_adj;  /* -1000..1000; -1000: never chosen by the OOM killer */
 	uint64_t cow_copies;    /* do_wp_page() copies made for it */
 	/* the program layout (layout.c); 0 when the process has none */
 	vaddr_t start_code, end_code, start_data, end_data;
@@ -94,7 +96,7 @@ enum fault_result { FAULT_DONE, FAULT_SIGSEGV, FAULT_OOM, FAULT_SIGBUS };
 
 /* Why a TLB flush was needed ("mm.tlbflush.cause.<name>"). */
 enum flush_cause { FLUSH_MUNMAP, FLUSH_MPROTECT, FLUSH_EXIT, FLUSH_COW, FLUSH_FORK,
-		   FLUSH_MIGRATE, FLUSH_MADVISE, FLUSH_THP, FLUSH_CAUSES };
+		   FLUSH_MIGRATE, FLUSH_MADVISE, FLUSH_THP, FLUSH_RECLAIM, FLUSH_CAUSES };
 extern const char *const flush_cause_name[FLUSH_CAUSES];
 
 /* Pages per flush request, by bucket ("mm.tlbflush.pages_hist.<upper>"):
@@ -188,6 +190,16 @@ struct kmm {
 	struct hugetlb *hugetlb; /* hugetlbfs pools (hugetlb.h) */
 	struct filemap *filemap;  /* files, page cache, the disk (filemap.h) */
 	cycles_t writeback_next;  /* the flusher's next wake-up (writeback_tick) */
+	/* reclaim and swap (vmscan.c) */
+	struct swap_info *swap; /* the swap area, NULL without swap.size */
+	struct blkdev *swapdev;
+	struct reclaim_stats *vm;     /* vmscan.h */
+	bool in_reclaim;        /* PF_MEMALLOC: allocations made by reclaim itself */
+	/* the OOM killer's way to end a process (machine.c): kill the process
+	 * owning mm (not the one running on c); false if none does */
+	bool (*oom_kill)(void *arg, struct mm *mm, struct core *c, const char *why);
+	void *oom_arg;
+	char oom_msg[320];      /* the OOM killer's last report */
 
 	/* counters ("mm.*") */
 	uint64_t pgfault, pgfault_anon, pgfault_spurious, pgfault_wp;

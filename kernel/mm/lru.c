@@ -41,6 +41,22 @@ void lru_add(struct lruvec *l, struct page *memmap, uint64_t pfn)
 	p->flags |= PG_lru;
 }
 
+void lru_add_tail(struct lruvec *l, struct page *memmap, uint64_t pfn)
+{
+	struct page *p = &memmap[pfn];
+	assert(!(p->flags & (PG_lru | PG_buddy)));
+	struct lru_head *h = &l->list[page_lru(p)];
+	p->next = PFN_NONE;
+	p->prev = h->tail;
+	if (h->tail != PFN_NONE)
+		memmap[h->tail].next = (uint32_t)pfn;
+	else
+		h->head = (uint32_t)pfn;
+	h->tail = (uint32_t)pfn;
+	h->nr++;
+	p->flags |= PG_lru;
+}
+
 void lru_del(struct lruvec *l, struct page *memmap, uint64_t pfn)
 {
 	struct page *p = &memmap[pfn];

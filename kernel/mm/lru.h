@@ -52,6 +52,9 @@ enum lru_list page_lru(const struct page *p);
 /* lru_cache_add(): put the page at the head of the list its flags name
  * (PG_active chooses the active one), and set PG_lru. */
 void lru_add(struct lruvec *l, struct page *memmap, uint64_t pfn);
+/* The same at the tail: the page is the next one reclaim looks at
+ * (folio_rotate_reclaimable(), the parts of a split huge page). */
+void lru_add_tail(struct lruvec *l, struct page *memmap, uint64_t pfn);
 /* Take the page off its list (PG_lru cleared, other flags kept). */
 void lru_del(struct lruvec *l, struct page *memmap, uint64_t pfn);
 /* The oldest page of a list, or -1. */

@@ -20,6 +20,7 @@
 #include "kernel/mm/kmm.h"
 #include "kernel/mm/thp.h"
 #include "kernel/mm/hugetlb.h"
+#include "kernel/mm/vmscan.h"
 
 #include <errno.h>
 #include "lib/config.h"
@@ -165,6 +166,8 @@ int kmm_mlock(struct kmm *k, struct mm *mm, struct core *c, vaddr_t addr, uint64
 	thp_adjust_range(k, mm, c, start, start + len);
 	vma_modify(mm, start, start + len, VMA_KEEP_PROT, lock ? VM_LOCKED : 0,
 		   lock ? 0 : VM_LOCKED);
+	/* mlock_vma_pages_range(): pages already there change lists */
+	mlock_pages(k, mm, start, start + len, lock);
 	if (lock && kmm_populate(k, mm, c, start, start + len) < 0)
 		return -ENOMEM;
 	return 0;

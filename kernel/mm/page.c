@@ -23,6 +23,7 @@
 #include "kernel/mm/kmm.h"
 #include "kernel/mm/compaction.h"
 #include "kernel/mm/vmscan.h"
+#include "kernel/mm/swap.h"
 
 #include <assert.h>
 #include "lib/config.h"
@@ -175,17 +176,44 @@ static int64_t alloc_pages_nid(struct kmm *k, struct core *c, int nid, uint16_t 
 	/* __alloc_pages_slowpath() */
 	k->pa.slowpath++;
 	alloc_flags = gfp_to_alloc_flags(gfp, order);
-	if (alloc_flags & ALLOC_KSWAPD)
-		k->pa.kswapd_wake++;   /* wake_all_kswapds(): no kswapd yet */
+	if (alloc_flags & ALLOC_KSWAPD) {
+		k->pa.kswapd_wake++;   /* wake_all_kswapds() */
+		wakeup_kswapd(k, nid, order, ac.highest_zoneidx);
+	}
+	if (k->in_reclaim)
+		alloc_flags |= ALLOC_NO_WATERMARKS;   /* PF_MEMALLOC: reclaim's own needs */
 	pfn = get_page_from_freelist(k, c, &ac, order, alloc_flags);
-	if (pfn >= 0 || !(gfp & __GFP_DIRECT_RECLAIM) || order == 0)
+	if (pfn >= 0 || !(gfp & __GFP_DIRECT_RECLAIM) || k->in_reclaim)
 		return pfn;
-	/* __alloc_pages_direct_compact() */
-	k->pa.direct_compact++;
-	pfn = try_to_compact_pages(k, c, &ac, order, alloc_flags);
-	if (pfn >= 0)
-		k->pa.direct_compact_success++;
-	return pfn;
+	if (order > 0) {
+		/* __alloc_pages_direct_compact() */
+		k->pa.direct_compact++;
+		pfn = try_to_compact_pages(k, c, &ac, order, alloc_flags);
+		if (pfn >= 0) {
+			k->pa.direct_compact_success++;
+			return pfn;
+		}
+		if (gfp & __GFP_NORETRY)
+			return -1;
+	}
+	/* __alloc_pages_direct_reclaim(), retried while it makes progress
+	 * (should_reclaim_retry(), at most MAX_RECLAIM_RETRIES = 16 times; a
+	 * pass without progress would find the same lists again), then the
+	 * OOM killer for small orders */
+	for (int tries = 0; tries < 16; tries++) {
+		uint64_t got = try_to_free_pages(k, c, nid, gfp, order);
+		pfn = get_page_from_freelist(k, c, &ac, order, alloc_flags);
+		if (pfn >= 0)
+			return pfn;
+		if (!got)
+			break;
+	}
+	while (out_of_memory(k, c, gfp, order)) {
+		pfn = get_page_from_freelist(k, c, &ac, order, alloc_flags);
+		if (pfn >= 0)
+			return pfn;
+	}
+	return -1;
 }
 
 int64_t kmm_alloc_pages(struct kmm *k, struct core *c, int nid, gfp_t gfp, unsigned order,

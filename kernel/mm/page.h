@@ -29,6 +29,7 @@
 #define PG_mlocked   0x8000u
 #define PG_writeback 0x10000u
 #define PG_uptodate  0x20000u
+#define PG_readahead 0x40000u  /* read ahead, not yet asked for (swap, files) */
 
 #define PFN_NONE UINT32_MAX   /* end of a free list */
 

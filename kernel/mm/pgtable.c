@@ -3,7 +3,8 @@
  *
  * Upper-level entries pointing at a table are P|RW|US|A, as Linux's
  * _PAGE_TABLE: rights are decided at the leaf. Each table page counts its
- * present entries in struct page.pt_used, so a table left empty by an unmap
+ * entries in use (present, or a swap entry) in struct page.pt_used, so a
+ * table left empty by an unmap
  * is freed at once (Linux's free_pgtables() frees by floor/ceiling of the
  * neighbouring VMAs instead; freeing empty tables gives the same result
  * except that a table is not kept for a VMA that still covers its range but
@@ -14,9 +15,11 @@
 #include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include "kernel/mm/swap.h"
 #include "kernel/mm/thp.h"
 #include "kernel/mm/hugetlb.h"
 #include "kernel/mm/filemap.h"
+#include "kernel/mm/vmscan.h"
 #include "sim/mmu/pte.h"
 
 #define PTE_TABLE (PTE_P | PTE_RW | PTE_US | PTE_A)
@@ -119,6 +122,12 @@ static void zap_table(struct kmm *k, struct mm *mm, struct core *c, paddr_t tabl
 			break;
 		paddr_t slot = table + 8 * i;
 		pte_t e = kmm_read_pte(k, c, slot);
+		if (level == 1 && is_swap_pte(e)) {
+			swap_pte_free(k, mm, c, e);    /* free_swap_and_cache() */
+			kmm_write_pte(k, c, slot, 0);
+			table_page(k, table)->pt_used--;
+			continue;
+		}
 		if (!(e & PTE_P))
 			continue;
 		uint64_t pfn = (e & PTE_ADDR_MASK) >> PAGE_SHIFT;
@@ -169,7 +178,9 @@ static void zap_table(struct kmm *k, struct mm *mm, struct core *c, paddr_t tabl
 			} else if (pfn != k->zero_pfn || !k->zero_pfn) {
 				assert(p->mapcount > 0);
 				mm->rss_anon--;
-				if (--p->mapcount > 0)
+				if (p->flags & PG_swapcache)
+					last = swapcache_unmap(k, c, pfn);
+				else if (--p->mapcount > 0)
 					p->refcount--;
 				else
 					last = true;

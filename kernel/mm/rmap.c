@@ -124,6 +124,15 @@ void page_add_new_anon_rmap(struct kmm *k, uint64_t pfn, const struct vma *v, va
 	p->index = v->pgoff + ((va - v->start) >> PAGE_SHIFT);
 }
 
+void page_add_shared_anon_rmap(struct kmm *k, uint64_t pfn, const struct vma *v, vaddr_t va)
+{
+	page_add_new_anon_rmap(k, pfn, v, va);
+	uint32_t id = v->anon_vma;
+	while (av_get(k, id)->parent)
+		id = av_get(k, id)->parent;
+	k->memmap[pfn].mapping = id;
+}
+
 void rmap_mm_exit(struct kmm *k, struct mm *mm)
 {
 	struct rmap_state *r = rs(k);

@@ -52,6 +52,10 @@ uint32_t anon_vma_prepare(struct kmm *k, struct mm *mm, struct vma *v);
 void anon_vma_fork(struct kmm *k, struct mm *child, struct vma *cv);
 /* page_add_new_anon_rmap(): a new anonymous page mapped at va in v. */
 void page_add_new_anon_rmap(struct kmm *k, uint64_t pfn, const struct vma *v, vaddr_t va);
+/* page_add_anon_rmap() of a page that may be shared with other mms (a swap
+ * cache page other processes' swap entries still name): the page names the
+ * root anon_vma of v's chain, which every sharer's VMA is linked to. */
+void page_add_shared_anon_rmap(struct kmm *k, uint64_t pfn, const struct vma *v, vaddr_t va);
 /* The mm is going away: drop it from every anon_vma, free the ones left
  * without users. */
 void rmap_mm_exit(struct kmm *k, struct mm *mm);

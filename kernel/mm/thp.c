@@ -43,6 +43,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include "kernel/mm/rmap.h"
+#include "kernel/mm/swap.h"
 #include "kernel/mm/vmscan.h"
 #include "kernel/mm/hugetlb.h"
 #include "lib/config.h"
@@ -313,6 +314,8 @@ static int collapse_one(struct kmm *k, struct mm *mm, struct core *c, struct vma
 		if (khugepaged)
 			k->khugepaged_pages_scanned++;
 		old[i] = 0;
+		if (is_swap_pte(pe))
+			return 1;   /* max_ptes_swap 0: no swap-in to collapse */
 		if (!(pe & PTE_P) || (k->zero_pfn && pfn == k->zero_pfn)) {
 			none++;
 			continue;
@@ -320,17 +323,22 @@ static int collapse_one(struct kmm *k, struct mm *mm, struct core *c, struct vma
 		const struct page *p = &k->memmap[pfn];
 		/* an extra reference (a DMA pin) keeps the page where it is, as
 		 * __collapse_huge_page_isolate() checks the page count */
-		if (!(p->flags & PG_anon) || (p->flags & (PG_head | PG_tail)) || p->mapcount != 1 ||
-		    p->refcount != 1)
+		if (!(p->flags & PG_anon) || (p->flags & (PG_head | PG_tail | PG_swapcache)) ||
+		    p->mapcount != 1 || p->refcount != 1)
 			return 1;
 		old[i] = pfn;
 		present++;
 	}
 	if (!present || none > k->cfg->kernel.thp.max_ptes_none)
 		return 1;
+	/* no reclaim while the small pages are listed (khugepaged holds them
+	 * isolated in Linux) */
+	bool in_reclaim = k->in_reclaim;
+	k->in_reclaim = true;
 	int64_t hp = kmm_alloc_pages_vma(k, c, mm, v, haddr, GFP_TRANSHUGE | __GFP_ZERO,
 					 HPAGE_PMD_ORDER,
 				     PG_anon);
+	k->in_reclaim = in_reclaim;
 	if (hp < 0) {
 		k->thp_collapse_alloc_failed++;
 		return -ENOMEM;
