@@ -566,6 +566,33 @@ Test(tlb, mixed_sizes_never_alias)
 	tlb_destroy(t);
 }
 
+/* The valid entries counted per page size (nvalid_shift, which lets the
+ * core skip probing a size the STLB holds none of) follow every fill,
+ * eviction by another size, invalidation and flush. */
+Test(tlb, valid_counts_by_size)
+{
+	struct tlb *t = mkp(2, 2, REPL_LRU, shifts_4k_2m, 2, SEED);     /* one set */
+	tlb_fill_at(t, 1, 12, 0x1, 1, TLBE_RW, NULL);
+	tlb_fill_at(t, 2, 12, 0x2, 1, TLBE_RW, NULL);
+	cr_assert_eq(t->nvalid_shift[12], 2);
+	cr_assert_eq(t->nvalid_shift[21], 0);
+	tlb_fill_at(t, 2, 12, 0x3, 1, TLBE_RW, NULL);                  /* a refresh */
+	cr_assert_eq(t->nvalid_shift[12], 2);
+	struct tlb_entry ev;
+	cr_assert(tlb_fill_at(t, 3, 21, 0x200, 1, TLBE_RW, &ev), "a 2M entry evicts a 4K one");
+	cr_assert_eq(ev.shift, 12);
+	cr_assert_eq(t->nvalid_shift[12], 1);
+	cr_assert_eq(t->nvalid_shift[21], 1);
+	cr_assert_eq(tlb_occupancy(t), 2);    /* asserts the counts against a scan */
+	tlb_invlpg(t, 3ull << 21, 1, false);
+	cr_assert_eq(t->nvalid_shift[21], 0);
+	cr_assert_eq(t->nvalid_shift[12], 1);
+	tlb_flush_all(t);
+	cr_assert_eq(t->nvalid_shift[12], 0);
+	cr_assert_eq(tlb_occupancy(t), 0);
+	tlb_destroy(t);
+}
+
 /* INVLPG probes every size held: va = 0x40201234 lies in the 4K page
  * 0x40201, the 2M page 0x201 and the 1G page 0x1. */
 Test(tlb, invlpg_drops_every_size_covering_va)

@@ -171,14 +171,16 @@ static void fill(struct core *c, int side, int size, vaddr_t va, uint64_t pfn, u
 		tlb_fill(c->l1[side][size], va >> shift, pfn, c->pcid, rights, NULL);
 }
 
-/* Probe the STLB for every size it holds; returns the entry and its size. */
+/* Probe the STLB for every size it holds entries of; returns the entry and
+ * its size. */
 static struct tlb_entry *stlb_probe(struct core *c, vaddr_t va, int *size)
 {
 	for (int s = PS_4K; s < PS_SIZES; s++) {
 		struct tlb *t = stlb_for(c, s);
 		unsigned shift = PAGE_SHIFT + 9 * s;
 		struct tlb_entry *e;
-		if (t && t->nvalid && (e = tlb_lookup_at(t, va >> shift, shift, c->pcid))) {
+		if (t && t->nvalid_shift[shift] &&
+		    (e = tlb_lookup_at(t, va >> shift, shift, c->pcid))) {
 			*size = s;
 			return e;
 		}

@@ -114,11 +114,13 @@ bool tlb_fill_at(struct tlb *t, uint64_t vpn, unsigned shift, uint64_t pfn, uint
 		if (s[way].flags & TLBE_VALID) {
 			evict = true;
 			t->evictions++;
+			t->nvalid_shift[s[way].shift]--;
 			if (evicted)
 				*evicted = s[way];
 		} else {
 			t->nvalid++;
 		}
+		t->nvalid_shift[shift]++;
 	}
 	struct tlb_entry *e = &s[way];
 	bool refresh = (e->flags & TLBE_VALID) && !evict;
@@ -181,9 +183,15 @@ void tlb_flush_all(struct tlb *t) { flush_where(t, true, true, 0); }
 
 uint32_t tlb_occupancy(const struct tlb *t)
 {
-	uint32_t n = 0;
+	uint32_t n = 0, by_shift[64] = { 0 };
 	for (size_t i = 0; i < (size_t)t->sets * t->ways; i++)
-		n += (t->e[i].flags & TLBE_VALID) != 0;
+		if (t->e[i].flags & TLBE_VALID) {
+			n++;
+			by_shift[t->e[i].shift]++;
+		}
 	assert(n == t->nvalid);
+	for (int sh = 0; sh < 64; sh++)
+		assert(by_shift[sh] == t->nvalid_shift[sh]);
+	(void)by_shift;
 	return n;
 }

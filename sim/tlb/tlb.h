@@ -54,6 +54,10 @@ struct tlb {
 
 	/* counters */
 	uint64_t hits, fills, evictions, invalidations, flushes;
+	/* valid entries by page shift: a probe of a size the structure holds
+	 * no entry of is skipped (a unified STLB probed for 2M pages when it
+	 * holds only 4K ones) */
+	uint32_t nvalid_shift[64];
 };
 
 /* A structure for cfg (entries > 0) holding pages of 1 << shifts[i] bytes
@@ -140,6 +144,7 @@ static inline void tlb_drop(struct tlb *t, struct tlb_entry *e)
 	if (e->flags & TLBE_VALID) {
 		e->flags = 0;
 		t->nvalid--;
+		t->nvalid_shift[e->shift]--;
 		t->invalidations++;
 	}
 }
