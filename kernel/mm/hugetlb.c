@@ -30,8 +30,8 @@
  * Faults (hugetlb_fault(), hugetlb_no_page()): the PDE (2M) or PDPTE (1G)
  * of the address gets the page with PS set; a VMA without a reservation
  * takes an unreserved free page; none: SIGBUS (the process is killed,
- * mm.hugetlb.sigbus). The page is zeroed (every 4K part, 64 timed line
- * stores each) and mapped dirty on a write. Hugetlb pages are not counted in
+ * mm.hugetlb.sigbus). The page is zeroed (every 4K part, 64 timed
+ * whole-line writes each) and mapped dirty on a write. Hugetlb pages are not counted in
  * RSS (HugetlbPages in status, *_Hugetlb in smaps_rollup), never go on the
  * LRU, are never swapped, and have no reverse map (nothing migrates or
  * reclaims them).
@@ -340,13 +340,14 @@ static int64_t dequeue(struct kmm *k, struct hstate *h, struct mm *mm, struct vm
 	return (int64_t)head;
 }
 
-/* clear_huge_page(): every 4K part zeroed by timed line stores. */
+/* clear_huge_page(): every 4K part zeroed as clear_page() does, by timed
+ * whole-line writes (no read for ownership; docs/cache-model.md). */
 static void clear_huge(struct kmm *k, struct core *c, uint64_t head, uint64_t pages)
 {
 	for (uint64_t i = 0; i < pages; i++) {
 		paddr_t pa = (head + i) << PAGE_SHIFT;
 		for (unsigned off = 0; off < PAGE_SIZE; off += 64)
-			c->clock += memsys_access(k->ms, c->id, pa + off, MEM_KERNEL, true, c->clock);
+			c->clock += memsys_write_line(k->ms, c->id, pa + off, MEM_KERNEL, c->clock);
 		physmem_zero_frame(&k->ms->pm, head + i);
 	}
 }
