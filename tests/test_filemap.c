@@ -108,7 +108,7 @@ Test(filemap, mmap_major_minor_and_fault_around)
 	run_text(&r, NULL, trace);
 	no_mismatch(&r);
 	cr_assert_eq(run_stat(&r, "proc.p.majflt"), 1);
-	cr_assert_eq(run_stat(&r, "mm.pgfault.major"), 1);
+	cr_assert_eq(run_stat(&r, "mm.file.pgmajfault"), 1);
 	cr_assert_eq(run_stat(&r, "mm.file.pgpgin"), 64);
 	cr_assert_eq(run_stat(&r, "mm.file.readahead.async"), 1);
 	uint64_t faults = run_stat(&r, "mm.pgfault.file");

@@ -63,7 +63,7 @@ static void filemap_register_stats(struct kmm *k, struct filemap *m, struct stat
 	stats_add(st, &m->nr_mapped, "mm.file.nr_mapped");
 	stats_add(st, &m->pgpgin, "mm.file.pgpgin");
 	stats_add(st, &m->pgpgout, "mm.file.pgpgout");
-	stats_add(st, &m->pgmajfault, "mm.pgfault.major");
+	stats_add(st, &m->pgmajfault, "mm.file.pgmajfault");
 	stats_add(st, &m->pgfault_file, "mm.pgfault.file");
 	stats_add(st, &m->fault_around_pages, "mm.file.fault_around_pages");
 	stats_add(st, &m->read_calls, "mm.file.read");
