@@ -152,6 +152,7 @@ Test(memmap, bad_ranges_are_named)
 
 #define USER_VA 0x40000000ull
 
+/* The frame mapping va (inside a 2M mapping: its 4K part). */
 static uint64_t frame_at(struct fx *f, struct mm *mm, vaddr_t va)
 {
 	paddr_t t = mm->pgd;
@@ -160,6 +161,8 @@ static uint64_t frame_at(struct fx *f, struct mm *mm, vaddr_t va)
 		if (!(e & PTE_P))
 			return 0;
 		t = e & PTE_ADDR_MASK;
+		if (l == 2 && (e & PTE_PS))
+			return (t >> PAGE_SHIFT) + pt_index(va, 1);
 	}
 	return t >> PAGE_SHIFT;
 }
@@ -305,6 +308,33 @@ Test(cma, a_pinned_page_makes_the_run_fail_and_leaves_things_as_they_were)
 	/* unpinned, it works */
 	cr_assert_eq(cma_alloc(k, f.core[0], cma->count, 0), (int64_t)cma->base_pfn);
 	check_user(&f, mm, pages);
+	cr_assert(cma_release(k, f.core[0], cma->base_pfn, cma->count));
+	mm_destroy(k, mm, f.core[0]);
+	validate(&f, NULL);
+	fx_fini(&f);
+}
+
+Test(cma, alloc_migrates_thps_whole)
+{
+	struct fx f;
+	const char *sets[] = { "kernel.cma=16M", "kernel.thp.enabled=always", NULL };
+	fx_init(&f, sets);
+	struct kmm *k = f.k;
+	struct cma *cma = k->cma;
+	uint64_t pages = 20 * 512;   /* 40 MiB, faulted as THPs */
+	struct mm *mm = fill_user(&f, pages);
+	cr_assert_eq(k->thp_fault_alloc, 20);
+	uint64_t thps = 0;
+	for (uint64_t pfn = cma->base_pfn; pfn < cma_end_pfn(cma); pfn += 512)
+		thps += (k->memmap[pfn].flags & PG_head) && (k->memmap[pfn].flags & PG_anon);
+	cr_assert_geq(thps, 2, "only %llu THPs in the area", (unsigned long long)thps);
+	uint64_t split0 = k->thp_split_page;
+	int64_t got = cma_alloc(k, f.core[0], cma->count, 0);
+	cr_assert_eq(got, (int64_t)cma->base_pfn, "cma_alloc gave %lld", (long long)got);
+	cr_assert_eq(cma->migrated_thp, thps, "every THP moved whole");
+	cr_assert_eq(k->thp_split_page, split0, "none was split");
+	cr_assert_eq(cma->migrated, thps * 512, "no 4K user pages were in the area");
+	check_user(&f, mm, pages);   /* data, PMDs and the LRU lists (kmm_validate) */
 	cr_assert(cma_release(k, f.core[0], cma->base_pfn, cma->count));
 	mm_destroy(k, mm, f.core[0]);
 	validate(&f, NULL);

@@ -21,8 +21,12 @@
  *      is migrated (migrate_page(), compaction.c: copy, rmap remap, TLB
  *      flush) to a frame from the ordinary allocator (alloc_migration_target()
  *      with GFP_HIGHUSER_MOVABLE, on the area's node); the old frame is freed
- *      onto the ISOLATE lists. A page that cannot move (not a mapped anonymous
- *      order-0 page, or pinned) fails the attempt.
+ *      onto the ISOLATE lists. A PMD-mapped THP moves whole to an order-9
+ *      block (GFP_TRANSHUGE_LIGHT): its 512 frames copied, every PMD
+ *      repointed and its 2M translation flushed (migrate_huge_page(); Linux's
+ *      compaction skips compound pages, alloc_contig_range() does not). A
+ *      page that cannot move (not a mapped anonymous or page-cache page, or
+ *      pinned) fails the attempt.
  *   3. isolate_freepages_range(): every free block covering the range leaves
  *      the lists; the pageblocks get their type back
  *      (undo_isolate_page_range()); frames of those blocks outside the range
@@ -31,13 +35,16 @@
  * and the bitmap is cleared.
  *
  * Simplified: one area; no retries of a busy page (Linux retries -EBUSY
- * several times); compound pages are not migrated (alloc_contig_range()
- * migrates THPs in Linux; see docs/phys-mm.md); the work is charged as the
+ * several times); a THP without an order-9 target fails the run (Linux
+ * would split it and move the parts); the work is charged as the
  * migrations' copies and PTE traffic plus kernel.cost.page_alloc per attempt
  * and kernel.cost.pcp_page per frame taken. */
 #include "kernel/mm/cma.h"
 #include "kernel/mm/compaction.h"
 #include "kernel/mm/kmm.h"
+#include "kernel/mm/rmap.h"
+#include "kernel/mm/thp.h"
+#include "kernel/mm/vmscan.h"
 
 #include <assert.h>
 #include <stdlib.h>
@@ -46,6 +53,8 @@
 #include "lib/jsonutil.h"
 #include "lib/stats.h"
 #include "sim/cpu/core.h"
+#include "sim/mem/memsys.h"
+#include "sim/mmu/pte.h"
 
 #define PB_MASK ((uint64_t)PAGEBLOCK_NR_PAGES - 1)
 
@@ -109,6 +118,7 @@ void cma_register_stats(struct cma *cma, struct stats *st)
 	stats_add(st, &cma->alloc_fail, "mm.cma.alloc_fail");
 	stats_add(st, &cma->release, "mm.cma.release");
 	stats_add(st, &cma->migrated, "mm.cma.migrated");
+	stats_add(st, &cma->migrated_thp, "mm.cma.migrated_thp");
 	stats_add(st, &cma->migrate_fail, "mm.cma.migrate_fail");
 }
 
@@ -129,6 +139,124 @@ static void isolate_span(const struct zone *z, uint64_t start, uint64_t end, uin
 		*ie = hi;
 }
 
+/* ---- THP migration (migrate_pages() of a PMD-mapped anonymous folio) ---- */
+
+/* May this order-9 compound page move? Anonymous, mapped by PMDs only (a
+ * THP here is never mapped by PTEs: a split makes ordinary pages), no
+ * references besides its mappings, not mlocked. */
+static bool thp_migratable(const struct page *h)
+{
+	return (h->flags & PG_STATE_MASK) == PG_anon && (h->flags & PG_head) &&
+	       h->order == HPAGE_PMD_ORDER &&
+	       !(h->flags & (PG_mlocked | PG_swapcache | PG_writeback)) &&
+	       h->mapcount > 0 && h->refcount == h->mapcount && h->mapping != 0;
+}
+
+struct remap_pmd_arg {
+	struct core *c;
+	uint64_t src, dst;
+	int n;
+};
+
+/* remove_migration_pmd(): point one huge PMD at the new folio, keeping its
+ * bits, and flush the 2M translation. */
+static bool remap_pmd(struct kmm *k, struct mm *mm, vaddr_t va, paddr_t pmd_pa, void *arg)
+{
+	struct remap_pmd_arg *a = arg;
+	pte_t e = kmm_read_pte(k, a->c, pmd_pa);
+
+	assert((e & PTE_PS) && ((e & PTE_ADDR_MASK) >> PAGE_SHIFT) == a->src);
+	kmm_write_pte(k, a->c, pmd_pa, (e & ~PTE_ADDR_MASK) | (a->dst << PAGE_SHIFT));
+	va &= HPAGE_PMD_MASK;
+	flush_tlb_mm_range(k, mm, a->c, va, va + HPAGE_PMD_SIZE, FLUSH_MIGRATE);
+	a->n++;
+	return true;
+}
+
+/* Move the THP headed at src to the free order-9 block at dst (every frame
+ * flags 0, refcount 0): copy its 512 frames through core c, repoint every
+ * PMD that maps it, move its struct page state (the tails naming the new
+ * head) and its LRU place, and free src to the buddy lists. */
+static bool migrate_huge_page(struct kmm *k, struct core *c, uint64_t src, uint64_t dst)
+{
+	struct page *h = &k->memmap[src];
+
+	if (!thp_migratable(h))
+		return false;
+	bool on_lru = h->flags & PG_lru;
+	kmm_lru_del(k, src);
+	for (unsigned i = 0; i < HPAGE_PMD_NR; i++) {
+		struct page *s = &k->memmap[src + i], *d = &k->memmap[dst + i];
+
+		assert(d->flags == 0 && d->refcount == 0 && d->mapcount == 0);
+		kmm_copy_page(k, c, dst + i, src + i);
+		*d = *s;
+		d->next = d->prev = PFN_NONE;
+		if (i)
+			d->private = (uint32_t)dst;
+	}
+	struct remap_pmd_arg a = { c, src, dst, 0 };
+	rmap_walk(k, src, remap_pmd, &a);
+	if (a.n != h->mapcount) {
+		fprintf(stderr, "migrate_huge_page: pfn %llu has mapcount %d but rmap found %d "
+			"PMDs\n", (unsigned long long)src, h->mapcount, a.n);
+		abort();
+	}
+	c->clock += k->cfg->kernel.cost.compact_page;
+	for (unsigned i = 0; i < HPAGE_PMD_NR; i++) {
+		k->memmap[src + i] = (struct page){ .next = PFN_NONE, .prev = PFN_NONE };
+		physmem_zero_frame(&k->ms->pm, src + i);
+	}
+	if (on_lru)
+		kmm_lru_putback(k, dst);
+	buddy_free(page_zone(k, src), src, HPAGE_PMD_ORDER);
+	return true;
+}
+
+static void count_fail(struct kmm *k)
+{
+	k->pa.pgmigrate_fail++;
+	if (k->cma)
+		k->cma->migrate_fail++;
+}
+
+/* alloc_migration_target() for a THP: an order-9 block, made plain free
+ * frames for migrate_huge_page(). -1 when there is none. */
+static int64_t thp_target(struct kmm *k, struct core *c, int nid)
+{
+	int64_t dst = kmm_alloc_pages_mask(k, c, nid, 0, false, GFP_TRANSHUGE_LIGHT,
+					   HPAGE_PMD_ORDER, 0);
+
+	for (unsigned i = 0; dst >= 0 && i < HPAGE_PMD_NR; i++)
+		k->memmap[dst + i] = (struct page){ .next = PFN_NONE, .prev = PFN_NONE };
+	return dst;
+}
+
+/* One THP of the range (head at or before pfn): migrated, or false. */
+static bool migrate_thp_of(struct kmm *k, struct core *c, struct zone *z, uint64_t head)
+{
+	if (!thp_migratable(&k->memmap[head])) {
+		count_fail(k);
+		return false;
+	}
+	int64_t dst = thp_target(k, c, z->node);
+	if (dst < 0) {
+		count_fail(k);
+		return false;
+	}
+	if (!migrate_huge_page(k, c, head, (uint64_t)dst)) {
+		buddy_free(page_zone(k, (uint64_t)dst), (uint64_t)dst, HPAGE_PMD_ORDER);
+		count_fail(k);
+		return false;
+	}
+	k->pa.pgmigrate_success += HPAGE_PMD_NR;
+	if (k->cma) {
+		k->cma->migrated += HPAGE_PMD_NR;
+		k->cma->migrated_thp++;
+	}
+	return true;
+}
+
 /* __alloc_contig_migrate_range(): move every page in use out of
  * [start, end). False when one cannot move. */
 static bool migrate_range(struct kmm *k, struct core *c, struct zone *z, uint64_t start,
@@ -139,6 +267,16 @@ static bool migrate_range(struct kmm *k, struct core *c, struct zone *z, uint64_
 
 		if (head >= 0) {
 			pfn = (uint64_t)head + (1ull << z->memmap[head].order);
+			continue;
+		}
+		const struct page *p = &z->memmap[pfn];
+		if ((p->flags & (PG_head | PG_tail)) && (p->flags & PG_STATE_MASK) == PG_anon) {
+			/* a THP: migrated whole, as alloc_contig_range() does
+			 * (cc->alloc_contig lets compound pages through) */
+			uint64_t h = (p->flags & PG_tail) ? p->private : pfn;
+			if (!migrate_thp_of(k, c, z, h))
+				return false;
+			pfn = h + HPAGE_PMD_NR;
 			continue;
 		}
 		if (!page_migratable(&z->memmap[pfn])) {

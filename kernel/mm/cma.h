@@ -25,7 +25,8 @@ struct cma {
 	uint64_t pages;             /* = count (CmaTotal) */
 	uint64_t used;              /* frames held by cma_alloc callers */
 	uint64_t alloc_success, alloc_fail, release;
-	uint64_t migrated;          /* pages moved out to make room */
+	uint64_t migrated;          /* frames moved out to make room */
+	uint64_t migrated_thp;      /* of those, THPs moved whole (512 frames each) */
 	uint64_t migrate_fail;      /* pages that could not move (an attempt failed) */
 };
 
