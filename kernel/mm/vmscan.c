@@ -9,6 +9,7 @@
 #include "sim/blk/blkdev.h"
 #include "sim/cpu/core.h"
 #include "sim/mem/memsys.h"
+#include "kernel/mm/filemap.h"
 #include "kernel/mm/kmm.h"
 #include "kernel/mm/rmap.h"
 #include "kernel/mm/swap.h"
@@ -267,10 +268,10 @@ static bool unmap_one(struct kmm *k, struct mm *mm, vaddr_t va, paddr_t pte_pa, 
 	return true;
 }
 
-/* Is the page held by more than its mappings and the swap cache? */
+/* Is the page held by more than its mappings and the swap or page cache? */
 static bool page_pinned(const struct page *p)
 {
-	int32_t expected = p->mapcount + ((p->flags & PG_swapcache) ? 1 : 0);
+	int32_t expected = p->mapcount + ((p->flags & (PG_swapcache | PG_file)) ? 1 : 0);
 	return p->refcount > (expected ? expected : 1);
 }
 
@@ -359,12 +360,48 @@ static enum page_fate shrink_anon_page(struct kmm *k, struct scan_control *sc, u
 	return FATE_PAGEOUT;
 }
 
+/* folio_check_references() and the page-cache half of shrink_folio_list()
+ * for one isolated inactive file page: a referenced one is activated or
+ * kept; an unreferenced one is unmapped, a dirty one written back (it
+ * stays on the list until the write is done and a later pass finds it
+ * clean, as PG_reclaim pages rotate), a clean one dropped from the page
+ * cache (filemap.h). Returns true when it was freed. */
+static enum page_fate shrink_file_page(struct kmm *k, struct scan_control *sc, uint64_t pfn,
+				       struct flush_batch *fb, bool *freed)
+{
+	struct page *p = &k->memmap[pfn];
+	int refs = p->mapcount ? page_referenced(k, sc->c, pfn, fb) : 0;
+	bool was_referenced = p->flags & PG_referenced;
+
+	*freed = false;
+	p->flags &= ~PG_referenced;
+	if (refs < 0)
+		return FATE_CULL;
+	if (refs) {
+		p->flags |= PG_referenced;
+		return was_referenced || refs > 1 ? FATE_ACTIVATE : FATE_KEEP;
+	}
+	if (p->flags & PG_writeback)
+		return FATE_KEEP;
+	if (p->mapcount) {
+		batch_flush(k, sc->c, fb);     /* the A-bit flushes before the unmap */
+		if (!filemap_unmap_page(k, sc->c, pfn))
+			return FATE_KEEP;
+	}
+	if (p->flags & PG_dirty) {
+		filemap_pageout(k, sc->c, pfn);
+		return FATE_KEEP;
+	}
+	*freed = filemap_remove_page(k, sc->c, pfn);
+	return FATE_KEEP;
+}
+
 /* shrink_folio_list() over pages isolated from an inactive list. */
 static void shrink_page_list(struct kmm *k, struct scan_control *sc, uint64_t *pages, unsigned n)
 {
 	struct flush_batch fb = { .n = 0 };
 	uint64_t out[SWAP_CLUSTER_MAX];
-	unsigned nout = 0;
+	unsigned nout = 0, nfile = 0;
 	struct reclaim_stats *v = k->vm;
 
 	for (unsigned i = 0; i < n; i++) {
@@ -373,9 +410,19 @@ static void shrink_page_list(struct kmm *k, struct scan_control *sc, uint64_t *p
 		enum page_fate fate;
 
 		sc->c->clock += k->cfg->kernel.reclaim_page;
-		if ((p->flags & PG_STATE_MASK) != PG_anon) {
-			/* page-cache pages: the files engineer's branch (pageout of
-			 * dirty pages, __remove_mapping of clean ones) */
+		if ((p->flags & PG_STATE_MASK) == PG_file) {
+			bool freed;
+			if (page_pinned(p)) {
+				v->pgpinned++;
+				fate = FATE_ACTIVATE;
+			} else {
+				fate = shrink_file_page(k, sc, pfn, &fb, &freed);
+				if (freed) {
+					nfile++;
+					continue;
+				}
+			}
+		} else if ((p->flags & PG_STATE_MASK) != PG_anon) {
 			fate = FATE_KEEP;
 		} else if (p->mapcount == 0 && !(p->flags & PG_swapcache)) {
 			fate = FATE_KEEP;        /* being freed (in an mmu_gather) */
@@ -421,12 +468,13 @@ static void shrink_page_list(struct kmm *k, struct scan_control *sc, uint64_t *p
 	sc->c->clock = done;
 	for (unsigned i = 0; i < nout; i++)
 		swap_cache_release(k, sc->c, out[i]);
-	sc->nr_reclaimed += nout;
+	sc->nr_reclaimed += nout + nfile;
 	v->pgsteal_anon += nout;
+	v->pgsteal_file += nfile;
 	if (sc->kswapd)
-		v->pgsteal_kswapd += nout;
+		v->pgsteal_kswapd += nout + nfile;
 	else
-		v->pgsteal_direct += nout;
+		v->pgsteal_direct += nout + nfile;
 }
 
 /* Take up to nr pages from the tail of a list (isolate_lru_folios()). */
