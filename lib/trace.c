@@ -354,6 +354,8 @@ static const char *const k_mmap[] = { "op", "name", "addr", "length", "prot", "f
 				       "flags", "file", "offset", "shared" };
 static const char *const k_munmap[] = { "op", "addr", "length" };
 static const char *const k_mprotect[] = { "op", "addr", "length", "prot" };
+static const char *const k_mremap[] = { "op", "addr", "old_length", "length", "flags",
+					"new_addr" };
 static const char *const k_read[] = { "op", "addr", "size", "expect" };
 static const char *const k_write[] = { "op", "addr", "size", "value" };
 static const char *const k_fetch[] = { "op", "addr", "size" };
@@ -850,6 +852,7 @@ static const struct op_spec {
 	SPEC("mmap", OP_MMAP, k_mmap),
 	SPEC("munmap", OP_MUNMAP, k_munmap),
 	SPEC("mprotect", OP_MPROTECT, k_mprotect),
+	SPEC("mremap", OP_MREMAP, k_mremap),
 	SPEC("read", OP_READ, k_read),
 	SPEC("write", OP_WRITE, k_write),
 	SPEC("fetch", OP_FETCH, k_fetch),
@@ -1078,6 +1081,38 @@ static int op_mmap(struct ld *ld, const cJSON *obj, struct op *o)
 		o->region = region_find(ld->proc, name->valuestring, strlen(name->valuestring));
 		assert(o->region >= 0);
 	}
+	return 0;
+}
+
+/* mremap: "flags" of "maymove" and "fixed" (which needs "new_addr"). */
+static int op_mremap(struct ld *ld, const cJSON *obj, struct op *o)
+{
+	static const char *const names[] = { "maymove", "fixed" };
+	const cJSON *v = field(obj, "flags"), *f;
+	bool has_new;
+	if (op_munmap(ld, obj, o) ||
+	    get_u64(ld, obj, "old_length", true, &o->count, NULL) ||
+	    get_u64(ld, obj, "new_addr", false, &o->value, &has_new))
+		return -1;
+	if (!o->count)
+		return fail(ld, "old_length", "must be positive");
+	if (v && !cJSON_IsArray(v))
+		return fail(ld, "flags", "expected an array such as [\"maymove\"]");
+	cJSON_ArrayForEach(f, v) {
+		size_t i = 0;
+		while (i < ARRAY_SIZE(names) && !(cJSON_IsString(f) && !strcmp(f->valuestring, names[i])))
+			i++;
+		if (i == ARRAY_SIZE(names))
+			return fail(ld, "flags", "must hold only \"maymove\" and \"fixed\"");
+		o->other |= 1u << i;
+	}
+	if (!(o->other & TRACE_MREMAP_FIXED) != !has_new)
+		return fail(ld, has_new ? "new_addr" : "flags",
+			    "\"new_addr\" goes with \"fixed\" and \"fixed\" needs it");
+	if ((o->other & TRACE_MREMAP_FIXED) && !(o->other & TRACE_MREMAP_MAYMOVE))
+		return fail(ld, "flags", "\"fixed\" requires \"maymove\" (as MREMAP_FIXED)");
+	if (has_new && (o->value & (PAGE_SIZE - 1)))
+		return fail(ld, "new_addr", "must be page aligned");
 	return 0;
 }
 
@@ -1677,6 +1712,7 @@ static int compile_op(struct ld *ld, const cJSON *obj, int depth)
 	switch (spec->kind) {
 	case OP_MMAP:    rc = op_mmap(ld, obj, &o); break;
 	case OP_MUNMAP:  rc = op_munmap(ld, obj, &o); break;
+	case OP_MREMAP:  rc = op_mremap(ld, obj, &o); break;
 	case OP_MPROTECT:
 		if (!field(obj, "prot"))
 			return fail(ld, NULL, "\"prot\" is required");

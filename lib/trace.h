@@ -15,6 +15,8 @@ enum op_kind {
 	OP_MMAP,       /* addr (hint or fixed), len, prot, flags; defines region */
 	OP_MUNMAP,     /* addr, len */
 	OP_MPROTECT,   /* addr, len, prot */
+	OP_MREMAP,     /* addr, count = old length, len = new length, other =
+	                * TRACE_MREMAP_*, value = new_addr (with FIXED) */
 	OP_READ,       /* addr, size; value = expected value if OPF_EXPECT */
 	OP_WRITE,      /* addr, size; value written if OPF_VALUE */
 	OP_FETCH,      /* addr, size: an instruction fetch (iTLB, NX checked) */
@@ -106,6 +108,8 @@ enum op_kind {
 #define TRACE_MAP_NORESERVE       0x008u
 #define TRACE_MAP_GROWSDOWN       0x010u
 #define TRACE_MAP_STACK           0x020u
+#define TRACE_MREMAP_MAYMOVE 1u   /* mremap flags (Linux's values) */
+#define TRACE_MREMAP_FIXED   2u
 #define TRACE_MAP_HUGETLB         0x040u
 #define TRACE_MAP_HUGE_1GB        0x080u
 #define TRACE_MAP_LOCKED          0x100u

@@ -901,6 +901,27 @@ static void op_munmap(struct machine *m, struct thread *t, struct core *c, const
 	t->pc++;
 }
 
+/* mremap: a region named by the op's address (no offset) follows the
+ * mapping to its new place. */
+static void op_mremap(struct machine *m, struct thread *t, struct core *c, const struct op *op)
+{
+	vaddr_t va;
+	if (!resolve(m, t, c, &op->addr, &va))
+		return;
+	int64_t r = kmm_mremap(m->kmm, t->proc->mm, c, va, op->count, op->len, op->other,
+			       (vaddr_t)op->value);
+	run_check(m);
+	if (r < 0) {
+		char why[64];
+		snprintf(why, sizeof(why), "mremap failed (errno %lld)", (long long)-r);
+		kill_process(m, t, c, why);
+		return;
+	}
+	if (op->addr.region >= 0 && op->addr.off == 0)
+		t->proc->region_base[op->addr.region] = (vaddr_t)r;
+	t->pc++;
+}
+
 static void op_mprotect(struct machine *m, struct thread *t, struct core *c,
 			const struct op *op)
 {
@@ -1619,6 +1640,7 @@ static void thread_step(struct machine *m, struct thread *t, struct core *c)
 	case OP_MMAP:   op_mmap(m, t, c, op); break;
 	case OP_MUNMAP: op_munmap(m, t, c, op); break;
 	case OP_MPROTECT: op_mprotect(m, t, c, op); break;
+	case OP_MREMAP: op_mremap(m, t, c, op); break;
 	case OP_READ:
 	case OP_FETCH:
 	case OP_WRITE:  op_read_write(m, t, c, op); break;

@@ -514,3 +514,17 @@ Test(trace, err_huge_1gb_without_hugetlb)
 	expect_error(OPS("{'op': 'mmap', 'length': '1G', 'flags': ['huge_1gb']}"),
 		     ": " AT ".flags: \"huge_1gb\" requires \"hugetlb\"");
 }
+
+/* mremap: "fixed" needs "new_addr" and "maymove"; "new_addr" needs "fixed". */
+Test(trace, err_mremap_flags)
+{
+	expect_error(OPS("{'op': 'mremap', 'addr': '0x10000', 'old_length': '4K', 'length': '8K', "
+			 "'flags': ['fixed']}"),
+		     ": " AT ".flags: \"new_addr\" goes with \"fixed\" and \"fixed\" needs it");
+	expect_error(OPS("{'op': 'mremap', 'addr': '0x10000', 'old_length': '4K', 'length': '8K', "
+			 "'flags': ['fixed'], 'new_addr': '0x20000'}"),
+		     ": " AT ".flags: \"fixed\" requires \"maymove\" (as MREMAP_FIXED)");
+	expect_error(OPS("{'op': 'mremap', 'addr': '0x10000', 'old_length': '4K', 'length': '8K', "
+			 "'flags': ['grow']}"),
+		     ": " AT ".flags: must hold only \"maymove\" and \"fixed\"");
+}

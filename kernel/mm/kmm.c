@@ -56,6 +56,12 @@ static void kmm_register_stats(struct kmm *k, struct stats *st)
 	stats_add(st, &k->mmap_calls, "mm.mmap");
 	stats_add(st, &k->munmap_calls, "mm.munmap");
 	stats_add(st, &k->mprotect_calls, "mm.mprotect");
+	stats_add(st, &k->mremap_calls, "mm.mremap");
+	stats_add(st, &k->mremap_moves, "mm.mremap.moves");
+	stats_add(st, &k->mremap_expands, "mm.mremap.expands");
+	stats_add(st, &k->mremap_enomem, "mm.mremap.enomem");
+	stats_add(st, &k->mremap_moved_ptes, "mm.mremap.moved_ptes");
+	stats_add(st, &k->mremap_moved_pmds, "mm.mremap.moved_pmds");
 	stats_add(st, &k->flush_pages, "mm.tlbflush.pages");
 	stats_add(st, &k->flush_full, "mm.tlbflush.full");
 	stats_add(st, &k->shootdown, "mm.tlbflush.shootdown");

@@ -96,7 +96,7 @@ enum fault_result { FAULT_DONE, FAULT_SIGSEGV, FAULT_OOM, FAULT_SIGBUS };
 
 /* Why a TLB flush was needed ("mm.tlbflush.cause.<name>"). */
 enum flush_cause { FLUSH_MUNMAP, FLUSH_MPROTECT, FLUSH_EXIT, FLUSH_COW, FLUSH_FORK,
-		   FLUSH_MIGRATE, FLUSH_MADVISE, FLUSH_THP, FLUSH_RECLAIM, FLUSH_CAUSES };
+		   FLUSH_MIGRATE, FLUSH_MADVISE, FLUSH_THP, FLUSH_RECLAIM, FLUSH_MREMAP, FLUSH_CAUSES };
 extern const char *const flush_cause_name[FLUSH_CAUSES];
 
 /* Pages per flush request, by bucket ("mm.tlbflush.pages_hist.<upper>"):
@@ -214,6 +214,8 @@ struct kmm {
 	uint64_t khugepaged_full_scans, khugepaged_pages_scanned, khugepaged_wakeups;
 	uint64_t pgalloc, pgfree, pt_alloc, pt_free;
 	uint64_t mmap_calls, munmap_calls, mprotect_calls;
+	uint64_t mremap_calls, mremap_moves, mremap_expands, mremap_enomem;
+	uint64_t mremap_moved_ptes, mremap_moved_pmds; /* entries carried by move_page_tables() */
 	uint64_t flush_pages, flush_full, shootdown, ipi_sent;
 	uint64_t flush_cause[FLUSH_CAUSES];     /* flush requests by cause */
 	uint64_t shootdown_cause[FLUSH_CAUSES]; /* those that needed IPIs */
@@ -304,6 +306,12 @@ int vma_add_file(struct mm *mm, vaddr_t start, vaddr_t end, uint32_t prot, uint3
 #define VMA_KEEP_PROT UINT32_MAX
 void vma_modify(struct mm *mm, vaddr_t start, vaddr_t end, uint32_t prot,
 		uint32_t set, uint32_t clear);
+/* mremap: a VMA like *tmpl (rights, flags, anon_vma, policy) over
+ * [start, end) with that pgoff, merged where it can be (copy_vma()); -1 if
+ * the range is not free. vma_extend(): v now ends at end (free before). */
+int vma_add_copy(struct mm *mm, const struct vma *tmpl, vaddr_t start, vaddr_t end,
+		 uint64_t pgoff);
+void vma_extend(struct mm *mm, struct vma *v, vaddr_t end);
 /* Pages covered by VMAs (total_vm, VmSize). */
 uint64_t mm_total_vm(const struct mm *mm);
 /* Make addr a VMA boundary (split the VMA straddling it, if any). */
@@ -382,6 +390,14 @@ int kmm_munmap(struct kmm *k, struct mm *mm, struct core *c, vaddr_t addr, uint6
 int64_t kmm_mmap_file(struct kmm *k, struct mm *mm, struct core *c, vaddr_t addr,
 		      uint64_t len, uint32_t prot, uint32_t flags, uint32_t file, uint64_t off,
 		      bool shared);
+/* munmap's work without the syscall's cost and count (do_vmi_munmap()). */
+int do_munmap(struct kmm *k, struct mm *mm, struct core *c, vaddr_t addr, uint64_t len);
+/* mremap() (mremap.c): flags KMREMAP_*; returns the mapping's address or
+ * -errno. */
+#define KMREMAP_MAYMOVE 1
+#define KMREMAP_FIXED   2
+int64_t kmm_mremap(struct kmm *k, struct mm *mm, struct core *c, vaddr_t addr,
+		   uint64_t old_len, uint64_t new_len, uint32_t flags, vaddr_t new_addr);
 /* mprotect(): new rights for [addr, addr+len), which must be mapped
  * throughout (else -ENOMEM, as Linux). */
 int kmm_mprotect(struct kmm *k, struct mm *mm, struct core *c, vaddr_t addr, uint64_t len,

@@ -128,6 +128,11 @@ int kmm_munmap(struct kmm *k, struct mm *mm, struct core *c, vaddr_t addr, uint6
 	c->clock += k->cfg->kernel.cost.syscall + k->cfg->kernel.cost.munmap;
 	k->munmap_calls++;
 	tlb_defer_run(k, c);
+	return do_munmap(k, mm, c, addr, len);
+}
+
+int do_munmap(struct kmm *k, struct mm *mm, struct core *c, vaddr_t addr, uint64_t len)
+{
 	if ((addr & ~PAGE_MASK) || len == 0 || addr >= mm->task_size)
 		return -EINVAL;
 	len = (len + PAGE_SIZE - 1) & PAGE_MASK;

@@ -62,7 +62,7 @@ static void flush_one_core(struct core *t, vaddr_t start, vaddr_t end, bool full
 
 const char *const flush_cause_name[FLUSH_CAUSES] = { "munmap", "mprotect", "exit", "cow",
 							     "fork", "migrate", "madvise",
-							     "thp", "reclaim" };
+							     "thp", "reclaim", "mremap" };
 
 static void count_flush(struct kmm *k, uint64_t pages, bool full, enum flush_cause cause)
 {

@@ -129,6 +129,33 @@ int vma_add_file(struct mm *mm, vaddr_t start, vaddr_t end, uint32_t prot, uint3
 	return 0;
 }
 
+int vma_add_copy(struct mm *mm, const struct vma *tmpl, vaddr_t start, vaddr_t end,
+		 uint64_t pgoff)
+{
+	if (!vma_range_free(mm, start, end))
+		return -1;
+	struct vma v = *tmpl;
+	v.start = start;
+	v.end = end;
+	v.pgoff = pgoff;
+	uint32_t i = vma_lower_bound(mm, start);
+	vma_insert_at(mm, i, v);
+	vma_merge_at(mm, i);
+	uint64_t vm = mm_total_vm(mm);
+	if (vm > mm->hiwater_vm)
+		mm->hiwater_vm = vm;
+	return 0;
+}
+
+void vma_extend(struct mm *mm, struct vma *v, vaddr_t end)
+{
+	v->end = end;
+	vma_merge_at(mm, (uint32_t)(v - mm->vma));
+	uint64_t vm = mm_total_vm(mm);
+	if (vm > mm->hiwater_vm)
+		mm->hiwater_vm = vm;
+}
+
 int vma_insert(struct mm *mm, vaddr_t start, vaddr_t end, uint32_t prot)
 {
 	return vma_add(mm, start, end, prot, 0);
