@@ -210,6 +210,7 @@ struct kmm {
 	uint64_t brk_calls, madvise_calls, mlock_calls, populate_pages, stack_grows;
 	uint64_t lazyfree_pages;
 	uint64_t thp_fault_alloc, thp_fault_fallback, thp_split_page, thp_split_pmd;
+	uint64_t thp_split_enomem;  /* splits refused: no page table (ENOMEM) */
 	uint64_t thp_collapse_alloc, thp_collapse_alloc_failed;
 	uint64_t khugepaged_full_scans, khugepaged_pages_scanned, khugepaged_wakeups;
 	uint64_t pgalloc, pgfree, pt_alloc, pt_free;

@@ -123,8 +123,9 @@ int kmm_madvise(struct kmm *k, struct mm *mm, struct core *c, vaddr_t addr, uint
 		     (advice == KMADV_DONTNEED || advice == KMADV_FREE)) ||
 		    (mm->vma[i].file && advice == KMADV_FREE))
 			return -EINVAL;   /* MADV_FREE: anonymous private memory only */
-	if (advice != KMADV_WILLNEED && advice != KMADV_COLLAPSE)
-		thp_adjust_range(k, mm, c, addr, end);
+	if (advice != KMADV_WILLNEED && advice != KMADV_COLLAPSE &&
+	    thp_adjust_range(k, mm, c, addr, end))
+		return -ENOMEM;
 	switch (advice) {
 	case KMADV_DONTNEED:
 		for (uint32_t i = vma_index(mm, addr); i < mm->nvma && mm->vma[i].start < end; i++)
@@ -163,7 +164,8 @@ int kmm_mlock(struct kmm *k, struct mm *mm, struct core *c, vaddr_t addr, uint64
 		return rc;
 	if (hugetlb_range_misaligned(mm, start, start + len))
 		return -EINVAL;
-	thp_adjust_range(k, mm, c, start, start + len);
+	if (thp_adjust_range(k, mm, c, start, start + len))
+		return -ENOMEM;
 	vma_modify(mm, start, start + len, VMA_KEEP_PROT, lock ? VM_LOCKED : 0,
 		   lock ? 0 : VM_LOCKED);
 	/* mlock_vma_pages_range(): pages already there change lists */

@@ -139,8 +139,9 @@ int do_munmap(struct kmm *k, struct mm *mm, struct core *c, vaddr_t addr, uint64
 	vaddr_t end = addr + len > mm->task_size ? mm->task_size : addr + len;
 	if (hugetlb_range_misaligned(mm, addr, end))
 		return -EINVAL;     /* hugetlb_vm_op_split() */
+	if (thp_adjust_range(k, mm, c, addr, end))
+		return -ENOMEM;
 	hugetlb_unreserve_range(k, mm, c, addr, end);
-	thp_adjust_range(k, mm, c, addr, end);
 	vma_remove_range(mm, addr, end);
 	pt_zap_range(k, mm, c, addr, end);
 	tlb_finish_mmu(k, mm, c, FLUSH_MUNMAP);
@@ -165,7 +166,8 @@ int kmm_mprotect(struct kmm *k, struct mm *mm, struct core *c, vaddr_t addr, uin
 		return -EINVAL;
 	/* mprotect_fixup(): the range becomes one VMA of the new rights
 	 * (split from its neighbours, merged with equal ones) ... */
-	thp_adjust_range(k, mm, c, addr, end);
+	if (thp_adjust_range(k, mm, c, addr, end))
+		return -ENOMEM;
 	vma_modify(mm, addr, end, prot, 0, 0);
 	/* ... change_protection(): rewrite the PTEs, and flush what changed,
 	 * upgrades included, as Linux's flush_tlb_range() after it does. */

@@ -140,7 +140,8 @@ static int unmap(struct kmm *k, struct mm *mm, struct core *c, vaddr_t start, va
 static int64_t move_vma(struct kmm *k, struct mm *mm, struct core *c, vaddr_t old,
 			uint64_t old_len, vaddr_t new, uint64_t new_len)
 {
-	thp_adjust_range(k, mm, c, old, old + old_len);
+	if (thp_adjust_range(k, mm, c, old, old + old_len))
+		return -ENOMEM;
 	const struct vma *v = vma_find(mm, old);
 	struct vma tmpl = *v;
 	uint64_t pgoff = v->pgoff + ((old - v->start) >> PAGE_SHIFT);

@@ -80,10 +80,14 @@ static void gather_span(struct kmm *k, vaddr_t lo, vaddr_t hi)
 		k->gather_hi = hi;
 }
 
+/* A zap or protection change cut a huge page it could not split. Callers
+ * split the pages straddling their range first (thp_adjust_range(), which
+ * fails the call with ENOMEM when it cannot), so this is a simulator bug. */
 static void panic_split(vaddr_t va)
 {
-	fprintf(stderr, "pgtable: no page table to split the huge page at %#llx "
-		"(out of memory; a deposited table is not modelled)\n", (unsigned long long)va);
+	fprintf(stderr, "pgtable: simulator bug: the huge page at %#llx straddles the range "
+		"and its split failed (the caller must thp_adjust_range() first)\n",
+		(unsigned long long)va);
 	abort();
 }
 

@@ -272,8 +272,8 @@ int thp_split_page(struct kmm *k, struct core *c, uint64_t head)
 	return 0;
 }
 
-void thp_adjust_range(struct kmm *k, struct mm *mm, struct core *c, vaddr_t start,
-		      vaddr_t end)
+int thp_adjust_range(struct kmm *k, struct mm *mm, struct core *c, vaddr_t start,
+		     vaddr_t end)
 {
 	const vaddr_t at[2] = { start, end };
 	for (int i = 0; i < 2; i++) {
@@ -284,11 +284,11 @@ void thp_adjust_range(struct kmm *k, struct mm *mm, struct core *c, vaddr_t star
 		if ((e & PTE_P) && (e & PTE_PS) &&
 		    !pfn_is_hugetlb(k, (e & PTE_ADDR_MASK) >> PAGE_SHIFT) &&
 		    thp_split_page(k, c, (e & PTE_ADDR_MASK) >> PAGE_SHIFT)) {
-			fprintf(stderr, "thp: no page table to split the huge page at %#llx\n",
-				(unsigned long long)at[i]);
-			abort();
+			k->thp_split_enomem++;
+			return -ENOMEM;
 		}
 	}
+	return 0;
 }
 
 /* ---- collapse ---- */

@@ -22,9 +22,12 @@ bool thp_handle_fault(struct kmm *k, struct mm *mm, struct core *c, struct vma *
  * 512 ordinary pages. 0, or -1 when a page table cannot be allocated. */
 int thp_split_page(struct kmm *k, struct core *c, uint64_t head);
 /* vma_adjust_trans_huge(): before VMAs are cut at start and end, split the
- * huge pages that straddle either boundary. */
-void thp_adjust_range(struct kmm *k, struct mm *mm, struct core *c, vaddr_t start,
-		      vaddr_t end);
+ * huge pages that straddle either boundary. -ENOMEM when no page table can
+ * be had for a split (mm.thp.split_enomem): the caller fails with ENOMEM
+ * before changing anything else (Linux splits into the table it deposited
+ * at fault time and cannot fail; here the table is allocated at split). */
+int thp_adjust_range(struct kmm *k, struct mm *mm, struct core *c, vaddr_t start,
+		     vaddr_t end);
 /* MADV_COLLAPSE: collapse every aligned 2M range of [start, end). 0 or -errno. */
 int thp_collapse_range(struct kmm *k, struct mm *mm, struct core *c, vaddr_t start,
 		       vaddr_t end);
