@@ -244,6 +244,9 @@ static const struct cfg_key schema[] = {
 	    "pages khugepaged scans per wake-up (Linux: 4096)"),
 	U64("kernel.thp.khugepaged.scan_sleep", kernel.thp.scan_sleep, 1000, 1ull << 50, 30000000,
 	    "cycles khugepaged sleeps between scans (Linux: 10 s; shortened so runs see it)"),
+	BOOL("kernel.thp.use_zero_page", kernel.thp.use_zero_page, 1,
+	     "a read fault in a THP-eligible range maps the shared huge zero page by one "
+	     "PMD (Linux's default: 1)"),
 	U32("kernel.thp.khugepaged.max_ptes_none", kernel.thp.max_ptes_none, 0, 511, 511,
 	    "empty PTEs a 2M range may have and still be collapsed (Linux: 511)"),
 	U32("kernel.hugetlb.nr_hugepages_2m", kernel.hugetlb.nr_2m, 0, 1u << 24, 0,

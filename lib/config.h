@@ -185,6 +185,7 @@ struct mmsim_cfg {
 			uint32_t pages_to_scan; /* "kernel.thp.khugepaged.pages_to_scan" */
 			uint64_t scan_sleep;    /* "kernel.thp.khugepaged.scan_sleep": cycles */
 			uint32_t max_ptes_none; /* "kernel.thp.khugepaged.max_ptes_none" */
+			bool use_zero_page;     /* "kernel.thp.use_zero_page" */
 		} thp;
 		struct {
 			uint32_t nr_2m;    /* "kernel.hugetlb.nr_hugepages_2m": boot pool */

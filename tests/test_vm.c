@@ -567,3 +567,63 @@ Test(vm, madv_collapse_preserves_data)
 	conserved(&r);
 	run_free(&r);
 }
+
+/* The huge zero page: reading 8M of an untouched THP range maps it by 4
+ * PMDs (one allocation of 512 frames, shared, not in RSS, reads see
+ * zeros); a write into one of them splits that PMD into 512 zero-page
+ * PTEs (one page table) and copies one 4K page; exit frees the huge zero
+ * page once its last PMD is gone. With use_zero_page off the reads
+ * allocate 4 huge pages instead. */
+Test(vm, huge_zero_page_read_then_write)
+{
+	struct run r, n;
+	run_text(&r, NULL, ONE(THP_MAP
+		"{'op': 'stride', 'base': 'b', 'length': '8M', 'stride': 4096},"
+		"{'op': 'read', 'addr': 'b+0x201000', 'expect': 0},"
+		"{'op': 'procfs', 'file': 'smaps_rollup'},"
+		"{'op': 'write', 'addr': 'b+0x201000', 'value': 4},"
+		"{'op': 'read', 'addr': 'b+0x201000', 'expect': 4},"
+		"{'op': 'read', 'addr': 'b+0x202000', 'expect': 0},"
+		"{'op': 'read', 'addr': 'b+0x600000', 'expect': 0}"));
+	cr_assert_eq(run_stat(&r, "mm.thp.zero_page_alloc"), 1);
+	cr_assert_eq(run_stat(&r, "mm.thp.zero_page_fault"), 4);
+	cr_assert_eq(run_stat(&r, "mm.thp.fault_alloc"), 0);
+	cr_assert_eq(run_stat(&r, "mm.thp.split_pmd"), 1);
+	cr_assert_eq(run_stat(&r, "mm.cow.zero_page"), 1);
+	cr_assert_eq(run_stat(&r, "proc.p.minflt"), 5);
+	cr_assert(strstr(machine_procfs(r.m), "Rss:                   0 kB\n"));
+	/* PML4 + PDPT + PD, the huge zero page, the split's table, one page */
+	cr_assert_eq(run_stat(&r, "mm.pgalloc"), 3 + 512 + 1 + 1);
+	conserved(&r);
+	static const char *const off[] = { "kernel.thp.use_zero_page=false", NULL };
+	run_text(&n, off, ONE(THP_MAP
+		"{'op': 'stride', 'base': 'b', 'length': '8M', 'stride': 4096}"));
+	cr_assert_eq(run_stat(&n, "mm.thp.zero_page_alloc"), 0);
+	cr_assert_eq(run_stat(&n, "mm.thp.fault_alloc"), 4);
+	conserved(&n);
+	run_free(&r);
+	run_free(&n);
+}
+
+/* fork copies a huge zero PMD (one more user); the child's write splits
+ * only its own PMD; the parent still reads zeros through its PMD. */
+Test(vm, huge_zero_page_fork)
+{
+	struct run r;
+	run_text(&r, NULL,
+		"{'processes': ["
+		" {'name': 'parent', 'threads': [{'cpu': 0, 'ops': [" THP_MAP
+		"   {'op': 'read', 'addr': 'b+0x1000', 'expect': 0},"
+		"   {'op': 'fork', 'child': 'child'},"
+		"   {'op': 'sleep', 'cycles': 10000000},"
+		"   {'op': 'read', 'addr': 'b+0x1000', 'expect': 0}]}]},"
+		" {'name': 'child', 'forked_from': 'parent', 'threads': [{'cpu': 0, 'ops': ["
+		"   {'op': 'write', 'addr': 'b+0x1000', 'value': 3},"
+		"   {'op': 'read', 'addr': 'b+0x1000', 'expect': 3}]}]}]}");
+	cr_assert_eq(run_stat(&r, "mm.thp.zero_page_alloc"), 1);
+	cr_assert_eq(run_stat(&r, "mm.thp.split_pmd"), 1);
+	cr_assert_eq(run_stat(&r, "mm.cow.zero_page"), 1);
+	cr_assert_eq(run_stat(&r, "run.process_kills"), 0);
+	conserved(&r);
+	run_free(&r);
+}

@@ -44,6 +44,7 @@ struct census {
 	uint64_t tables, leaves, swap_ents;
 	uint64_t hugetlb;      /* 4K pages of hugetlb pages mapped */
 	uint64_t file_leaves;  /* PTEs mapping page-cache pages */
+	uint64_t huge_zero;    /* PMDs mapping the huge zero page */
 };
 
 /* A hugetlb leaf (PDE or PDPTE with PS): the head of a pool page of that
@@ -144,6 +145,13 @@ static int check_table(struct kmm *k, struct mm *mm, paddr_t table, int level,
 		if (level == 3 && (e & PTE_PS))
 			return errf(err, "kmm_validate: 1G entry for %#llx maps pfn %#llx, not a "
 				    "hugetlb page", (unsigned long long)va, (unsigned long long)pfn);
+		if (level == 2 && (e & PTE_PS) && k->huge_zero_pfn && pfn == k->huge_zero_pfn) {
+			if ((e & PTE_RW) || !vma_find(mm, va))
+				return errf(err, "kmm_validate: huge zero PMD for %#llx is writable or "
+					    "outside every VMA", (unsigned long long)va);
+			cs->huge_zero++;
+			continue;
+		}
 		if (level == 2 && (e & PTE_PS)) {
 			if (check_huge(k, mm, e, va, cs, err))
 				return -1;
@@ -325,6 +333,9 @@ int kmm_validate(struct kmm *k, struct mm *const *mms, size_t nmm, char *err)
 				  "says %llu", (unsigned long long)(cs.file_leaves - f0),
 				  (unsigned long long)mm->rss_file);
 	}
+	if (rc == 0 && nmm == k->nmms && cs.huge_zero != k->huge_zero_refs)
+		rc = errf(err, "kmm_validate: %llu PMDs map the huge zero page, its count says %llu",
+			  (unsigned long long)cs.huge_zero, (unsigned long long)k->huge_zero_refs);
 	if (rc == 0)
 		rc = check_frames(k, &cs, err);
 	if (rc == 0)

@@ -486,7 +486,7 @@ static pte_t faultin_page(struct kdma *kd, struct core *c, struct mm *mm, vaddr_
 	if (level == 2 && (e & PTE_PS)) {
 		/* Linux pins the whole folio; here the huge page becomes small
 		 * pages so each pin sits on the frame it keeps */
-		if (thp_split_page(kd->k, c, (e & PTE_ADDR_MASK) >> PAGE_SHIFT))
+		if (thp_split_pmd_at(kd->k, mm, c, a))
 			return 0;
 		e = leaf_at(kd, c, mm->pgd, a, &level);
 	}

@@ -56,7 +56,7 @@ pte_t pte_prot_bits(uint32_t prot)
  * the firmware carve-out below 1 MiB that boot never hands to the buddy
  * allocator and nothing writes), like Linux's empty_zero_page in the kernel
  * image. 0 when there is none: read faults then allocate. */
-static uint64_t zero_pfn(struct kmm *k)
+uint64_t kmm_zero_pfn(struct kmm *k)
 {
 	if (!k->zero_pfn)
 		for (uint64_t pfn = 1; pfn < k->nframes && pfn < 256 && !k->zero_pfn; pfn++)
@@ -94,7 +94,7 @@ static enum fault_result do_anonymous_page(struct kmm *k, struct mm *mm, struct 
 {
 	k->pgfault_anon++;
 	mm->min_flt++;
-	if (!(code & PF_W) && zero_pfn(k)) {
+	if (!(code & PF_W) && kmm_zero_pfn(k)) {
 		pte_t e = (k->zero_pfn << PAGE_SHIFT) | (pte_prot_bits(v->prot) & ~PTE_RW);
 		kmm_write_pte(k, c, slot, e);
 		k->memmap[slot >> PAGE_SHIFT].pt_used++;

@@ -27,6 +27,7 @@
 #include "kernel/mm/filemap.h"
 #include "kernel/mm/swap.h"
 #include "kernel/mm/vmscan.h"
+#include "kernel/mm/thp.h"
 #include "sim/cpu/core.h"
 #include "sim/mmu/pte.h"
 
@@ -171,6 +172,13 @@ static void copy_table(struct fork_ctx *f, paddr_t pt, paddr_t ct, int level, va
 					f->wp_hi = lo + size;
 			}
 			kmm_write_pte(k, f->c, cslot, ce);
+			k->memmap[ct >> PAGE_SHIFT].pt_used++;
+			continue;
+		}
+		if ((e & PTE_PS) && pfn_is_huge_zero(k, (e & PTE_ADDR_MASK) >> PAGE_SHIFT)) {
+			/* copy_huge_pmd() of the huge zero page: one more user */
+			k->huge_zero_refs++;
+			kmm_write_pte(k, f->c, cslot, e & ~PTE_A);
 			k->memmap[ct >> PAGE_SHIFT].pt_used++;
 			continue;
 		}

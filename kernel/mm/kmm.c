@@ -44,6 +44,9 @@ static void kmm_register_stats(struct kmm *k, struct stats *st)
 	stats_add(st, &k->thp_split_page, "mm.thp.split_page");
 	stats_add(st, &k->thp_split_pmd, "mm.thp.split_pmd");
 	stats_add(st, &k->thp_split_enomem, "mm.thp.split_enomem");
+	stats_add(st, &k->thp_zero_page_alloc, "mm.thp.zero_page_alloc");
+	stats_add(st, &k->thp_zero_page_alloc_failed, "mm.thp.zero_page_alloc_failed");
+	stats_add(st, &k->thp_zero_page_fault, "mm.thp.zero_page_fault");
 	stats_add(st, &k->thp_collapse_alloc, "mm.thp.collapse_alloc");
 	stats_add(st, &k->thp_collapse_alloc_failed, "mm.thp.collapse_alloc_failed");
 	stats_add(st, &k->khugepaged_wakeups, "mm.thp.khugepaged.wakeups");

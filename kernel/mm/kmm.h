@@ -187,6 +187,8 @@ struct kmm {
 	uint32_t khugepaged_mm;           /* scan cursor: index into mms ... */
 	vaddr_t khugepaged_addr;          /* ... and address in it */
 	uint64_t zero_pfn;      /* the shared zero page (fault.c): a reserved frame */
+	uint64_t huge_zero_pfn; /* the huge zero page (thp.c), 0: none now */
+	uint64_t huge_zero_refs; /* PMDs mapping it */
 	struct hugetlb *hugetlb; /* hugetlbfs pools (hugetlb.h) */
 	struct filemap *filemap;  /* files, page cache, the disk (filemap.h) */
 	cycles_t writeback_next;  /* the flusher's next wake-up (writeback_tick) */
@@ -211,6 +213,7 @@ struct kmm {
 	uint64_t lazyfree_pages;
 	uint64_t thp_fault_alloc, thp_fault_fallback, thp_split_page, thp_split_pmd;
 	uint64_t thp_split_enomem;  /* splits refused: no page table (ENOMEM) */
+	uint64_t thp_zero_page_alloc, thp_zero_page_alloc_failed, thp_zero_page_fault;
 	uint64_t thp_collapse_alloc, thp_collapse_alloc_failed;
 	uint64_t khugepaged_full_scans, khugepaged_pages_scanned, khugepaged_wakeups;
 	uint64_t pgalloc, pgfree, pt_alloc, pt_free;
@@ -333,6 +336,11 @@ int vma_validate(const struct mm *mm, char *err);
 paddr_t pt_alloc_path(struct kmm *k, struct mm *mm, struct core *c, vaddr_t va);
 /* The same down to the entry at `level` (2: the PDE). */
 paddr_t pt_alloc_to(struct kmm *k, struct mm *mm, struct core *c, vaddr_t va, int level);
+/* Put a frame (refcount 1, no mapping) on the mmu_gather list: freed after
+ * the next tlb_finish_mmu()'s flush. */
+void pt_gather_page(struct kmm *k, uint64_t pfn);
+/* The shared 4K zero page's PFN (0: none). */
+uint64_t kmm_zero_pfn(struct kmm *k);
 /* Clear the PTEs of [start, end), gather their frames, free tables left empty. */
 void pt_zap_range(struct kmm *k, struct mm *mm, struct core *c, vaddr_t start, vaddr_t end);
 /* Free every remaining table, PML4 last (after everything was zapped). */

@@ -101,7 +101,7 @@ static uint64_t move_page_tables(struct kmm *k, struct mm *mm, struct core *c, v
 				done += HPAGE_PMD_SIZE;
 				continue;
 			}
-			if (thp_split_page(k, c, (pe & PTE_ADDR_MASK) >> PAGE_SHIFT))
+			if (thp_split_pmd_at(k, mm, c, from))
 				return done;
 			pe = kmm_read_pte(k, c, pmd);
 		}

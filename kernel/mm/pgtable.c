@@ -68,6 +68,11 @@ static void gather_add(struct kmm *k, uint64_t pfn)
 	k->gather[k->ngather++] = pfn;
 }
 
+void pt_gather_page(struct kmm *k, uint64_t pfn)
+{
+	gather_add(k, pfn);
+}
+
 /* Zap the entries of `table` (at `level`, mapping VA from `base`) that
  * intersect [start, end). */
 static void gather_span(struct kmm *k, vaddr_t lo, vaddr_t hi)
@@ -146,6 +151,20 @@ static void zap_table(struct kmm *k, struct mm *mm, struct core *c, paddr_t tabl
 			if (hugetlb_put_mapping(k, mm, pfn))
 				gather_add(k, pfn | GATHER_HUGETLB);
 			continue;
+		}
+		if (level == 2 && (e & PTE_PS) && pfn_is_huge_zero(k, pfn)) {
+			/* zap_huge_pmd() of the huge zero page: no rss, no mapcount */
+			if (start <= lo && lo + size <= end) {
+				kmm_write_pte(k, c, slot, 0);
+				table_page(k, table)->pt_used--;
+				gather_span(k, lo, lo + size);
+				huge_zero_put(k, c, true);
+				continue;
+			}
+			if (thp_split_pmd_at(k, mm, c, lo))
+				panic_split(lo);
+			e = kmm_read_pte(k, c, slot);
+			pfn = (e & PTE_ADDR_MASK) >> PAGE_SHIFT;
 		}
 		if (level == 2 && (e & PTE_PS)) {
 			if (start <= lo && lo + size <= end) {
@@ -256,7 +275,8 @@ static void change_table(struct kmm *k, struct core *c, paddr_t table, int level
 		 * until a write fault (COW, or dirtying through a shared mapping) */
 		uint64_t pfn = (e & PTE_ADDR_MASK) >> PAGE_SHIFT;
 		if ((n & PTE_RW) && !(e & PTE_RW) &&
-		    ((k->zero_pfn && pfn == k->zero_pfn) || k->memmap[pfn].mapcount > 1 ||
+		    ((k->zero_pfn && pfn == k->zero_pfn) || pfn_is_huge_zero(k, pfn) ||
+		     k->memmap[pfn].mapcount > 1 ||
 		     (k->memmap[pfn].flags & PG_STATE_MASK) == PG_file))
 			n &= ~PTE_RW;
 		if (n == e)

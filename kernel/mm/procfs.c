@@ -29,8 +29,9 @@ struct rollup {
 static void count_leaf(struct kmm *k, pte_t e, uint64_t pages, bool locked, struct rollup *r)
 {
 	uint64_t pfn = (e & PTE_ADDR_MASK) >> PAGE_SHIFT;
-	if (k->zero_pfn && pfn == k->zero_pfn)
-		return;
+	if ((k->zero_pfn && pfn == k->zero_pfn) ||
+	    (pages == 512 && k->huge_zero_pfn && (pfn & ~511ull) == k->huge_zero_pfn))
+		return;         /* the zero pages count nowhere */
 	if (pages > 1)
 		pfn &= ~(pages - 1);
 	const struct page *p = &k->memmap[pfn];

@@ -7,8 +7,10 @@
  * MAP_STACK), with no page table under the PMD yet, allocates an order-9
  * compound page (GFP_TRANSHUGE* as kernel.thp.defrag says, zeroed) and maps
  * it with one PDE with PS set: mm.thp.fault_alloc. When the allocation
- * fails the fault goes on at 4K: mm.thp.fault_fallback. Read faults
- * allocate too (as Linux with the huge zero page disabled).
+ * fails the fault goes on at 4K: mm.thp.fault_fallback. With
+ * kernel.thp.use_zero_page a read fault maps the shared huge zero page
+ * read-only instead; a write to it splits that PMD into 4K zero-page PTEs
+ * and copies at 4K (docs/vm.md).
  *
  * The huge page's head holds the mapcount (PMD mappings) and the rmap
  * (mapping, index); its refcount follows rmap.h's rule (== mapcount once
@@ -117,15 +119,106 @@ static paddr_t pmd_lookup(struct kmm *k, struct mm *mm, struct core *c, vaddr_t 
 	return table + 8 * pt_index(va, 2);
 }
 
+/* ---- the huge zero page (mm/huge_memory.c get_huge_zero_page()) ---- */
+
+/* The huge zero page, allocated at its first use; 0 when none can be had
+ * (mm.thp.zero_page_alloc_failed). */
+static uint64_t huge_zero_get(struct kmm *k, struct core *c)
+{
+	if (!k->huge_zero_pfn) {
+		int64_t pfn = kmm_alloc_pages(k, c, -1, (GFP_TRANSHUGE | __GFP_ZERO) &
+					      ~__GFP_MOVABLE, HPAGE_PMD_ORDER, PG_kernel);
+		if (pfn < 0) {
+			k->thp_zero_page_alloc_failed++;
+			return 0;
+		}
+		k->huge_zero_pfn = (uint64_t)pfn;
+		k->thp_zero_page_alloc++;
+	}
+	k->huge_zero_refs++;
+	return k->huge_zero_pfn;
+}
+
+/* One PMD less maps it; the last one frees it (Linux keeps it until its
+ * shrinker runs under memory pressure). gather: the frames wait for the
+ * caller's TLB flush in the mmu_gather list, else the flush was done. */
+void huge_zero_put(struct kmm *k, struct core *c, bool gather)
+{
+	assert(k->huge_zero_refs > 0);
+	if (--k->huge_zero_refs)
+		return;
+	uint64_t head = k->huge_zero_pfn;
+	k->huge_zero_pfn = 0;
+	for (unsigned i = 0; i < HPAGE_PMD_NR; i++) {
+		struct page *p = &k->memmap[head + i];
+		p->flags &= ~(PG_head | PG_tail);
+		p->order = 0;
+		p->private = 0;
+		p->refcount = 1;
+		if (gather)
+			pt_gather_page(k, head + i);
+		else
+			kmm_free_page(k, c, head + i);
+	}
+}
+
+/* __split_huge_zero_page_pmd(): the huge zero PMD at slot pmd (mapping
+ * haddr in mm) becomes a table of 512 PTEs mapping the 4K zero page
+ * read-only. -1 when no table can be had. */
+static int split_zero_pmd(struct kmm *k, struct mm *mm, struct core *c, paddr_t pmd,
+			  vaddr_t haddr)
+{
+	pte_t e = kmm_read_pte(k, c, pmd);
+	int64_t t = kmm_alloc_page(k, c, PG_pgtable);
+	if (t < 0) {
+		k->thp_split_enomem++;
+		return -1;
+	}
+	paddr_t table = (paddr_t)t << PAGE_SHIFT;
+	uint64_t zp = kmm_zero_pfn(k);
+	if (zp) {
+		pte_t bits = e & (PTE_P | PTE_US | PTE_NX);
+		for (unsigned i = 0; i < HPAGE_PMD_NR; i++)
+			kmm_write_pte(k, c, table + 8 * i, (zp << PAGE_SHIFT) | bits);
+		k->memmap[t].pt_used = HPAGE_PMD_NR;
+	}
+	kmm_write_pte(k, c, pmd, table | PTE_TABLE);
+	mm->pt_pages++;
+	k->pt_alloc++;
+	flush_tlb_mm_range(k, mm, c, haddr, haddr + HPAGE_PMD_SIZE, FLUSH_THP);
+	huge_zero_put(k, c, false);
+	k->thp_split_pmd++;
+	return 0;
+}
+
+int thp_split_pmd_at(struct kmm *k, struct mm *mm, struct core *c, vaddr_t va)
+{
+	paddr_t pmd = pmd_lookup(k, mm, c, va);
+	pte_t e = pmd ? kmm_read_pte(k, c, pmd) : 0;
+	if (!(e & PTE_P) || !(e & PTE_PS))
+		return 0;
+	uint64_t head = (e & PTE_ADDR_MASK) >> PAGE_SHIFT;
+	if (k->huge_zero_pfn && head == k->huge_zero_pfn)
+		return split_zero_pmd(k, mm, c, pmd, va & HPAGE_PMD_MASK);
+	return thp_split_page(k, c, head);
+}
+
 /* A fault on a present huge PMD e at slot pmd. */
 static bool huge_pmd_fault(struct kmm *k, struct mm *mm, struct core *c, paddr_t pmd,
-			   pte_t e, uint32_t code, enum fault_result *r)
+			   pte_t e, uint32_t code, vaddr_t haddr, enum fault_result *r)
 {
 	uint64_t head = (e & PTE_ADDR_MASK) >> PAGE_SHIFT;
 	*r = FAULT_DONE;
 	if (!((code & PF_W) && !(e & PTE_RW))) {
 		k->pgfault_spurious++;
 		return true;
+	}
+	if (k->huge_zero_pfn && head == k->huge_zero_pfn) {
+		/* do_huge_pmd_wp_page() on the huge zero page: split the PMD
+		 * into zero-page PTEs, then the 4K path copies (do_wp_page()) */
+		if (split_zero_pmd(k, mm, c, pmd, haddr))
+			*r = FAULT_OOM;
+		return *r == FAULT_OOM;
 	}
 	/* do_huge_pmd_wp_page() */
 	if (k->memmap[head].mapcount == 1) {
@@ -156,9 +249,25 @@ bool thp_handle_fault(struct kmm *k, struct mm *mm, struct core *c, struct vma *
 	}
 	pte_t e = kmm_read_pte(k, c, pmd);
 	if ((e & PTE_P) && (e & PTE_PS))
-		return huge_pmd_fault(k, mm, c, pmd, e, code, r);
+		return huge_pmd_fault(k, mm, c, pmd, e, code, haddr, r);
 	if ((e & PTE_P) || !allowed)
 		return false;
+	if (!(code & PF_W) && k->cfg->kernel.thp.use_zero_page) {
+		/* a read maps the huge zero page (set_huge_zero_page()) */
+		uint64_t zp = huge_zero_get(k, c);
+		if (zp) {
+			kmm_write_pte(k, c, pmd, ((paddr_t)zp << PAGE_SHIFT) |
+					  (pte_prot_bits(v->prot) & ~PTE_RW) | PTE_PS);
+			k->memmap[pmd >> PAGE_SHIFT].pt_used++;
+			k->thp_zero_page_fault++;
+			k->pgfault_anon++;
+			mm->min_flt++;
+			*r = FAULT_DONE;
+			return true;
+		}
+		k->thp_fault_fallback++;
+		return false;
+	}
 	int64_t pfn = kmm_alloc_pages_vma(k, c, mm, v, haddr, thp_gfp(k, v) | __GFP_ZERO,
 					  HPAGE_PMD_ORDER,
 				      PG_anon);
@@ -215,6 +324,8 @@ static bool collect_pmd(struct kmm *k, struct mm *mm, vaddr_t va, paddr_t pte_pa
 int thp_split_page(struct kmm *k, struct core *c, uint64_t head)
 {
 	struct page *h = &k->memmap[head];
+	if ((h->flags & PG_STATE_MASK) != PG_anon)
+		return -1;      /* hugetlb, or the huge zero page: not page-wide */
 	assert((h->flags & PG_head) && h->order == HPAGE_PMD_ORDER);
 	struct split_ctx s = { 0 };
 	rmap_walk(k, head, collect_pmd, &s);
@@ -283,7 +394,7 @@ int thp_adjust_range(struct kmm *k, struct mm *mm, struct core *c, vaddr_t start
 		pte_t e = pmd ? kmm_read_pte(k, c, pmd) : 0;
 		if ((e & PTE_P) && (e & PTE_PS) &&
 		    !pfn_is_hugetlb(k, (e & PTE_ADDR_MASK) >> PAGE_SHIFT) &&
-		    thp_split_page(k, c, (e & PTE_ADDR_MASK) >> PAGE_SHIFT)) {
+		    thp_split_pmd_at(k, mm, c, at[i])) {
 			k->thp_split_enomem++;
 			return -ENOMEM;
 		}

@@ -21,6 +21,19 @@ bool thp_handle_fault(struct kmm *k, struct mm *mm, struct core *c, struct vma *
  * a page table of 512 PTEs (in every mm mapping it), and the page becomes
  * 512 ordinary pages. 0, or -1 when a page table cannot be allocated. */
 int thp_split_page(struct kmm *k, struct core *c, uint64_t head);
+/* Split the huge PMD mapping va in mm, if any: an anonymous THP page-wide
+ * (thp_split_page()), the huge zero page into zero-page PTEs. 0 or -1 (no
+ * page table; hugetlb). */
+int thp_split_pmd_at(struct kmm *k, struct mm *mm, struct core *c, vaddr_t va);
+/* A PMD mapping the huge zero page is gone (zap, fork undo ...): drop its
+ * reference; the last one frees the page, into the mmu_gather list when
+ * gather. */
+void huge_zero_put(struct kmm *k, struct core *c, bool gather);
+static inline bool pfn_is_huge_zero(const struct kmm *k, uint64_t pfn)
+{
+	return k->huge_zero_pfn && pfn == k->huge_zero_pfn;
+}
+
 /* vma_adjust_trans_huge(): before VMAs are cut at start and end, split the
  * huge pages that straddle either boundary. -ENOMEM when no page table can
  * be had for a split (mm.thp.split_enomem): the caller fails with ENOMEM
