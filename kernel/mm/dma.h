@@ -9,7 +9,7 @@
  * invalidation queue and moving its tail, then polling the wait
  * descriptor's status dword.
  *
- * Per device (dma_add_device), by iommu.mode and whether the device sits
+ * Per device (dma_add_device_at), by iommu.mode and whether the device sits
  * behind the IOMMU:
  *   translate + behind  own domain (domain id = device index + 1), own
  *                       IO page tables and IOVA allocator; a map allocates
@@ -39,11 +39,14 @@
  * which then goes without the IH hint so the IOMMU drops its cached walks
  * through it; other unmaps clear leaves only and set IH.
  *
- * Simplified: 2M IO leaves are used when IOVA and physical address are both 2M
- * aligned with 2M left. User pages mapped for DMA are pinned
- * (pin_user_pages()): a munmap while the mapping is live unmaps them from
- * the process but the frames stay allocated, and the device's DMA still
- * lands in them, until dma_unpin_user_sg(). */
+ * User pages mapped for DMA are pinned (dma_user_sg(), pin_user_pages()):
+ * a munmap while the mapping is live unmaps them from the process but the
+ * frames stay allocated, and the device's DMA still lands in them, until
+ * dma_unpin_user_sg(). Devices sit at any PCI bus:device.function
+ * (dma_add_device_at()), each bus with its own context table.
+ *
+ * Simplified: 2M IO leaves are used when IOVA and physical address are both
+ * 2M aligned with 2M left (no 1G IO leaves from the kernel). */
 #ifndef MMSIM_DMA_H
 #define MMSIM_DMA_H
 
