@@ -367,3 +367,28 @@ Test(filemap, mprotect_keeps_page_cache_read_only)
 	cr_assert_eq(run_stat(&r, "mm.cow.copy"), 1);
 	run_free(&r);
 }
+
+/* Under memory pressure reclaim takes page-cache pages through the file
+ * hooks: dirty pages of a shared mapping bigger than RAM are unmapped
+ * (their D bits dirty the pages), written back to the disk and dropped;
+ * touching them again reads them back (major faults) with the values
+ * written. --check runs throughout. */
+Test(filemap, reclaim_writes_back_shared_mapping)
+{
+	static const char *const sets[] = { "memory.size=16M", NULL };
+	struct run r;
+	run_text(&r, sets, FILES("{'name': 'big', 'size': '32M'}",
+		"{'op': 'mmap', 'name': 's', 'length': '32M', 'file': 'big', 'shared': true},"
+		"{'op': 'write', 'addr': 's+0x8', 'value': 11},"
+		"{'op': 'stride', 'base': 's', 'length': '32M', 'stride': 4096, 'write': 1},"
+		"{'op': 'write', 'addr': 's+0x1f00008', 'value': 22},"
+		"{'op': 'read', 'addr': 's+0x1f00008', 'expect': 22},"
+		"{'op': 'read', 'addr': 's+0x8', 'expect': 11},"
+		"{'op': 'read', 'addr': 's+0x10', 'expect': 16},"
+		"{'op': 'read', 'addr': 's+0x1000010', 'expect': '0x1000010'}"));
+	no_mismatch(&r);
+	cr_assert_gt(run_stat(&r, "mm.vmscan.pgsteal_file"), 4096);
+	cr_assert_gt(run_stat(&r, "mm.file.pgpgout"), 4096, "dirty pages written back");
+	cr_assert_gt(run_stat(&r, "mm.file.pgmajfault"), 1, "pages read back after reclaim");
+	run_free(&r);
+}
