@@ -461,6 +461,10 @@ static void snapshots(FILE *f, const struct rep *r)
 /* Linux's /proc/vmstat names for the counters mmsim keeps. */
 static const struct { const char *linux_name, *counter; } vmstat_names[] = {
 	{ "nr_free_pages", "buddy.node*.free_pages" },
+	{ "nr_file_pages", "mm.file.nr_file_pages" },
+	{ "nr_dirty", "mm.file.nr_dirty" },
+	{ "nr_writeback", "mm.file.nr_writeback" },
+	{ "nr_mapped", "mm.file.nr_mapped" },
 	{ "pgalloc_dma", "buddy.node*.dma.alloc" },
 	{ "pgalloc_dma32", "buddy.node*.dma32.alloc" },
 	{ "pgalloc_normal", "buddy.node*.normal.alloc" },
