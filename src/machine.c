@@ -386,6 +386,11 @@ bool translate_fault(struct machine *m, struct thread *t, struct core *c, vaddr_
 		run_check(m);
 		if (m->check_failed)
 			return false;   /* the run stops with the check's report */
+		if (r == FAULT_OOM && m->kmm->oom_panic) {
+			snprintf(m->check_err, MMSIM_ERR_LEN, "%s", why);
+			m->check_failed = 1;   /* the run stops: kernel.panic_on_oom */
+			return false;
+		}
 		if (r != FAULT_DONE) {
 			if (r == FAULT_OOM)
 				m->kmm->oom_kills++;

@@ -202,6 +202,7 @@ struct kmm {
 	bool (*oom_kill)(void *arg, struct mm *mm, struct core *c, const char *why);
 	void *oom_arg;
 	char oom_msg[320];      /* the OOM killer's last report */
+	bool oom_panic;         /* kernel.panic_on_oom fired: the run must stop */
 
 	/* counters ("mm.*") */
 	uint64_t pgfault, pgfault_anon, pgfault_spurious, pgfault_wp;

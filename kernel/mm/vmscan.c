@@ -753,6 +753,14 @@ bool out_of_memory(struct kmm *k, struct core *c, gfp_t gfp, unsigned order)
 			victim = mm;
 		}
 	}
+	if (k->cfg->kernel.panic_on_oom) {
+		/* panic_on_oom: check_panic_on_oom() stops the machine */
+		snprintf(k->oom_msg, sizeof(k->oom_msg), "Kernel panic - not syncing: Out of "
+			 "memory (order %u, %llu pages of memory and swap; panic_on_oom)", order,
+			 (unsigned long long)total);
+		k->oom_panic = true;
+		return false;
+	}
 	if (!victim)
 		return false;
 	k->vm->oom_select++;
