@@ -110,6 +110,7 @@ struct machine {
 
 	char events[4096];      /* killed processes, mismatches (first ones) */
 	char *procfs;           /* procfs op reports, in run order (NUL-terminated) */
+	bool procfs_views;      /* also every process's files at exit and snapshots */
 	size_t procfs_len, procfs_cap;
 	size_t events_len;
 
@@ -293,6 +294,8 @@ static void drop_mm(struct machine *m, struct process *p, struct core *c)
 }
 
 /* The last thread is gone or the process was killed: exit_mmap() on c. */
+static void procfs_views(struct machine *m, struct process *p, const char *when);
+
 static void process_end(struct machine *m, struct process *p, struct core *c)
 {
 	for (uint32_t i = 0; i < m->nthreads; i++) {
@@ -306,6 +309,7 @@ static void process_end(struct machine *m, struct process *p, struct core *c)
 	}
 	if (!p->mm)
 		return;
+	procfs_views(m, p, p->killed ? "at its kill" : "at exit");
 	drop_mm(m, p, c);
 	run_check(m);
 }
@@ -772,6 +776,7 @@ static void op_exec(struct machine *m, struct thread *t, struct core *c)
 			p->live--;
 		}
 	}
+	procfs_views(m, p, "at exec");
 	drop_mm(m, p, c);
 	p->mm = mm;
 	memset(p->region_mapped, 0, p->tp->nregions * sizeof(bool));
@@ -785,12 +790,12 @@ static void op_exec(struct machine *m, struct thread *t, struct core *c)
 	run_check(m);
 }
 
-/* procfs: the file's text, with a header line, added to the run's report. */
-static void procfs_report(struct machine *m, struct thread *t, struct core *c, uint32_t file)
+/* procfs: the file's text, with a header line naming when, added to the
+ * run's report. */
+static void procfs_add(struct machine *m, struct process *p, uint32_t file, const char *when)
 {
 	static const char *const names[] = { "maps", "smaps_rollup", "status" };
 	char buf[16384];
-	struct process *p = t->proc;
 	size_t n = file == PROCFS_MAPS ? proc_maps(m->kmm, p->mm, p->tp->name, buf, sizeof buf) :
 		   file == PROCFS_SMAPS_ROLLUP ? proc_smaps_rollup(m->kmm, p->mm, buf, sizeof buf) :
 		   proc_status(m->kmm, p->mm, p->tp->name, buf, sizeof buf);
@@ -804,12 +809,30 @@ static void procfs_report(struct machine *m, struct thread *t, struct core *c, u
 			abort();
 	}
 	m->procfs_len += (size_t)snprintf(m->procfs + m->procfs_len, 128,
-					  "== /proc/%u/%s (process %s, cycle %llu)\n", p->index + 1,
-					  names[file], p->tp->name, (unsigned long long)c->clock);
+					  "== /proc/%u/%s (process %s, %.60s)\n", p->index + 1,
+					  names[file], p->tp->name, when);
 	memcpy(m->procfs + m->procfs_len, buf, n);
 	m->procfs_len += n;
 	m->procfs[m->procfs_len] = '\0';
 }
+
+static void procfs_report(struct machine *m, struct thread *t, struct core *c, uint32_t file)
+{
+	char when[40];
+	snprintf(when, sizeof when, "cycle %llu", (unsigned long long)c->clock);
+	procfs_add(m, t->proc, file, when);
+}
+
+/* --procfs: maps, smaps_rollup and status of process p (when it has an mm). */
+static void procfs_views(struct machine *m, struct process *p, const char *when)
+{
+	if (!m->procfs_views || !p->mm)
+		return;
+	for (uint32_t f = PROCFS_MAPS; f <= PROCFS_STATUS; f++)
+		procfs_add(m, p, f, when);
+}
+
+void machine_set_procfs_views(struct machine *m, bool on) { m->procfs_views = on; }
 
 /* brk, madvise, mlock/munlock, sysctl, procfs. A failing call kills the
  * process (as mmap's does): the trace asked for something that cannot be. */
@@ -1518,9 +1541,14 @@ static void op_pages(struct machine *m, struct thread *t, struct core *c, const 
 	case OP_DROP_CACHES:
 		kmm_op_drop_caches(k, c, (unsigned)op->count);
 		break;
-	case OP_SNAPSHOT:
+	case OP_SNAPSHOT: {
 		kmm_op_snapshot(k, m->st, (uint32_t)op->region, m->tr->kobjs[op->region]);
+		char when[64];
+		snprintf(when, sizeof when, "at snapshot %s", m->tr->kobjs[op->region]);
+		for (uint32_t i = 0; i < m->tr->nprocs; i++)
+			procfs_views(m, &m->procs[i], when);
 		break;
+	}
 	case OP_SET_MEMPOLICY:
 		t->proc->mm->mpol = (struct mempolicy){ .mode = op->prot,
 							.nodes = (uint16_t)op->value };

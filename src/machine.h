@@ -46,6 +46,9 @@ uint64_t machine_kills(const struct machine *m);
 uint64_t machine_deadlocks(const struct machine *m);
 /* The text of the trace's procfs ops (/proc/PID/maps ...), in run order. */
 const char *machine_procfs(const struct machine *m);
+/* mmsim run --procfs: add every process's maps, smaps_rollup and status
+ * when it exits (or is killed) and at every snapshot op. */
+void machine_set_procfs_views(struct machine *m, bool on);
 /* One line per killed process / mismatch, for the report ("" if none). */
 const char *machine_events(const struct machine *m);
 

@@ -199,6 +199,8 @@ int report_json(const char *path, struct machine *m, const struct run_info *ri)
 	cJSON_AddNumberToObject(res, "cycles", (double)machine_cycles(m));
 	cJSON_AddNumberToObject(res, "value_mismatches", (double)machine_mismatches(m));
 	cJSON_AddNumberToObject(res, "process_kills", (double)machine_kills(m));
+	if (*machine_procfs(m))   /* procfs ops and --procfs views, for mmsim report */
+		cJSON_AddStringToObject(root, "procfs", machine_procfs(m));
 	cJSON *cn = cJSON_AddObjectToObject(root, "counters");
 	for (size_t i = 0; i < stats_count(st); i++)
 		cJSON_AddNumberToObject(cn, stats_name(st, i), (double)stats_value(st, i));

@@ -3,7 +3,9 @@
  * shaped like the files Linux users know: /proc/meminfo, /proc/vmstat,
  * /proc/buddyinfo, /proc/pagetypeinfo, /proc/zoneinfo (at the end and at
  * every `snapshot` op) and /proc/slabinfo (each shown when the counters behind
- * it exist). --format csv gives one name,value line per counter, json the
+ * it exist), and the /proc/PID maps, smaps_rollup and status texts the run
+ * recorded (its procfs ops; with mmsim run --procfs every process's at its
+ * exit and at every snapshot). --format csv gives one name,value line per counter, json the
  * counters object. Like every report, a view of the registry: nothing here
  * computes what the counters do not hold, except sums and ratios. */
 #include "src/sweep.h"
@@ -594,6 +596,10 @@ static void text(FILE *f, const struct rep *r)
 	zoneinfo(f, r, "", "");
 	slabinfo(f, r);
 	snapshots(f, r);
+	/* the /proc/PID files the run recorded (procfs ops, mmsim run --procfs) */
+	const cJSON *pf = cJSON_GetObjectItemCaseSensitive(r->root, "procfs");
+	if (cJSON_IsString(pf) && *pf->valuestring)
+		fprintf(f, "\nprocfs:\n%s", pf->valuestring);
 }
 
 static void csv(FILE *f, const struct rep *r)

@@ -19,6 +19,8 @@ static const char usage[] =
 	"  -s KEY=VALUE        override one config key (repeatable), e.g. -s tlb.l1d.4k.entries=128\n"
 	"      --seed N        the run's seed (same as -s seed=N)\n"
 	"      --stats FILE    write every counter as JSON\n"
+	"      --procfs        report every process's /proc maps, smaps_rollup and status\n"
+	"                      at its exit and at every snapshot op (also in --stats)\n"
 	"      --check[=N]     check kernel and TLB invariants after every (N-th) kernel\n"
 	"                      operation and at the end (overrides check.interval)\n"
 	"  -q, --quiet         no summary\n";
@@ -30,6 +32,7 @@ struct run_args {
 	int nsets;
 	uint64_t check;
 	bool quiet;
+	bool procfs;            /* --procfs */
 	struct gui_opts gui;    /* --gui, --screenshot ... (gui/gui.h) */
 };
 
@@ -93,6 +96,8 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		} else if (!strncmp(s, "--check=", 8)) {
 			if (parse_check(s + 8, &a->check))
 				return bad("--check=N needs a whole number N >= 1", s);
+		} else if (!strcmp(s, "--procfs")) {
+			a->procfs = true;
 		} else if (!strcmp(s, "-q") || !strcmp(s, "--quiet")) {
 			a->quiet = true;
 		} else if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
@@ -162,6 +167,7 @@ int cmd_run(int argc, char **argv, FILE *out)
 		trace_free(&tr);
 		return 2;
 	}
+	machine_set_procfs_views(m, a.procfs);
 	double t0 = now();
 	int runrc = a.gui.enabled ? gui_run(m, &a.gui, err) : machine_run(m, err);
 	if (runrc == -2) {              /* the GUI could not start: nothing ran */

@@ -43,6 +43,9 @@ expect "seq-touch runs" 0 "page faults 1024" -- \
 	"$MMSIM" run -c configs/default.json traces/seq-touch.json
 expect "segv kills one process" 0 "killed" -- \
 	"$MMSIM" run -c configs/default.json traces/segv.json
+expect "run --procfs views at exit" 0 "== /proc/1/smaps_rollup (process" -- \
+	"$MMSIM" run -c configs/tiny.json --procfs traces/seq-touch.json --stats "$tmp/pf.json"
+expect "report prints the procfs views" 0 "VmHWM:" -- "$MMSIM" report "$tmp/pf.json"
 expect "stats written" 0 "" -- \
 	"$MMSIM" run -q -c configs/default.json traces/demo.json --stats "$tmp/a.json"
 "$MMSIM" run -q -c configs/default.json traces/demo.json --stats "$tmp/b.json"
