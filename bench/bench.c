@@ -132,6 +132,19 @@ static void gen_scale(FILE *f, unsigned arg)
 	}
 }
 
+/* pressure: a working set twice RAM (512 MiB on a 256 MiB guest with 1 GiB
+ * of swap): write-touch it, then 1M random 8-byte reads over it, most of
+ * which fault pages back from swap while kswapd pushes others out. */
+static void gen_pressure(FILE *f, unsigned arg)
+{
+	(void)arg;
+	thread_obj(f, 0, "ws", "512M",
+		   "      { \"op\": \"stride\", \"base\": \"ws\", \"length\": \"512M\", "
+		   "\"stride\": 4096, \"write\": 1.0 },\n"
+		   "      { \"op\": \"random\", \"base\": \"ws\", \"length\": \"512M\", "
+		   "\"size\": 8, \"count\": 1000000 },\n", true);
+}
+
 /* trace-decode needs no JSON trace: it decodes a recorded one. */
 static void gen_none(FILE *f, unsigned arg)
 {
@@ -163,7 +176,9 @@ static const struct bench_case cases[] = {
 	  "first-touch writes of 1 GiB anonymous memory (262144 faults)" },
 	{ "shootdown", "accesses", 0, gen_shootdown, 8, { "cores=8" }, NULL,
 	  "8 cores: mmap/touch/mprotect/munmap churn by one thread, 7 threads access" },
-	{ "pressure", "accesses", 0, NULL, 0, { NULL }, NULL, "n/a (needs reclaim, issue #10)" },
+	{ "pressure", "accesses", 0, gen_pressure, 0, { "memory.size=256M", "swap.size=1G" }, NULL,
+	  "512 MiB write-touched on a 256 MiB guest with 1 GiB swap, then 1M random reads "
+	  "(swap-ins, kswapd)" },
 	{ "trace-decode", "records", 100, gen_none, 0, { NULL }, NULL,
 	  "decode the mmsim binary form of traces/recorded/ls.lackey.xz 20 times (no simulation)" },
 	{ "scale-1", "accesses", 0, gen_scale, 1, { "cores=1" }, NULL,
