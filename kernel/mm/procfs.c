@@ -161,8 +161,8 @@ size_t proc_smaps_rollup(struct kmm *k, struct mm *mm, char *buf, size_t n)
 		 "Locked:         %8llu kB\n",
 		 KB(r.rss), KB(r.pss_x512) / 512, KB(r.pss_x512) / 512, KB(r.shared_clean),
 		 KB(r.shared_dirty), KB(r.priv_clean), KB(r.priv_dirty), KB(r.rss),
-		 KB(r.anon_huge), KB(r.hugetlb_shared), KB(r.hugetlb_private), 0ull,
-		 KB(r.locked));
+		 KB(r.anon_huge), KB(r.hugetlb_shared), KB(r.hugetlb_private),
+		 KB(mm->swap_ents), KB(r.locked));
 	return at;
 }
 
@@ -203,6 +203,6 @@ size_t proc_status(struct kmm *k, struct mm *mm, const char *comm, char *buf, si
 		   comm, KB(mm->hiwater_vm > vm ? mm->hiwater_vm : vm), KB(vm), KB(lck),
 		   KB(mm->hiwater_rss), KB(mm->rss_anon + mm->rss_file), KB(mm->rss_anon),
 		   KB(mm->rss_file), 0ull,
-		   KB(data), KB(stk), KB(exe), 0ull, KB(mm->pt_pages), 0ull,
+		   KB(data), KB(stk), KB(exe), 0ull, KB(mm->pt_pages), KB(mm->swap_ents),
 		   KB(mm->hugetlb_pages));
 }
