@@ -27,6 +27,7 @@
 #include "kernel/mm/filemap_internal.h"
 
 #include "kernel/mm/rmap.h"
+#include "kernel/mm/vmscan.h"
 #include "lib/config.h"
 #include "sim/cpu/core.h"
 #include "sim/mmu/pte.h"
@@ -159,6 +160,7 @@ enum fault_result filemap_fault(struct kmm *k, struct mm *mm, struct core *c, st
 	if (major) {
 		mm->maj_flt++;
 		m->pgmajfault++;
+		k->vm->pgmajfault++;    /* vmstat's pgmajfault counts both kinds */
 	} else {
 		mm->min_flt++;
 	}
